@@ -1,0 +1,70 @@
+"""Generative Models Gallery (生成モデル・ギャラリー): one Gradio app, one tab per concept.
+
+    python app.py                    # http://127.0.0.1:7860, language from the browser
+    python app.py --lang ja --share  # Japanese for everyone, with a public share link
+    python app.py --port 8080
+
+Each tab lives in its own module under ``demos/`` (handlers + ``create_demo()``); this file only
+places them in tabs. Models load lazily, on first use, so start-up stays fast.
+"""
+
+import argparse
+import os
+
+import gradio as gr
+
+from demos import ae_denoising, vae_latent_explorer
+from demos.i18n import LANGUAGES, _, make_i18n
+
+MAX_FILE_SIZE = "10mb"
+CSS = """
+.explanation { font-size: 0.95em; }
+.weights-missing { border: 2px solid #d97706; border-radius: 8px; padding: 8px 12px; background: #fffbeb; color: #78350f; }
+.pixelated img { image-rendering: pixelated; }
+"""
+
+
+def build_app() -> gr.Blocks:
+    """The whole gallery: title and intro, then one tab per demo module."""
+    # Each tab is built as its own Blocks first (so that it also runs alone), then rendered in a tab.
+    ae_tab = ae_denoising.create_demo()
+    vae_tab = vae_latent_explorer.create_demo()
+    with gr.Blocks(title="Generative Models Gallery / 生成モデル・ギャラリー") as app:
+        gr.Markdown(_("app.title"))
+        gr.Markdown(_("app.intro"))
+        with gr.Tabs():
+            with gr.Tab(_("tab.ae"), id="ae"):
+                ae_tab.render()
+            with gr.Tab(_("tab.vae"), id="vae"):
+                vae_tab.render()
+    app.queue(default_concurrency_limit=2)
+    return app
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description="Launch the Generative Models Gallery.")
+    p.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)))
+    p.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+                   help="0.0.0.0 to serve your local network (a classroom)")
+    p.add_argument("--share", action="store_true", help="also create a public *.gradio.live link")
+    p.add_argument("--lang", choices=LANGUAGES, default=os.environ.get("GALLERY_LANG") or None,
+                   help="show every visitor this language (default: the browser's)")
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.lang:
+        os.environ["GALLERY_LANG"] = args.lang  # also read by the handlers for their messages
+    build_app().launch(
+        server_name=args.host,
+        server_port=args.port,
+        share=args.share,
+        i18n=make_i18n(args.lang),
+        max_file_size=MAX_FILE_SIZE,
+        css=CSS,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,151 @@
+"""Latency benchmark of the gallery on this machine (run it on 2 cores, like a free CPU Space).
+
+    python bench/benchmark.py            # prints a Markdown table (paste it into the README)
+    python bench/benchmark.py --runs 50
+
+Measures
+* cold start: ``python app.py`` until the first page is served (HTTP 200 on /), and until the first
+  AE result comes back through the API (this includes loading the models lazily);
+* each tab's main action, warm: the handler called in-process (the work itself), and the same
+  action through ``gradio_client`` against the launched app (what a browser waits for, on loopback:
+  queue, (de)serialisation and image encoding included). Median and 95th percentile.
+
+This is a script, not a test: timings depend on the machine and are not asserted anywhere.
+"""
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+DIGIT = ROOT / "demos" / "examples" / "mnist" / "2_0001.png"
+OTHER = ROOT / "demos" / "examples" / "mnist" / "7_0000.png"
+# (tab, api name, target in ms or None)
+TARGETS = {"/ae_denoise": 30, "/vae_decode": 15, "/vae_encode": None, "/vae_interpolate": None}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def percentile(xs, q):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))]
+
+
+def wait_for(url: str, timeout: float = 120) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(url)
+
+
+def editor(path):
+    from gradio_client import handle_file
+
+    return {"background": handle_file(str(path)), "layers": [], "composite": handle_file(str(path))}
+
+
+def api_calls():
+    return {
+        "/ae_denoise": lambda: ((editor(DIGIT), "gaussian", 0.5, 0.2, 0.5, 0), {}),
+        "/vae_decode": lambda: ((0.5, -0.3), {}),
+        "/vae_encode": lambda: ((editor(DIGIT),), {}),
+        "/vae_interpolate": lambda: ((editor(DIGIT), editor(OTHER), 10, "linear"), {}),
+    }
+
+
+def handler_calls():
+    import PIL.Image
+
+    from demos import ae_denoising, vae_latent_explorer as vae
+
+    digit = PIL.Image.open(DIGIT).copy()
+    other = PIL.Image.open(OTHER).copy()
+    return {
+        "/ae_denoise": lambda: ae_denoising.ae_denoise(digit, "gaussian", 0.5, 0.2, 0.5, 0),
+        "/vae_decode": lambda: vae.vae_decode(0.5, -0.3),
+        "/vae_encode": lambda: vae.vae_encode(digit),
+        "/vae_interpolate": lambda: vae.vae_interpolate(digit, other, 10, "linear"),
+    }
+
+
+def time_it(fn, runs: int, warmup: int = 3):
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t) * 1000)
+    return statistics.median(times), percentile(times, 0.95)
+
+
+def main(args):
+    from gradio_client import Client
+
+    # 1. Cold start of a fresh process.
+    port = free_port()
+    env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False")
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        wait_for(url)
+        first_page = time.perf_counter() - t0
+        client = Client(url, verbose=False, download_files=False)
+        args_, _ = api_calls()["/ae_denoise"]()
+        client.predict(*args_, api_name="/ae_denoise")
+        first_result = time.perf_counter() - t0
+
+        # 2. Warm latency through the API.
+        api = {}
+        for name, make in api_calls().items():
+            a, _ = make()
+            api[name] = time_it(lambda: client.predict(*a, api_name=name), args.runs)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+    # 3. Warm latency of the handlers themselves, in this process.
+    import torch
+
+    handlers = {name: time_it(fn, args.runs) for name, fn in handler_calls().items()}
+
+    print(f"Measured {time.strftime('%Y-%m-%d')} on {os.cpu_count()} CPU cores, torch {torch.__version__} "
+          f"({torch.get_num_threads()} threads), {args.runs} runs each.\n")
+    print("| measurement | median | p95 | target |")
+    print("|---|---|---|---|")
+    print(f"| cold start: `python app.py` → first page served | {first_page:.2f} s | | ≤ 8 s |")
+    print(f"| cold start → first AE result (models loaded lazily) | {first_result:.2f} s | | |")
+    for name, target in TARGETS.items():
+        t = f"≤ {target} ms" if target else ""
+        h, a = handlers[name], api[name]
+        print(f"| `{name}` handler (the work itself) | {h[0]:.1f} ms | {h[1]:.1f} ms | {t} |")
+        print(f"| `{name}` through gradio_client (loopback round trip) | {a[0]:.1f} ms | {a[1]:.1f} ms | |")
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--runs", type=int, default=30)
+    return p.parse_args(argv)
+
+
+if __name__ == "__main__":
+    main(parse_args())

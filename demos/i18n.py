@@ -1,0 +1,355 @@
+"""Every visible string of the gallery, in Japanese and English, one key per string.
+
+Static text (labels, explanations) is translated in the browser by ``gr.I18n``: components get
+``_("key")`` and the browser's language picks the table. Text made by handlers at run time
+(errors, tables) cannot be translated there, so ``text(key, request)`` picks the language from
+the request's ``Accept-Language`` header — or from ``--lang`` / ``GALLERY_LANG`` when the app
+was started with a fixed language.
+
+Keep both tables complete: ``tests/test_i18n.py`` checks that they have the same keys and
+the same ``{placeholders}``.
+"""
+
+import os
+
+import gradio as gr
+from gradio.i18n import I18nData
+
+LANGUAGES = ("ja", "en")
+
+EN = {
+    # --- app shell -------------------------------------------------------------------------
+    "app.title": "# Generative Models Gallery",
+    "app.intro": (
+        "An interactive companion to a university course on generative models. Every tab is a real model, "
+        "trained on real data by a script in this repository, with the idea and its key equation beside the "
+        "controls. Draw, upload or pick your own inputs and watch what the model does with them."
+    ),
+    "tab.ae": "AE denoising",
+    "tab.vae": "VAE latent space",
+    # --- shared ----------------------------------------------------------------------------
+    "common.seed": "Seed",
+    "err.unreadable": "This file could not be read as an image. Please upload a PNG, JPEG, WebP or GIF image.",
+    "err.no_image": "No image{what}. Draw a digit, upload an image or pick an example.",
+    "err.empty": "The image{what} is empty: no strokes were found. Draw a digit first.",
+    "warn.downscaled": "The image ({w}×{h} px) was large, so it was shrunk to at most {side} px before processing.",
+    "err.weights": (
+        "The weights of “{slug}” are not available, so this tab is disabled (the other tabs work). "
+        "Reason: {reason}. To get them, use a full clone of the repository (with its `pretrained/` folder), "
+        "point GALLERY_HUB_ORG / GALLERY_HUB_REVISION at a Hub repo that has them, or train them yourself: `{command}`"
+    ),
+    "err.seed": "The seed must be a whole number from 0 to {max}.",
+    "err.range": "“{name}” must be between {low} and {high}.",
+    "err.choice": "Unknown choice “{value}”. Expected one of: {choices}.",
+    # --- AE denoising ----------------------------------------------------------------------
+    "ae.input": "Your digit",
+    "ae.input_hint": "Draw a digit with the brush (✏️), upload an image, or pick an example below.",
+    "ae.examples_mnist": "Real MNIST test digits",
+    "ae.examples_ood": "Not digits (out of distribution)",
+    "ae.noise_kind": "Noise",
+    "ae.gaussian": "Gaussian",
+    "ae.salt_pepper": "Salt & pepper",
+    "ae.mask": "Masking",
+    "ae.sigma": "Gaussian noise σ",
+    "ae.sp_rate": "Salt & pepper rate",
+    "ae.mask_fraction": "Fraction of pixels masked",
+    "ae.run": "Add noise and denoise",
+    "ae.clean": "Clean input",
+    "ae.noisy": "Noisy input",
+    "ae.denoised": "Denoising AE",
+    "ae.plain": "Plain AE",
+    "ae.removed": "Removed (red) / added (blue)",
+    "ae.psnr_note": "PSNR against the clean input; higher is closer.",
+    "ae.repeated": "The denoising AE applied again and again: noisy input, then after 1, 2, 4, 8 and 16 passes",
+    "ae.explain": r"""
+### Denoising autoencoder
+An **autoencoder** compresses an image $x$ into a short code $h = f_\phi(x)$ (here 64 numbers) and
+rebuilds it as $\hat x = g_\theta(h)$. A *plain* autoencoder is trained to copy its input:
+it minimises $L\big(x, g_\theta(f_\phi(x))\big)$.
+
+A **denoising autoencoder** (Vincent et al., 2008) is given a corrupted copy $\tilde x \sim C(\tilde x \mid x)$
+but must rebuild the clean $x$:
+
+$$\min_{\theta,\phi}\ \mathbb{E}_{x}\,\mathbb{E}_{\tilde x \sim C(\tilde x \mid x)}\Big[L\big(x,\ g_\theta(f_\phi(\tilde x))\big)\Big]$$
+
+where $L$ is the binary cross-entropy summed over the 28×28 pixels.
+
+**The three corruptions $C$ of the lecture**
+- Gaussian: $\tilde x = \operatorname{clip}(x + \sigma\varepsilon,\ 0,\ 1)$, $\varepsilon \sim \mathcal N(0, I)$
+- Salt & pepper: a fraction $p$ of the pixels becomes 0 or 1
+- Masking: a fraction $p$ of the pixels becomes 0
+
+**PSNR** $= 10 \log_{10} \dfrac{1}{\mathrm{MSE}(x, \hat x)}$ dB: the higher, the closer to the clean digit.
+
+**Try this**
+1. Raise σ and compare the *plain AE* with the *denoising AE*: the plain AE has never seen noise and keeps much of it.
+2. Pick the letter A, the star or the spiral, and look at the last row, where the denoiser is applied again and again.
+   Each pass moves the image towards the digits it has learned (its step $r(\tilde x) - \tilde x$ points to where
+   training data are denser; Alain & Bengio, 2014): the letter drifts into a digit, while a real digit stays put.
+3. The red/blue map shows what the denoiser took away (red) and filled in (blue).
+""",
+    # --- VAE latent explorer ---------------------------------------------------------------
+    "vae.map": "VAE latent space: the 10,000 MNIST test digits at their μ (click to decode)",
+    "vae.decoded": "Decoded at z",
+    "vae.z1": "z₁",
+    "vae.z2": "z₂",
+    "vae.compare_title": "Why the KL term matters: the same network trained without it (β = 0)",
+    "vae.compare_note": (
+        "Left: the latent space of a plain autoencoder with the same 2-D bottleneck (β = 0, no KL term). "
+        "Click it to decode a point. Compare it with the VAE's map above: the clusters are stretched and far apart, "
+        "the scale is arbitrary, and points between the clusters decode to shapes that are not digits."
+    ),
+    "vae.beta0_map": "Plain autoencoder (β = 0) latent space (click to decode)",
+    "vae.beta0_decoded": "Plain autoencoder, decoded at the clicked point",
+    "vae.manifold_title": "The decoded manifold (the classic figure)",
+    "vae.manifold_note": (
+        "Each cell is the decoder's output at one point of a regular grid of latent points. For the VAE the grid "
+        "follows the quantiles of the prior N(0, 1) from 5 % to 95 %, as in Kingma & Welling's paper; for the "
+        "plain autoencoder it spans the range of its map."
+    ),
+    "vae.manifold_vae": "VAE (β = 1)",
+    "vae.manifold_beta0": "Plain autoencoder (β = 0)",
+    "vae.interp_title": "Interpolation between two digits",
+    "vae.digit_a": "Digit A (draw or upload)",
+    "vae.digit_b": "Digit B (draw or upload)",
+    "vae.frames": "Number of frames",
+    "vae.interp_mode": "Path",
+    "vae.linear": "Linear",
+    "vae.spherical": "Spherical (slerp)",
+    "vae.interp_run": "Interpolate",
+    "vae.interp_note": (
+        "Both digits are encoded to their means $\\mu_A, \\mu_B$; the frames decode "
+        "$z_t = (1-t)\\,\\mu_A + t\\,\\mu_B$ (linear) or the spherical path between them (slerp, which keeps "
+        "the distance from the origin where the prior puts its mass)."
+    ),
+    "vae.examples_a": "MNIST test digits for A",
+    "vae.examples_b": "MNIST test digits for B",
+    "vae.interp_vae": "VAE: decoded frames from A to B",
+    "vae.interp_beta0": "Plain autoencoder (β = 0): decoded frames from A to B",
+    "vae.encode_title": "Encode your drawing: μ, σ and the ELBO",
+    "vae.your_drawing": "Your drawing",
+    "vae.encode_run": "Encode",
+    "vae.encode_examples": "Examples",
+    "vae.as_seen": "As the model sees it (28×28)",
+    "vae.recon_vae": "VAE reconstruction (decoded μ)",
+    "vae.recon_beta0": "Plain autoencoder reconstruction",
+    "vae.nats": "nats",
+    "vae.recon_term": "Reconstruction term E_q[−log p(x∣z)]",
+    "vae.kl_term": "KL(q(z|x) ‖ N(0, I))",
+    "vae.elbo_note": (
+        "−ELBO = reconstruction + KL is an upper bound on −log p(x): the lower, the more probable the model finds "
+        "your drawing. Half of the MNIST test digits score below {typical} nats. On the map, the dot is μ and the "
+        "ellipse is μ ± σ."
+    ),
+    "vae.explain": r"""
+### Variational autoencoder (VAE)
+The encoder does not output one code but a distribution $q_\phi(z \mid x) = \mathcal N\big(\mu_\phi(x), \operatorname{diag}\sigma^2_\phi(x)\big)$;
+the decoder gives $p_\theta(x \mid z)$, here a Bernoulli distribution per pixel. Training maximises the
+**evidence lower bound** (Kingma & Welling, 2014):
+
+$$\begin{aligned}\log p_\theta(x) \ \ge\ &\underbrace{\mathbb{E}_{q_\phi(z\mid x)}\big[\log p_\theta(x \mid z)\big]}_{\text{reconstruction}} \\ &- \underbrace{D_{\mathrm{KL}}\big(q_\phi(z \mid x)\,\|\,\mathcal N(0, I)\big)}_{\text{regulariser}}\end{aligned}$$
+
+Sampling uses the **reparameterisation trick** $z = \mu + \sigma \odot \varepsilon$, $\varepsilon \sim \mathcal N(0, I)$, so
+gradients flow through $\mu$ and $\sigma$. For Gaussians the KL term is exact:
+
+$$D_{\mathrm{KL}} = \tfrac12 \sum_j \big(\mu_j^2 + \sigma_j^2 - 1 - \log \sigma_j^2\big)$$
+
+Here $z$ has only **two** dimensions, so the whole latent space fits in one picture.
+
+**Try this**
+1. Move the sliders or click the map: nearby points decode to similar digits, and the regions between classes blend them.
+2. Click far outside the coloured points: the decoder still draws something, because the prior covers the plane.
+3. Compare with the β = 0 autoencoder below, the same network without the KL term.
+""",
+}
+
+JA = {
+    # --- app shell -------------------------------------------------------------------------
+    "app.title": "# 生成モデル・ギャラリー",
+    "app.intro": (
+        "大学の講義「生成モデル」のためのインタラクティブな教材です。各タブのモデルは、このリポジトリの学習スクリプトで"
+        "実データから学習した本物のモデルです。操作パネルの横に考え方と主要な数式を載せています。"
+        "自分で描いた画像やアップロードした画像を入力して、モデルがそれをどう扱うかを確かめてみましょう。"
+    ),
+    "tab.ae": "AE によるノイズ除去",
+    "tab.vae": "VAE の潜在空間",
+    # --- shared ----------------------------------------------------------------------------
+    "common.seed": "シード",
+    "err.unreadable": "このファイルは画像として読み込めませんでした。PNG・JPEG・WebP・GIF の画像をアップロードしてください。",
+    "err.no_image": "画像{what}がありません。数字を描くか、画像をアップロードするか、例を選んでください。",
+    "err.empty": "画像{what}が空です（線が見つかりません）。先に数字を描いてください。",
+    "warn.downscaled": "画像（{w}×{h} px）が大きいため、長辺 {side} px 以下に縮小してから処理しました。",
+    "err.weights": (
+        "「{slug}」の重みが見つからないため、このタブは無効になっています（他のタブは使えます）。"
+        "原因：{reason}。重みを入手するには、`pretrained/` フォルダを含むリポジトリ全体を clone するか、"
+        "GALLERY_HUB_ORG / GALLERY_HUB_REVISION で重みのある Hub リポジトリを指定するか、自分で学習してください：`{command}`"
+    ),
+    "err.seed": "シードは 0 から {max} までの整数にしてください。",
+    "err.range": "「{name}」は {low} 以上 {high} 以下にしてください。",
+    "err.choice": "「{value}」は選択肢にありません。次のいずれかを指定してください：{choices}。",
+    # --- AE denoising ----------------------------------------------------------------------
+    "ae.input": "数字の入力",
+    "ae.input_hint": "ブラシ（✏️）で数字を描くか、画像をアップロードするか、下の例から選んでください。",
+    "ae.examples_mnist": "MNIST テストデータの実際の数字",
+    "ae.examples_ood": "数字ではない画像（分布外）",
+    "ae.noise_kind": "ノイズの種類",
+    "ae.gaussian": "ガウスノイズ",
+    "ae.salt_pepper": "ごま塩ノイズ",
+    "ae.mask": "マスキング",
+    "ae.sigma": "ガウスノイズの標準偏差 σ",
+    "ae.sp_rate": "ごま塩ノイズの割合",
+    "ae.mask_fraction": "マスクする画素の割合",
+    "ae.run": "ノイズを加えて除去する",
+    "ae.clean": "元の入力",
+    "ae.noisy": "ノイズ入りの入力",
+    "ae.denoised": "デノイジング AE",
+    "ae.plain": "通常の AE",
+    "ae.removed": "除去（赤）／追加（青）",
+    "ae.psnr_note": "PSNR は元の入力との比較です。値が大きいほど元の入力に近いことを表します。",
+    "ae.repeated": "デノイジング AE を繰り返し適用：ノイズ入りの入力、1・2・4・8・16 回適用した後",
+    "ae.explain": r"""
+### デノイジング・オートエンコーダ
+**オートエンコーダ**は、画像 $x$ を短い符号 $h = f_\phi(x)$（ここでは 64 次元）に圧縮し、
+そこから $\hat x = g_\theta(h)$ として画像を復元します。*通常の*オートエンコーダは入力をそのまま再現するように、
+$L\big(x, g_\theta(f_\phi(x))\big)$ を最小化して学習します。
+
+**デノイジング・オートエンコーダ**（Vincent ら, 2008）は、ノイズで劣化させた $\tilde x \sim C(\tilde x \mid x)$ を入力として受け取り、
+元のきれいな $x$ を復元するように学習します：
+
+$$\min_{\theta,\phi}\ \mathbb{E}_{x}\,\mathbb{E}_{\tilde x \sim C(\tilde x \mid x)}\Big[L\big(x,\ g_\theta(f_\phi(\tilde x))\big)\Big]$$
+
+ここで $L$ は 28×28 画素にわたるバイナリ交差エントロピーの和です。
+
+**講義で扱った 3 種類の劣化 $C$**
+- ガウスノイズ：$\tilde x = \operatorname{clip}(x + \sigma\varepsilon,\ 0,\ 1)$、$\varepsilon \sim \mathcal N(0, I)$
+- ごま塩ノイズ：割合 $p$ の画素を 0 または 1 に置き換える
+- マスキング：割合 $p$ の画素を 0 にする
+
+**PSNR** $= 10 \log_{10} \dfrac{1}{\mathrm{MSE}(x, \hat x)}$ dB：大きいほど元の数字に近いことを表します。
+
+**試してみよう**
+1. σ を大きくして、*通常の AE* と *デノイジング AE* を比べてみましょう。通常の AE はノイズを見たことがないので、ノイズの多くをそのまま残してしまいます。
+2. 文字「A」や星、渦巻きを選んで、デノイザを繰り返し適用した一番下の列を見てみましょう。
+   適用するたびに、画像は学習した数字の方へ近づいていきます（$r(\tilde x) - \tilde x$ は学習データの密度が高い方向を向くため；
+   Alain & Bengio, 2014）。文字は数字へと変わっていきますが、本物の数字はほとんど変わりません。
+3. 赤と青のマップは、デノイザが取り除いた部分（赤）と補った部分（青）を示しています。
+""",
+    # --- VAE latent explorer ---------------------------------------------------------------
+    "vae.map": "VAE の潜在空間：MNIST テストデータ 10,000 枚の μ（クリックするとその点を復号します）",
+    "vae.decoded": "z から復号した画像",
+    "vae.z1": "z₁",
+    "vae.z2": "z₂",
+    "vae.compare_title": "KL 項の役割：KL 項なし（β = 0）で学習した同じネットワークとの比較",
+    "vae.compare_note": (
+        "左は、同じ 2 次元のボトルネックを持つ通常のオートエンコーダ（β = 0、KL 項なし）の潜在空間です。"
+        "クリックするとその点を復号します。上の VAE の図と比べてみましょう。クラスタが引き伸ばされて互いに離れ、"
+        "座標のスケールにも決まりがなく、クラスタの間の点からは数字に見えない形が出てきます。"
+    ),
+    "vae.beta0_map": "通常のオートエンコーダ（β = 0）の潜在空間（クリックで復号）",
+    "vae.beta0_decoded": "通常のオートエンコーダ：クリックした点から復号した画像",
+    "vae.manifold_title": "復号された多様体（おなじみの図）",
+    "vae.manifold_note": (
+        "各マスは、格子状に並べた潜在空間の点をデコーダに通した出力です。VAE では Kingma と Welling の論文と同じく、"
+        "事前分布 N(0, 1) の 5 % から 95 % までの分位点で格子を作っています。通常のオートエンコーダでは、"
+        "その潜在空間の図の範囲全体に格子を張っています。"
+    ),
+    "vae.manifold_vae": "VAE（β = 1）",
+    "vae.manifold_beta0": "通常のオートエンコーダ（β = 0）",
+    "vae.interp_title": "2 つの数字の間の補間",
+    "vae.digit_a": "数字 A（描く・アップロード）",
+    "vae.digit_b": "数字 B（描く・アップロード）",
+    "vae.frames": "フレーム数",
+    "vae.interp_mode": "補間の経路",
+    "vae.linear": "線形",
+    "vae.spherical": "球面線形（slerp）",
+    "vae.interp_run": "補間する",
+    "vae.interp_note": (
+        "2 つの数字をそれぞれ平均 $\\mu_A, \\mu_B$ に符号化し、線形補間 $z_t = (1-t)\\,\\mu_A + t\\,\\mu_B$ "
+        "または球面線形補間（slerp：事前分布の確率が集中する、原点からの距離を保つ経路）上の点を復号します。"
+    ),
+    "vae.examples_a": "A に使う MNIST テストデータの数字",
+    "vae.examples_b": "B に使う MNIST テストデータの数字",
+    "vae.interp_vae": "VAE：A から B へ復号したフレーム",
+    "vae.interp_beta0": "通常のオートエンコーダ（β = 0）：A から B へ復号したフレーム",
+    "vae.encode_title": "自分の絵を符号化する：μ、σ と ELBO",
+    "vae.your_drawing": "あなたの絵",
+    "vae.encode_run": "符号化する",
+    "vae.encode_examples": "例",
+    "vae.as_seen": "モデルに入力される画像（28×28）",
+    "vae.recon_vae": "VAE による再構成（μ を復号）",
+    "vae.recon_beta0": "通常のオートエンコーダによる再構成",
+    "vae.nats": "nats",
+    "vae.recon_term": "再構成項 E_q[−log p(x∣z)]",
+    "vae.kl_term": "KL(q(z|x) ‖ N(0, I))",
+    "vae.elbo_note": (
+        "−ELBO = 再構成項 + KL は −log p(x) の上界です。小さいほど、モデルはあなたの絵を「ありそう」だと考えています。"
+        "MNIST テストデータの半数は {typical} nats 未満です。図の点が μ、楕円が μ ± σ を表します。"
+    ),
+    "vae.explain": r"""
+### 変分オートエンコーダ（VAE）
+エンコーダは 1 つの符号ではなく、分布 $q_\phi(z \mid x) = \mathcal N\big(\mu_\phi(x), \operatorname{diag}\sigma^2_\phi(x)\big)$ を出力します。
+デコーダは $p_\theta(x \mid z)$（ここでは画素ごとのベルヌーイ分布）を与えます。学習では
+**証拠下界（ELBO）** を最大化します（Kingma & Welling, 2014）：
+
+$$\begin{aligned}\log p_\theta(x) \ \ge\ &\underbrace{\mathbb{E}_{q_\phi(z\mid x)}\big[\log p_\theta(x \mid z)\big]}_{\text{再構成}} \\ &- \underbrace{D_{\mathrm{KL}}\big(q_\phi(z \mid x)\,\|\,\mathcal N(0, I)\big)}_{\text{正則化}}\end{aligned}$$
+
+サンプリングには **再パラメータ化トリック** $z = \mu + \sigma \odot \varepsilon$、$\varepsilon \sim \mathcal N(0, I)$ を使うので、
+勾配が $\mu$ と $\sigma$ に伝わります。ガウス分布どうしの KL 項は閉じた形で書けます：
+
+$$D_{\mathrm{KL}} = \tfrac12 \sum_j \big(\mu_j^2 + \sigma_j^2 - 1 - \log \sigma_j^2\big)$$
+
+ここでは $z$ が **2 次元** しかないので、潜在空間全体を 1 枚の図で見渡せます。
+
+**試してみよう**
+1. スライダーを動かすか図をクリックしてみましょう。近い点からは似た数字が復号され、クラスの境目では数字が混ざり合います。
+2. 色のついた点から遠く離れた所をクリックしても、デコーダは何かを描きます。事前分布が平面全体を覆っているからです。
+3. 下の β = 0 のオートエンコーダ（KL 項のない同じネットワーク）と比べてみましょう。
+""",
+}
+
+TRANSLATIONS = {"ja": JA, "en": EN}
+
+
+def _(key: str) -> I18nData:
+    """A translatable string for a component (translated in the browser). Unknown keys fail at build time."""
+    if key not in EN or key not in JA:
+        raise KeyError(f"no translation for {key!r}")
+    return I18nData(key)
+
+
+def make_i18n(lang: str | None = None) -> gr.I18n:
+    """The gr.I18n to pass to ``launch``. With ``lang`` every browser gets that language."""
+    lang = lang or forced_language()
+    if lang:
+        return gr.I18n(**{code: TRANSLATIONS[lang] for code in LANGUAGES})
+    return gr.I18n(**TRANSLATIONS)
+
+
+def forced_language() -> str | None:
+    lang = os.environ.get("GALLERY_LANG", "").strip().lower()
+    return lang if lang in LANGUAGES else None
+
+
+def request_language(request: gr.Request | None) -> str:
+    """'ja' or 'en': the forced language, else the first of them in the browser's Accept-Language, else 'en'."""
+    forced = forced_language()
+    if forced:
+        return forced
+    header = ""
+    if request is not None:
+        try:
+            header = request.headers.get("accept-language", "") or ""
+        except Exception:
+            header = ""
+    for part in header.split(","):
+        tag = part.split(";")[0].strip().lower()
+        for lang in LANGUAGES:
+            if tag == lang or tag.startswith(lang + "-"):
+                return lang
+    return "en"
+
+
+def text(key: str, request: gr.Request | None = None, lang: str | None = None, **fmt) -> str:
+    """A string made at run time, in the user's language, with ``{placeholders}`` filled in."""
+    table = TRANSLATIONS[lang or request_language(request)]
+    return table[key].format(**fmt) if fmt else table[key]

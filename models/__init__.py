@@ -1,0 +1,1 @@
+"""nn.Modules shared by the demos and the training scripts (no Gradio, no argparse here)."""

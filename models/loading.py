@@ -1,0 +1,154 @@
+"""One loader for every model of the gallery: ``pretrained/<slug>/`` first, else the Hugging Face Hub.
+
+    model = load_pretrained(ConvAutoencoder, "ae-mnist")
+
+1. If ``pretrained/<slug>/`` (in this repository) holds ``config.json`` and ``model.safetensors``,
+   the model is loaded from there: no network at all.
+2. Otherwise the files are downloaded with ``hf_hub_download`` from the Hub repo
+   ``<org>/<slug>`` at an explicit revision, and loaded from the download cache.
+
+Settings (environment variables):
+
+* ``GALLERY_HUB_ORG``       the Hub organisation or user that holds the repos (default below);
+* ``GALLERY_HUB_REVISION``  the branch, tag or commit to download (default ``main``);
+* ``GALLERY_PRETRAINED_DIR`` the local weights folder (default: ``pretrained/`` of this repo);
+* ``HF_ENDPOINT``           the Hub's address (huggingface_hub's own setting; tests use a local server).
+
+Safety: weights are read from ``model.safetensors`` only (never a pickle), into a model built
+from ``config.json``'s JSON scalars, with ``strict=True`` so that every tensor must match.
+Each model is loaded once per process, lazily, on first use; a failure is remembered too, so a
+broken tab answers at once instead of retrying the network on every click.
+"""
+
+import os
+import socket
+import threading
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_HUB_ORG = "generative-models-gallery"
+DEFAULT_HUB_REVISION = "main"
+WEIGHT_FILES = ("config.json", "model.safetensors")
+
+_lock = threading.RLock()
+_cache: dict = {}
+
+
+class WeightsUnavailableError(RuntimeError):
+    """The weights of ``slug`` could be found neither in ``pretrained/`` nor on the Hub, or are corrupt."""
+
+    def __init__(self, slug: str, reason: str):
+        self.slug = slug
+        self.reason = reason
+        super().__init__(f"weights for '{slug}' are unavailable: {reason}")
+
+
+def pretrained_dir() -> Path:
+    return Path(os.environ.get("GALLERY_PRETRAINED_DIR", PROJECT_ROOT / "pretrained"))
+
+
+def hub_repo_id(slug: str) -> str:
+    return f"{os.environ.get('GALLERY_HUB_ORG', DEFAULT_HUB_ORG)}/{slug}"
+
+
+def hub_revision() -> str:
+    return os.environ.get("GALLERY_HUB_REVISION", DEFAULT_HUB_REVISION)
+
+
+def _hub_unreachable_reason(timeout: float = 2.0) -> str | None:
+    """Why the Hub endpoint cannot be reached (DNS or TCP), or None if it answers a connection.
+
+    huggingface_hub retries a failed download with back-off (about 20 s in all); checking the
+    connection first lets a machine without network fall through to a clear message at once.
+    """
+    from urllib.parse import urlsplit
+
+    from huggingface_hub import constants
+
+    if constants.HF_HUB_OFFLINE:
+        return None  # hf_hub_download then only looks in the local cache, which is fast
+    url = urlsplit(constants.ENDPOINT)
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        socket.create_connection((url.hostname, port), timeout=timeout).close()
+    except OSError as err:
+        return f"the Hub at {constants.ENDPOINT} cannot be reached ({type(err).__name__}: {err})"
+    return None
+
+
+def _hub_file(slug: str, filename: str, local_problem: str) -> Path:
+    """Download ``filename`` of ``<org>/<slug>`` at the configured revision (or take it from the HF cache).
+    ``local_problem`` says why the local copy was not used, for the error message."""
+    from huggingface_hub import hf_hub_download
+
+    unreachable = _hub_unreachable_reason()
+    try:
+        # Offline, a copy downloaded earlier (in the Hugging Face cache) is still fine.
+        return Path(hf_hub_download(repo_id=hub_repo_id(slug), filename=filename, revision=hub_revision(),
+                                    local_files_only=bool(unreachable)))
+    except Exception as err:  # network down, 404, bad revision, ...
+        why = unreachable or f"could not be downloaded ({type(err).__name__}: {err})"
+        raise WeightsUnavailableError(
+            slug, f"{local_problem}, and {filename} is not available from the Hub repo {hub_repo_id(slug)}@{hub_revision()}: {why}"
+        ) from err
+
+
+def resolve_file(slug: str, filename: str) -> Path:
+    """Local path of ``filename`` of model ``slug``: from ``pretrained/<slug>/`` or downloaded from the Hub."""
+    local = pretrained_dir() / slug / filename
+    return local if local.is_file() else _hub_file(slug, filename, f"{local} does not exist")
+
+
+def _remember(key, make):
+    """Run ``make()`` once per key and remember its result or its WeightsUnavailableError."""
+    with _lock:
+        if key not in _cache:
+            try:
+                _cache[key] = make()
+            except WeightsUnavailableError as err:
+                _cache[key] = err
+        value = _cache[key]
+    if isinstance(value, WeightsUnavailableError):
+        raise value
+    return value
+
+
+def load_pretrained(cls, slug: str):
+    """The model ``cls`` with the weights of ``slug`` (cached: loaded once per process), in eval mode."""
+
+    def make():
+        local = pretrained_dir() / slug
+        missing = [name for name in WEIGHT_FILES if not (local / name).is_file()]
+        if not missing:
+            folder = local
+        else:  # both files from the Hub; they land in the same snapshot folder of the cache
+            problem = f"{local} lacks {' and '.join(missing)}"
+            folder = [_hub_file(slug, name, problem) for name in WEIGHT_FILES][0].parent
+        try:
+            # A local folder makes the mixin read model.safetensors (never a pickle) with the config's arguments.
+            model = cls.from_pretrained(folder, strict=True)
+        except Exception as err:  # truncated or tampered file, shapes that do not match the config, ...
+            raise WeightsUnavailableError(slug, f"{folder / WEIGHT_FILES[1]} could not be loaded ({type(err).__name__}: {err})") from err
+        return model.eval()
+
+    return _remember((cls, slug), make)
+
+
+def load_extra_file(slug: str, filename: str, read):
+    """``read(path)`` of an extra file stored beside the weights (e.g. a latent map), cached like the models
+    (per slug, file and reader: pass a module-level function, not a new lambda on every call)."""
+
+    def make():
+        path = resolve_file(slug, filename)
+        try:
+            return read(path)
+        except Exception as err:
+            raise WeightsUnavailableError(slug, f"{path} could not be read ({type(err).__name__}: {err})") from err
+
+    return _remember((slug, filename, read), make)
+
+
+def clear_cache():
+    """Forget every loaded model (for tests)."""
+    with _lock:
+        _cache.clear()

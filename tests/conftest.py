@@ -1,0 +1,76 @@
+"""Shared fixtures: tiny models saved the way the real ones are, so tests run in seconds."""
+
+import os
+from pathlib import Path
+
+import numpy as np
+import PIL.Image
+import pytest
+import torch
+from safetensors.torch import save_file
+
+from models import loading
+from models.autoencoder import ConvAutoencoder
+from models.vae import VAE
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = ROOT.parent / "shared" / "data"
+MNIST_EXAMPLES = ROOT / "demos" / "examples" / "mnist"
+
+# Nothing in the tests may reach the real Hub: an unroutable endpoint makes a stray download fail fast.
+os.environ.setdefault("HF_ENDPOINT", "http://127.0.0.1:9")
+os.environ.pop("GALLERY_LANG", None)
+
+
+def make_tiny_pretrained(root: Path) -> Path:
+    """Write tiny random models for every slug of the AE and VAE tabs under ``root`` (like pretrained/)."""
+    torch.manual_seed(0)
+    ConvAutoencoder(channels=4, latent_dim=8).save_pretrained(root / "ae-mnist")
+    ConvAutoencoder(channels=4, latent_dim=8).save_pretrained(root / "ae-mnist-plain")
+    for slug, beta in (("vae-mnist", 1.0), ("vae-mnist-beta0", 0.0)):
+        VAE(latent_dim=2, hidden=32, beta=beta).save_pretrained(root / slug)
+        g = torch.Generator().manual_seed(1)
+        save_file({
+            "mu": torch.randn(500, 2, generator=g),
+            "logvar": torch.zeros(500, 2),
+            "neg_elbo": torch.full((500,), 150.0),
+            "labels": torch.randint(0, 10, (500,), generator=g),
+        }, str(root / slug / "latent_map.safetensors"))
+    return root
+
+
+@pytest.fixture(scope="session")
+def tiny_root(tmp_path_factory) -> Path:
+    return make_tiny_pretrained(tmp_path_factory.mktemp("pretrained"))
+
+
+@pytest.fixture
+def tiny_models(tiny_root, monkeypatch):
+    """Point the loader at the tiny models (and forget anything loaded before)."""
+    monkeypatch.setenv("GALLERY_PRETRAINED_DIR", str(tiny_root))
+    loading.clear_cache()
+    _clear_demo_caches()
+    yield tiny_root
+    loading.clear_cache()
+    _clear_demo_caches()
+
+
+def _clear_demo_caches():
+    from demos import vae_latent_explorer
+
+    vae_latent_explorer.cached_manifold.cache_clear()
+
+
+@pytest.fixture
+def mnist_digit() -> PIL.Image.Image:
+    """A real MNIST test digit (a 2) shipped with the app."""
+    return PIL.Image.open(MNIST_EXAMPLES / "2_0001.png").convert("L")
+
+
+def drawing(size=280, mode="RGBA", ink=(0, 0, 0, 255), background=(0, 0, 0, 0)) -> PIL.Image.Image:
+    """A thick diagonal stroke, like a student's drawing on the canvas."""
+    img = PIL.Image.new(mode, (size, size), background if mode != "L" else 255)
+    arr = np.array(img)
+    for i in range(size // 5, size - size // 5):
+        arr[i, max(0, i - size // 20):i + size // 20] = ink if mode != "L" else 0
+    return PIL.Image.fromarray(arr)

@@ -1,0 +1,78 @@
+"""A tiny stand-in for the Hugging Face Hub, enough for ``hf_hub_download`` / ``from_pretrained``.
+
+It serves ``<root>/<org>/<name>/<file>`` at ``/<org>/<name>/resolve/<revision>/<file>`` with the
+headers the Hub sends (X-Repo-Commit, ETag, Content-Length), answers 404 with the Hub's error
+codes for missing repos and files, and records every request so tests can count downloads.
+Point ``HF_ENDPOINT`` at ``server.url`` (before huggingface_hub is imported).
+"""
+
+import hashlib
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote
+
+
+class FakeHub:
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self.requests: list[tuple[str, str]] = []
+        hub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):  # keep test output clean
+                pass
+
+            def do_HEAD(self):
+                self._serve(body=False)
+
+            def do_GET(self):
+                self._serve(body=True)
+
+            def _serve(self, body: bool):
+                hub.requests.append((self.command, self.path))
+                parts = unquote(self.path.split("?")[0]).strip("/").split("/")
+                if len(parts) < 5 or parts[2] != "resolve":
+                    return self._error(404, "EntryNotFound", "not a resolve URL")
+                org, name, _, revision, *file_parts = parts
+                repo = hub.root / org / name
+                if not repo.is_dir():
+                    return self._error(404, "RepoNotFound", "Repository not found")
+                path = repo.joinpath(*file_parts)
+                if not path.is_file():
+                    return self._error(404, "EntryNotFound", "Entry not found")
+                data = path.read_bytes()
+                self.send_response(200)
+                self.send_header("X-Repo-Commit", hashlib.sha1(f"{org}/{name}@{revision}".encode()).hexdigest())
+                self.send_header("ETag", f'"{hashlib.sha256(data).hexdigest()}"')
+                self.send_header("Content-Length", str(len(data)))
+                self.send_header("Content-Type", "application/octet-stream")
+                self.end_headers()
+                if body:
+                    self.wfile.write(data)
+
+            def _error(self, status: int, code: str, message: str):
+                payload = f'{{"error": "{message}"}}'.encode()
+                self.send_response(status)
+                self.send_header("X-Error-Code", code)
+                self.send_header("X-Error-Message", message)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(payload)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def downloads(self, filename: str) -> int:
+        return sum(1 for method, path in self.requests if method == "GET" and path.endswith("/" + filename))

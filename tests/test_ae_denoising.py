@@ -1,0 +1,85 @@
+"""AE denoising tab: the handlers on tiny models, and bad inputs."""
+
+import PIL.Image
+import pytest
+import torch
+
+import gradio as gr
+
+from demos import ae_denoising
+from models.autoencoder import ConvAutoencoder
+from tests.conftest import drawing
+
+
+def test_denoise_digit_is_seeded_and_reports_psnr():
+    torch.manual_seed(0)
+    den, plain = ConvAutoencoder(channels=4, latent_dim=8).eval(), ConvAutoencoder(channels=4, latent_dim=8).eval()
+    clean = (torch.rand(1, 1, 28, 28) > 0.8).float()
+    a = ae_denoising.denoise_digit(clean, "gaussian", 0.5, 3, den, plain)
+    b = ae_denoising.denoise_digit(clean, "gaussian", 0.5, 3, den, plain)
+    assert torch.equal(a["noisy"], b["noisy"]) and a["psnr_noisy"] == b["psnr_noisy"]
+    mse = ((a["noisy"] - clean) ** 2).mean().item()
+    assert a["psnr_noisy"] == pytest.approx(10 * torch.log10(torch.tensor(1 / mse)).item(), rel=1e-5)
+    for key in ("denoised", "plain"):
+        assert a[key].shape == (1, 1, 28, 28)
+
+
+def test_main_handler_outputs(tiny_models, mnist_digit):
+    clean, noisy, denoised, plain, removed, table, repeated = ae_denoising.ae_denoise(mnist_digit, "salt_pepper", 0.5, 0.2, 0.5, 7)
+    assert repeated.size == ((6 * 30 - 2) * 4, 28 * 4)  # noisy + 5 numbers of passes
+    for img in (clean, noisy, denoised, plain):
+        assert isinstance(img, PIL.Image.Image) and img.size == (224, 224)
+    assert removed.mode == "RGB" and removed.size == (224, 224)
+    assert len([row for row in table.splitlines() if "dB" in row]) == 3  # noisy, denoising AE, plain AE
+
+
+@pytest.mark.parametrize("args", [
+    ("gaussian", 1.5, 0.2, 0.5, 0),     # σ above the slider's range
+    ("mask", 0.5, 0.2, -0.1, 0),       # negative fraction
+    ("gaussian", float("nan"), 0.2, 0.5, 0),
+    ("speckle", 0.5, 0.2, 0.5, 0),     # unknown noise kind
+    ("gaussian", 0.5, 0.2, 0.5, -3),   # bad seed
+    ("gaussian", 0.5, 0.2, 0.5, "abc"),
+])
+def test_out_of_range_values_are_clear_errors(tiny_models, mnist_digit, args):
+    with pytest.raises(gr.Error):
+        ae_denoising.ae_denoise(mnist_digit, *args)
+
+
+def test_empty_sketch_error_and_live_events_ignore_it(tiny_models):
+    blank = {"background": None, "layers": [], "composite": PIL.Image.new("RGBA", (280, 280))}
+    with pytest.raises(gr.Error):
+        ae_denoising.ae_denoise(blank, "gaussian", 0.5, 0.2, 0.5, 0)
+    assert all(isinstance(u, dict) for u in ae_denoising.ae_denoise_live(blank, "gaussian", 0.5, 0.2, 0.5, 0))
+    outs = ae_denoising.ae_denoise_live({"composite": drawing()}, "mask", 0.5, 0.2, 0.5, 0)
+    assert isinstance(outs[0], PIL.Image.Image)
+
+
+def test_missing_weights_give_a_message_that_says_how_to_get_them(tmp_path, monkeypatch, mnist_digit):
+    from models import loading
+
+    monkeypatch.setenv("GALLERY_PRETRAINED_DIR", str(tmp_path))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    loading.clear_cache()
+    with pytest.raises(gr.Error) as err:
+        ae_denoising.ae_denoise(mnist_digit, "gaussian", 0.5, 0.2, 0.5, 0)
+    assert "ae-mnist" in err.value.message and "train_autoencoder.py" in err.value.message
+    loading.clear_cache()
+
+
+def test_removed_map_colours():
+    noisy = torch.zeros(1, 1, 28, 28)
+    noisy[..., 0, 0] = 1.0
+    den = torch.zeros(1, 1, 28, 28)
+    den[..., 0, 1] = 1.0
+    img = ae_denoising.removed_map(noisy, den, scale=1)
+    assert img.getpixel((0, 0)) == (255, 0, 0) and img.getpixel((1, 0)) == (0, 0, 255)
+
+
+def test_repeated_denoising_keeps_the_asked_passes():
+    torch.manual_seed(0)
+    den = ConvAutoencoder(channels=4, latent_dim=8).eval()
+    x = torch.rand(1, 1, 28, 28)
+    kept = ae_denoising.repeat_denoiser(den, x, passes=(1, 3))
+    assert len(kept) == 3 and kept[0] is x
+    assert torch.allclose(kept[2], den.reconstruct(den.reconstruct(den.reconstruct(x))))

@@ -1,0 +1,114 @@
+"""Whatever a student gives us becomes an MNIST-like digit, or a clear error in their language."""
+
+import io
+
+import numpy as np
+import PIL.Image
+import pytest
+
+import gradio as gr
+from gradio.data_classes import FileData
+from gradio.components.image_editor import EditorData
+
+from demos.image_input import MAX_SIDE, DigitCanvas, image_to_digit, ink_map, mnist_normalize
+from tests.conftest import drawing
+
+
+class FakeRequest:
+    def __init__(self, lang):
+        self.headers = {"accept-language": lang}
+
+
+def assert_digit_like(x):
+    assert x.shape == (1, 1, 28, 28)
+    arr = x[0, 0].numpy()
+    assert arr.max() > 0.5 and arr[0].max() < 0.05 and arr[:, 0].max() < 0.05  # ink in the middle, black border
+    ys, xs = np.nonzero(arr > 0.2)
+    assert 9 <= ys.mean() <= 19 and 9 <= xs.mean() <= 19  # centred like MNIST
+
+
+@pytest.mark.parametrize("make", [
+    lambda: drawing(mode="RGBA"),                                             # black strokes on transparent canvas
+    lambda: drawing(mode="RGBA", background=(255, 255, 255, 255)),            # black on opaque white
+    lambda: drawing(mode="RGBA", ink=(255, 255, 255, 255)),                   # white strokes on transparent
+    lambda: drawing(mode="L"),                                                # greyscale scan, dark on light
+    lambda: drawing(mode="RGBA").convert("LA"),                               # grey + alpha
+    lambda: drawing(mode="RGBA", background=(255, 255, 255, 255)).convert("P"),  # palette
+    lambda: drawing(mode="RGBA", background=(255, 255, 255, 255)).convert("RGB").convert("CMYK"),
+    lambda: PIL.Image.fromarray((np.array(drawing(mode="L"), dtype=np.uint16) * 257)),  # 16-bit grey
+    lambda: PIL.Image.fromarray(255 - np.array(drawing(mode="L"))),           # white on black, like MNIST
+])
+def test_all_kinds_of_images_become_centred_digits(make):
+    assert_digit_like(image_to_digit(make()))
+
+
+def test_sketchpad_dict_and_numpy_are_accepted():
+    img = drawing(mode="RGBA")
+    assert_digit_like(image_to_digit({"background": None, "layers": [], "composite": img}))
+    assert_digit_like(image_to_digit(np.array(img)))
+
+
+def test_real_mnist_digit_passes_unchanged(mnist_digit):
+    x = image_to_digit(mnist_digit)
+    assert np.allclose(x[0, 0].numpy() * 255, np.array(mnist_digit), atol=0.5)
+
+
+@pytest.mark.parametrize("lang,word", [("ja-JP,ja;q=0.9", "空"), ("en-US,en;q=0.9", "empty")])
+def test_empty_sketch_is_a_clear_error_in_the_users_language(lang, word):
+    blank = PIL.Image.new("RGBA", (280, 280), (0, 0, 0, 0))
+    with pytest.raises(gr.Error) as err:
+        image_to_digit({"background": None, "layers": [], "composite": blank}, FakeRequest(lang))
+    assert word in err.value.message
+    with pytest.raises(gr.Error):
+        image_to_digit(PIL.Image.new("RGB", (50, 50), "white"), FakeRequest(lang))
+    with pytest.raises(gr.Error):
+        image_to_digit(None, FakeRequest(lang))
+
+
+def test_tiny_and_huge_images(monkeypatch):
+    warnings = []
+    monkeypatch.setattr(gr, "Warning", lambda msg, *a, **k: warnings.append(msg))
+    with pytest.raises(gr.Error):
+        image_to_digit(PIL.Image.new("L", (1, 1), 255))
+    assert_digit_like(image_to_digit(drawing(size=40, mode="L")))  # a small drawing is enlarged
+    huge = drawing(size=4000, mode="L")
+    assert_digit_like(image_to_digit(huge))
+    assert warnings and "4000" in warnings[0] and str(MAX_SIDE) in warnings[0]
+
+
+def test_normalisation_keeps_aspect_ratio():
+    ink = np.zeros((200, 100), dtype=np.float32)
+    ink[20:180, 40:60] = 1.0  # a tall bar, like a 1
+    out = mnist_normalize(ink)
+    ys, xs = np.nonzero(out > 0.5)
+    assert ys.max() - ys.min() + 1 >= 18 and xs.max() - xs.min() + 1 <= 5
+
+
+def test_ink_map_polarity():
+    white_bg = np.array(drawing(mode="L"), dtype=np.float32) / 255
+    assert ink_map(PIL.Image.fromarray((white_bg * 255).astype(np.uint8)))[0, 0] == 0.0
+
+
+def _upload(tmp_path, name: str, data: bytes) -> EditorData:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return EditorData(background=FileData(path=str(path), orig_name=name), layers=[], composite=FileData(path=str(path), orig_name=name))
+
+
+@pytest.mark.parametrize("name,data", [
+    ("notes.png", b"this is a text file, renamed"),
+    ("broken.png", None),  # a PNG cut in half
+])
+def test_unreadable_uploads_are_a_clear_error(tmp_path, name, data):
+    if data is None:
+        buf = io.BytesIO()
+        drawing(mode="L").save(buf, format="PNG")
+        data = buf.getvalue()[:200]
+    canvas = DigitCanvas(type="pil", image_mode="RGBA", render=False)
+    with pytest.raises(gr.Error) as err:
+        canvas.preprocess(_upload(tmp_path, name, data))
+    assert "画像" in err.value.message and "image" in err.value.message
+
+
+def test_canvas_is_rendered_by_the_image_editor_frontend():
+    assert DigitCanvas(render=False).get_block_name() == "imageeditor"

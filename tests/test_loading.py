@@ -1,0 +1,109 @@
+"""The weights loader: local pretrained/ first, else the Hub (a local stand-in server), and clear failures."""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from models import loading
+from models.autoencoder import ConvAutoencoder
+from models.loading import WeightsUnavailableError, load_pretrained
+from models.vae import VAE
+from tests.conftest import ROOT
+from tests.fake_hub import FakeHub
+
+# Runs in a fresh interpreter, because huggingface_hub reads HF_ENDPOINT when it is imported.
+CLIENT = """
+import json, time
+from models.loading import load_pretrained, load_extra_file, WeightsUnavailableError
+from models.autoencoder import ConvAutoencoder
+from models.vae import VAE
+out = {}
+for cls, slug in [(ConvAutoencoder, "ae-mnist"), (ConvAutoencoder, "ae-mnist-plain"), (VAE, "vae-mnist"), (VAE, "vae-mnist-beta0")]:
+    t = time.time()
+    try:
+        first = load_pretrained(cls, slug)
+        again = load_pretrained(cls, slug)
+        extra = load_extra_file(slug, "latent_map.safetensors", lambda p: p.stat().st_size) if cls is VAE else None
+        out[slug] = {"ok": True, "same_object": first is again, "config": first._hub_mixin_config, "extra": extra}
+    except WeightsUnavailableError as err:
+        out[slug] = {"ok": False, "reason": err.reason}
+    out[slug]["seconds"] = time.time() - t
+print("RESULT" + json.dumps(out))
+"""
+
+
+def run_client(env_extra: dict, tmp_path) -> dict:
+    env = dict(os.environ, GALLERY_PRETRAINED_DIR=str(tmp_path / "empty"), HF_HOME=str(tmp_path / "hf_home"),
+               GALLERY_HUB_ORG="test-org", GALLERY_HUB_REVISION="v1", PYTHONPATH=str(ROOT), **env_extra)
+    env.pop("HF_HUB_OFFLINE", None)
+    proc = subprocess.run([sys.executable, "-c", CLIENT], env=env, capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    line = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")][-1]
+    return json.loads(line[len("RESULT"):])
+
+
+def test_hub_download_404_and_corrupt_file(tiny_root, tmp_path):
+    """ae-mnist and vae-mnist-beta0 download for real; ae-mnist-plain is missing (404); vae-mnist is truncated."""
+    hub_root = tmp_path / "hub"
+    for slug in ("ae-mnist", "vae-mnist", "vae-mnist-beta0"):
+        shutil.copytree(tiny_root / slug, hub_root / "test-org" / slug)
+    weights = hub_root / "test-org" / "vae-mnist" / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:1000])
+    with FakeHub(hub_root) as hub:
+        out = run_client({"HF_ENDPOINT": hub.url}, tmp_path)
+        assert out["ae-mnist"]["ok"] and out["ae-mnist"]["same_object"]
+        assert out["ae-mnist"]["config"] == {"channels": 4, "latent_dim": 8}
+        assert out["vae-mnist-beta0"]["ok"] and out["vae-mnist-beta0"]["extra"] > 0
+        assert not out["ae-mnist-plain"]["ok"] and "test-org/ae-mnist-plain@v1" in out["ae-mnist-plain"]["reason"]
+        assert not out["vae-mnist"]["ok"] and "could not be loaded" in out["vae-mnist"]["reason"]
+        # the explicit revision is in the URL, and each file is downloaded once
+        assert any("/test-org/ae-mnist/resolve/v1/model.safetensors" in path for _, path in hub.requests)
+        assert hub.downloads("model.safetensors") == 3
+        assert not any(path.endswith((".bin", ".pt", ".pth", ".pkl")) for _, path in hub.requests)
+
+
+def test_hub_down_fails_fast_with_a_clear_message(tmp_path):
+    with socket.socket() as s:  # a port on which nothing listens
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    out = run_client({"HF_ENDPOINT": f"http://127.0.0.1:{port}"}, tmp_path)
+    for slug, r in out.items():
+        assert not r["ok"], slug
+        assert "cannot be reached" in r["reason"] and f"test-org/{slug}@v1" in r["reason"]
+        assert r["seconds"] < 5, "no waiting on retries when the Hub is down"
+
+
+def test_local_folder_first_and_cached(tiny_models):
+    a = load_pretrained(ConvAutoencoder, "ae-mnist")
+    assert a is load_pretrained(ConvAutoencoder, "ae-mnist")
+    assert not a.training
+
+
+def test_missing_and_corrupt_local_weights(tiny_root, tmp_path, monkeypatch):
+    root = tmp_path / "pretrained"
+    shutil.copytree(tiny_root, root)
+    (root / "ae-mnist" / "model.safetensors").unlink()
+    weights = root / "vae-mnist" / "model.safetensors"
+    weights.write_bytes(b"\x00" * 64)
+    monkeypatch.setenv("GALLERY_PRETRAINED_DIR", str(root))
+    loading.clear_cache()
+    t = time.time()
+    with pytest.raises(WeightsUnavailableError) as missing:
+        load_pretrained(ConvAutoencoder, "ae-mnist")
+    with pytest.raises(WeightsUnavailableError) as corrupt:
+        load_pretrained(VAE, "vae-mnist")
+    assert time.time() - t < 10
+    assert "model.safetensors" in missing.value.reason and missing.value.slug == "ae-mnist"
+    assert "could not be loaded" in corrupt.value.reason
+    # the failure is remembered (no retry on every click) and the other models are unaffected
+    with pytest.raises(WeightsUnavailableError) as again:
+        load_pretrained(ConvAutoencoder, "ae-mnist")
+    assert again.value is missing.value
+    assert load_pretrained(VAE, "vae-mnist-beta0") is not None
+    loading.clear_cache()

@@ -1,0 +1,62 @@
+"""The committed weights in pretrained/: they load strictly and do what the README says.
+
+The full-test-set figures come from the training scripts' ``--eval-only``; here a quick check on
+the example digits shipped with the app, and on 1,000 MNIST test digits when ../shared/data exists.
+"""
+
+import numpy as np
+import PIL.Image
+import pytest
+import torch
+
+from models.autoencoder import ConvAutoencoder
+from models.noise import add_noise, psnr
+from models.vae import VAE, negative_elbo
+from tests.conftest import MNIST_EXAMPLES, ROOT, SHARED_DATA
+
+PRETRAINED = ROOT / "pretrained"
+
+
+def example_digits() -> torch.Tensor:
+    arrays = [np.asarray(PIL.Image.open(p), dtype=np.float32) / 255 for p in sorted(MNIST_EXAMPLES.glob("*.png"))]
+    return torch.from_numpy(np.stack(arrays))[:, None]
+
+
+def mnist_test_subset(n=1000) -> torch.Tensor:
+    if not (SHARED_DATA / "MNIST" / "raw" / "t10k-images-idx3-ubyte").exists():
+        pytest.skip("../shared/data is not here")
+    from training.common import load_mnist
+
+    return load_mnist(SHARED_DATA, train=False)[0][:n]
+
+
+def denoising_gain(x: torch.Tensor, kind="gaussian", level=0.5):
+    den = ConvAutoencoder.from_pretrained(PRETRAINED / "ae-mnist", strict=True)
+    plain = ConvAutoencoder.from_pretrained(PRETRAINED / "ae-mnist-plain", strict=True)
+    noisy = add_noise(x, kind, level, torch.Generator().manual_seed(0))
+    base = psnr(noisy, x).mean().item()
+    return psnr(den.reconstruct(noisy), x).mean().item() - base, psnr(plain.reconstruct(noisy), x).mean().item() - base
+
+
+def test_denoising_ae_on_the_shipped_examples():
+    gain, plain_gain = denoising_gain(example_digits())
+    assert gain > 8.0 and gain > plain_gain + 3.0
+
+
+@pytest.mark.shared_data
+def test_denoising_ae_gains_10_db_at_sigma_half():
+    gain, plain_gain = denoising_gain(mnist_test_subset())
+    assert gain >= 10.0 and plain_gain < gain
+
+
+@pytest.mark.shared_data
+def test_vae_elbo_and_kl_term():
+    x = mnist_test_subset()
+    vae = VAE.from_pretrained(PRETRAINED / "vae-mnist", strict=True)
+    beta0 = VAE.from_pretrained(PRETRAINED / "vae-mnist-beta0", strict=True)
+    neg, recon, kl = negative_elbo(vae, x, samples=1, generator=torch.Generator().manual_seed(0))
+    assert neg.mean() < 160 and 3 < kl.mean() < 15
+    # without the KL term the codes are not pulled towards N(0, I): their spread is far from 1
+    mu0, _ = beta0.encode(x)
+    mu, _ = vae.encode(x)
+    assert abs(mu.std(0).mean().item() - 1.0) < 0.5 and abs(mu0.std(0).mean().item() - 1.0) > 1.0

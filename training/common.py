@@ -1,0 +1,67 @@
+"""Small helpers shared by the MNIST training scripts: data, seeding, saving, pushing.
+
+Kept deliberately plain: MNIST is small enough to hold in memory as one tensor, which on a
+2-core CPU is much faster than a DataLoader that decodes PIL images one by one.
+"""
+
+import random
+from pathlib import Path
+
+import numpy as np
+import torch
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATA_DIR = PROJECT_ROOT.parent / "shared" / "data"
+
+
+def seed_everything(seed: int) -> torch.Generator:
+    """Seed Python, NumPy and torch; return a torch.Generator seeded the same way."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    return torch.Generator().manual_seed(seed)
+
+
+def load_mnist(data_dir: str | Path, train: bool, download: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    """MNIST as (images (N, 1, 28, 28) float in [0, 1], labels (N,) int64), via torchvision's layout.
+
+    ``data_dir`` is the folder that contains ``MNIST/raw`` (``../shared/data`` on our machines);
+    with ``download=True`` torchvision fetches it there when online.
+    """
+    from torchvision.datasets import MNIST
+
+    ds = MNIST(root=str(data_dir), train=train, download=download)
+    images = ds.data.unsqueeze(1).float().div_(255.0)
+    return images, ds.targets.clone()
+
+
+def fake_mnist(n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """Random stand-in data with MNIST's shapes, for ``--dry-run`` smoke tests (seconds, no files)."""
+    images = (torch.rand(n, 1, 28, 28, generator=generator) > 0.8).float()
+    labels = torch.randint(0, 10, (n,), generator=generator)
+    return images, labels
+
+
+def save_model(model, output_dir: str | Path, card: dict) -> Path:
+    """``save_pretrained`` into ``output_dir`` (config.json, model.safetensors, README.md model card).
+
+    The mixin never overwrites an existing README.md, so the old card is removed first and the
+    new one carries the figures of this run.
+    """
+    output_dir = Path(output_dir)
+    if output_dir.exists():
+        (output_dir / "README.md").unlink(missing_ok=True)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(output_dir, model_card_kwargs=card)
+    return output_dir
+
+
+def push_folder(output_dir: str | Path, hub_repo_id: str | None):
+    """Upload a finished ``pretrained/<slug>`` folder (weights, config, card, extra files) to the Hub."""
+    from huggingface_hub import HfApi
+
+    if not hub_repo_id:
+        raise SystemExit("--push-to-hub needs --hub-repo-id <org>/<slug>")
+    api = HfApi()
+    api.create_repo(hub_repo_id, exist_ok=True)
+    api.upload_folder(folder_path=str(output_dir), repo_id=hub_repo_id, commit_message="Upload from the gallery's training script")
