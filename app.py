@@ -11,10 +11,13 @@ places them in tabs. Models load lazily, on first use, so start-up stays fast.
 import argparse
 import os
 
-import gradio as gr
+# No usage analytics from a classroom (and no network attempts on machines without it).
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from demos import ae_denoising, vae_latent_explorer
-from demos.i18n import LANGUAGES, _, make_i18n
+import gradio as gr  # noqa: E402
+
+from demos import ae_denoising, vae_latent_explorer  # noqa: E402
+from demos.i18n import LANGUAGES, _, make_i18n  # noqa: E402
 
 MAX_FILE_SIZE = "10mb"
 CSS = """

@@ -96,6 +96,22 @@ def time_it(fn, runs: int, warmup: int = 3):
     return statistics.median(times), percentile(times, 0.95)
 
 
+def gradio_floor(runs: int):
+    """Round trip of a trivial api (x + 1) in a bare Gradio app: the framework's own share of every number below."""
+    import gradio as gr
+    from gradio_client import Client
+
+    with gr.Blocks() as demo:
+        a, b = gr.Number(), gr.Number()
+        gr.Button().click(lambda x: x + 1, a, b, api_name="inc")
+    demo.queue().launch(prevent_thread_lock=True, quiet=True, server_port=free_port())
+    try:
+        client = Client(demo.local_url, verbose=False)
+        return time_it(lambda: client.predict(1, api_name="/inc"), runs)
+    finally:
+        demo.close()
+
+
 def main(args):
     from gradio_client import Client
 
@@ -127,6 +143,7 @@ def main(args):
     import torch
 
     handlers = {name: time_it(fn, args.runs) for name, fn in handler_calls().items()}
+    floor = gradio_floor(args.runs)
 
     print(f"Measured {time.strftime('%Y-%m-%d')} on {os.cpu_count()} CPU cores, torch {torch.__version__} "
           f"({torch.get_num_threads()} threads), {args.runs} runs each.\n")
@@ -139,6 +156,7 @@ def main(args):
         h, a = handlers[name], api[name]
         print(f"| `{name}` handler (the work itself) | {h[0]:.1f} ms | {h[1]:.1f} ms | {t} |")
         print(f"| `{name}` through gradio_client (loopback round trip) | {a[0]:.1f} ms | {a[1]:.1f} ms | |")
+    print(f"| for scale: a trivial api (x + 1) of a bare Gradio app, same round trip | {floor[0]:.1f} ms | {floor[1]:.1f} ms | |")
 
 
 def parse_args(argv=None):

@@ -3,8 +3,8 @@
 What it teaches: an autoencoder x̂ = g(f(x)) trained to copy clean digits has never seen
 noise, so it copies much of the noise too; a *denoising* autoencoder (Vincent et al., ICML
 2008) is trained on corrupted inputs x̃ with the clean x as target, so it learns where clean
-digits live and pulls any input back there — even a letter or a scribble, which comes out
-looking like a digit (the out-of-distribution examples).
+digits live and pulls inputs towards them. Applied again and again, it walks even a letter or a
+scribble towards a digit (the out-of-distribution examples), while a real digit stays put.
 
 Weights: ``pretrained/ae-mnist`` (denoising) and ``pretrained/ae-mnist-plain`` (plain), both
 ``models.autoencoder.ConvAutoencoder`` trained on MNIST by ``training/train_autoencoder.py``.
@@ -29,6 +29,7 @@ from models.noise import add_noise, psnr
 SLUG = "ae-mnist"
 PLAIN_SLUG = "ae-mnist-plain"
 TRAINING_COMMAND = "python training/train_autoencoder.py --data-dir ../shared/data"
+N_OUTPUTS = 7  # what ae_denoise returns
 ITERATION_PASSES = (1, 2, 4, 8, 16)  # the "apply it again and again" strip shows D^n(x̃) for these n
 EXAMPLES = Path(__file__).parent / "examples"
 FIRST_EXAMPLE = str(EXAMPLES / "mnist" / "2_0001.png")
@@ -117,30 +118,47 @@ def ae_denoise(image, noise_kind: str, sigma: float, sp_rate: float, mask_fracti
                request: gr.Request | None = None):
     """The tab's main action (api ``/ae_denoise``):
     clean | noisy | denoising AE | plain AE | removed | PSNR table | the denoiser applied again and again."""
-    if noise_kind not in NOISE_SLIDERS:
-        raise gr.Error(text("err.choice", request, value=noise_kind, choices=", ".join(NOISE_SLIDERS)))
-    key, low, high, _default = NOISE_SLIDERS[noise_kind]
-    level = check_range({"gaussian": sigma, "salt_pepper": sp_rate, "mask": mask_fraction}[noise_kind], low, high, key, request)
-    seed = check_seed(seed, request)
-    denoiser, plain = load_models(request)
-    clean = image_to_digit(image, request)
-    r = denoise_digit(clean, noise_kind, level, seed, denoiser, plain)
-    return (to_pil(clean), to_pil(r["noisy"]), to_pil(r["denoised"]), to_pil(r["plain"]),
-            removed_map(r["noisy"], r["denoised"]), psnr_table(r, request), strip(r["repeated"]))
+    return _denoise_and_show(image_to_digit(image, request), noise_kind, sigma, sp_rate, mask_fraction, seed, request)
 
 
 def ae_denoise_live(image, noise_kind: str, sigma: float, sp_rate: float, mask_fraction: float, seed: int,
                     request: gr.Request | None = None):
     """``ae_denoise`` for the live events (canvas, sliders): a blank or cleared canvas leaves the outputs as they are."""
     try:
-        image_to_digit(image, request)
+        clean = image_to_digit(image, request)
     except gr.Error:
-        return [gr.update()] * 7
-    return ae_denoise(image, noise_kind, sigma, sp_rate, mask_fraction, seed, request)
+        return [gr.update()] * N_OUTPUTS
+    return _denoise_and_show(clean, noise_kind, sigma, sp_rate, mask_fraction, seed, request)
+
+
+def _denoise_and_show(clean: torch.Tensor, noise_kind, sigma, sp_rate, mask_fraction, seed, request):
+    if noise_kind not in NOISE_SLIDERS:
+        raise gr.Error(text("err.choice", request, value=noise_kind, choices=", ".join(NOISE_SLIDERS)))
+    key, low, high, _default = NOISE_SLIDERS[noise_kind]
+    level = check_range({"gaussian": sigma, "salt_pepper": sp_rate, "mask": mask_fraction}[noise_kind], low, high, key, request)
+    seed = check_seed(seed, request)
+    denoiser, plain = load_models(request)
+    r = denoise_digit(clean, noise_kind, level, seed, denoiser, plain)
+    return (to_pil(clean), to_pil(r["noisy"]), to_pil(r["denoised"]), to_pil(r["plain"]),
+            removed_map(r["noisy"], r["denoised"]), psnr_table(r, request), strip(r["repeated"]))
 
 
 def show_slider_for(noise_kind: str):
     return [gr.update(visible=kind == noise_kind) for kind in NOISE_SLIDERS]
+
+
+def open_tab(request: gr.Request | None = None):
+    """When the page opens: load the weights; if they are missing, show why and disable only this tab.
+    Otherwise start with a real MNIST test digit on the canvas and its results.
+    Returns updates for (status, run button, canvas, *the outputs of ae_denoise)."""
+    try:
+        load_models(request)
+    except gr.Error as err:
+        return (gr.update(value="⚠️ " + err.message, visible=True), gr.update(interactive=False), gr.update(),
+                *[gr.update()] * N_OUTPUTS)
+    with PIL.Image.open(FIRST_EXAMPLE) as img:
+        first = ae_denoise(img.copy(), "gaussian", 0.5, 0.2, 0.5, 0, request)
+    return gr.update(visible=False), gr.update(interactive=True), FIRST_EXAMPLE, *first
 
 
 def create_demo() -> gr.Blocks:
@@ -193,19 +211,7 @@ def create_demo() -> gr.Blocks:
         seed.submit(ae_denoise_live, inputs, outputs, **quiet)
         dice.click(new_seed, None, seed, queue=False, api_visibility="private").then(ae_denoise_live, inputs, outputs, **quiet)
 
-        def on_load(request: gr.Request):
-            """Load the weights when the page opens; if they are missing, say so and disable only this tab.
-            Otherwise start with a real MNIST test digit on the canvas and its results."""
-            try:
-                load_models(request)
-            except gr.Error as err:
-                return gr.update(value="⚠️ " + err.message, visible=True), gr.update(interactive=False), gr.update(), \
-                    *[gr.update()] * len(outputs)
-            with PIL.Image.open(FIRST_EXAMPLE) as img:
-                first = ae_denoise(img.copy(), "gaussian", 0.5, 0.2, 0.5, 0, request)
-            return gr.update(visible=False), gr.update(interactive=True), FIRST_EXAMPLE, *first
-
-        demo.load(on_load, None, [status, run, canvas, *outputs], api_visibility="private")
+        demo.load(open_tab, None, [status, run, canvas, *outputs], api_visibility="private")
     return demo
 
 

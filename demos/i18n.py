@@ -135,11 +135,11 @@ where $L$ is the binary cross-entropy summed over the 28×28 pixels.
     "vae.recon_beta0": "Plain autoencoder reconstruction",
     "vae.nats": "nats",
     "vae.recon_term": "Reconstruction term E_q[−log p(x∣z)]",
-    "vae.kl_term": "KL(q(z|x) ‖ N(0, I))",
+    "vae.kl_term": "KL(q(z∣x) ‖ N(0, I))",
     "vae.elbo_note": (
         "−ELBO = reconstruction + KL is an upper bound on −log p(x): the lower, the more probable the model finds "
-        "your drawing. Half of the MNIST test digits score below {typical} nats. On the map, the dot is μ and the "
-        "ellipse is μ ± σ."
+        "your drawing. Half of the MNIST test digits score below {typical} nats. On the map, the cross is μ and the "
+        "ellipse is μ ± σ (often too small to see: the encoder is very sure where a digit belongs)."
     ),
     "vae.explain": r"""
 ### Variational autoencoder (VAE)
@@ -280,10 +280,11 @@ $$\min_{\theta,\phi}\ \mathbb{E}_{x}\,\mathbb{E}_{\tilde x \sim C(\tilde x \mid 
     "vae.recon_beta0": "通常のオートエンコーダによる再構成",
     "vae.nats": "nats",
     "vae.recon_term": "再構成項 E_q[−log p(x∣z)]",
-    "vae.kl_term": "KL(q(z|x) ‖ N(0, I))",
+    "vae.kl_term": "KL(q(z∣x) ‖ N(0, I))",
     "vae.elbo_note": (
         "−ELBO = 再構成項 + KL は −log p(x) の上界です。小さいほど、モデルはあなたの絵を「ありそう」だと考えています。"
-        "MNIST テストデータの半数は {typical} nats 未満です。図の点が μ、楕円が μ ± σ を表します。"
+        "MNIST テストデータの半数は {typical} nats 未満です。図の十字が μ、楕円が μ ± σ を表します"
+        "（σ は小さすぎて見えないことがよくあります。エンコーダは数字の位置をかなり確信しているのです）。"
     ),
     "vae.explain": r"""
 ### 変分オートエンコーダ（VAE）

@@ -179,12 +179,14 @@ def vae_encode(image, request: gr.Request | None = None):
     r0 = encode_digit(beta0, x, samples=1)
     vae_map = latent_map(SLUG, request).with_marks(points=[r["mu"]], ellipses=[(*r["mu"], *r["sigma"])])
     beta0_map = latent_map(BETA0_SLUG, request).with_marks(points=[r0["mu"]])
+    nats = text("vae.nats", request)
     table = (
-        f"| | {text('vae.nats', request)} |\n|---|---|\n"
-        f"| μ = ({r['mu'][0]:.2f}, {r['mu'][1]:.2f}), σ = ({r['sigma'][0]:.2f}, {r['sigma'][1]:.2f}) | |\n"
-        f"| {text('vae.recon_term', request)} | {r['recon_nll']:.1f} |\n"
-        f"| {text('vae.kl_term', request)} | {r['kl']:.2f} |\n"
-        f"| **−ELBO** | **{r['neg_elbo']:.1f}** |\n\n"
+        f"| | |\n|---|---|\n"
+        f"| μ | ({r['mu'][0]:.2f}, {r['mu'][1]:.2f}) |\n"
+        f"| σ | ({r['sigma'][0]:.3f}, {r['sigma'][1]:.3f}) |\n"
+        f"| {text('vae.recon_term', request)} | {r['recon_nll']:.1f} {nats} |\n"
+        f"| {text('vae.kl_term', request)} | {r['kl']:.2f} {nats} |\n"
+        f"| **−ELBO** | **{r['neg_elbo']:.1f} {nats}** |\n\n"
         f"{text('vae.elbo_note', request, typical=typical_neg_elbo())}"
     )
     return to_pil(x), to_pil(r["reconstruction"]), to_pil(r0["reconstruction"]), vae_map, beta0_map, table
@@ -218,6 +220,24 @@ def manifolds(request: gr.Request | None = None):
     """The two decoded manifold grids (cached)."""
     load_models(request)
     return cached_manifold(SLUG), cached_manifold(BETA0_SLUG)
+
+
+def open_tab(request: gr.Request | None = None):
+    """When the page opens: load the weights and draw both maps; if anything is missing, show why and disable
+    only this tab. Returns updates for (status, decoded, VAE map, β=0 decoded, β=0 map, β=0 caption, z1, z2,
+    interpolate button, encode button)."""
+    try:
+        load_models(request)
+        digit, vae_image = vae_decode(0.0, 0.0, request)
+        m, m0 = latent_map(SLUG, request), latent_map(BETA0_SLUG, request)
+    except gr.Error as err:
+        off = gr.update(interactive=False)
+        return (gr.update(value="⚠️ " + err.message, visible=True), *[gr.update()] * 5, off, off, off, off)
+    on = gr.update(interactive=True)
+    centre = ((m0.low[0] + m0.high[0]) / 2, (m0.low[1] + m0.high[1]) / 2)
+    return (gr.update(visible=False), digit, vae_image, *beta0_decode(*centre, request),
+            gr.update(minimum=round(m.low[0], 2), maximum=round(m.high[0], 2), interactive=True),
+            gr.update(minimum=round(m.low[1], 2), maximum=round(m.high[1], 2), interactive=True), on, on)
 
 
 # --- the tab -----------------------------------------------------------------------------
@@ -295,23 +315,7 @@ def create_demo() -> gr.Blocks:
         encode_btn.click(vae_encode, canvas_c, [enc_input, enc_recon, enc_recon0, enc_map, enc_map0, elbo_md],
                          api_name="vae_encode")
 
-        def on_load(request: gr.Request):
-            """Load the weights and draw both maps when the page opens; if anything is missing, say so and
-            disable only this tab."""
-            try:
-                load_models(request)
-                digit, vae_image = vae_decode(0.0, 0.0, request)
-                m, m0 = latent_map(SLUG, request), latent_map(BETA0_SLUG, request)
-            except gr.Error as err:
-                off = gr.update(interactive=False)
-                return (gr.update(value="⚠️ " + err.message, visible=True), *[gr.update()] * 5, off, off, off, off)
-            on = gr.update(interactive=True)
-            centre = ((m0.low[0] + m0.high[0]) / 2, (m0.low[1] + m0.high[1]) / 2)
-            return (gr.update(visible=False), digit, vae_image, *beta0_decode(*centre, request),
-                    gr.update(minimum=round(m.low[0], 2), maximum=round(m.high[0], 2), interactive=True),
-                    gr.update(minimum=round(m.low[1], 2), maximum=round(m.high[1], 2), interactive=True), on, on)
-
-        demo.load(on_load, None, [status, decoded, vae_map, beta0_decoded, beta0_map, beta0_z, z1, z2, interp_btn,
+        demo.load(open_tab, None, [status, decoded, vae_map, beta0_decoded, beta0_map, beta0_z, z1, z2, interp_btn,
                                   encode_btn], api_visibility="private")
     return demo
 

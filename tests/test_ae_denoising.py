@@ -83,3 +83,15 @@ def test_repeated_denoising_keeps_the_asked_passes():
     kept = ae_denoising.repeat_denoiser(den, x, passes=(1, 3))
     assert len(kept) == 3 and kept[0] is x
     assert torch.allclose(kept[2], den.reconstruct(den.reconstruct(den.reconstruct(x))))
+
+
+def test_open_tab_disables_only_this_tab_when_weights_are_missing(tmp_path, monkeypatch, tiny_models):
+    from models import loading
+
+    ok = ae_denoising.open_tab(None)
+    assert ok[0]["visible"] is False and ok[1]["interactive"] is True and len(ok) == 3 + ae_denoising.N_OUTPUTS
+    monkeypatch.setenv("GALLERY_PRETRAINED_DIR", str(tmp_path))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    loading.clear_cache()
+    off = ae_denoising.open_tab(None)
+    assert off[0]["visible"] is True and "ae-mnist" in off[0]["value"] and off[1]["interactive"] is False

@@ -84,3 +84,15 @@ def test_manifold_grid(tiny_models):
     assert vae_tab.manifold_grid(model, (-2, -2), (2, 2), n=3, gaussian=True).size == (84, 84)
     grid, grid0 = vae_tab.manifolds()
     assert grid.size == grid0.size == (vae_tab.GRID * 28, vae_tab.GRID * 28)
+
+
+def test_open_tab(tiny_models, tmp_path, monkeypatch):
+    from models import loading
+
+    ok = vae_tab.open_tab(None)
+    assert ok[0]["visible"] is False and isinstance(ok[1], PIL.Image.Image) and ok[-1]["interactive"] is True
+    monkeypatch.setenv("GALLERY_PRETRAINED_DIR", str(tmp_path))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    loading.clear_cache()
+    off = vae_tab.open_tab(None)
+    assert off[0]["visible"] is True and "vae-mnist" in off[0]["value"] and off[-1]["interactive"] is False

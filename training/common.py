@@ -42,6 +42,38 @@ def fake_mnist(n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.
     return images, labels
 
 
+def fit(model, images: torch.Tensor, loss_fn, args, generator: torch.Generator, desc: str):
+    """Adam + cosine learning-rate decay over ``args.epochs`` epochs of shuffled mini-batches of ``images``.
+
+    ``loss_fn(model, x)`` returns the mean loss of the batch ``x``; that is all that differs between
+    the models. With ``args.dry_run`` each epoch stops after three batches.
+    """
+    from tqdm import tqdm
+
+    opt = torch.optim.Adam(model.parameters(), lr=args.lr)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=args.epochs)
+    n = images.shape[0]
+    steps = max(1, n // args.batch_size)
+    model.train()
+    for epoch in range(args.epochs):
+        perm = torch.randperm(n, generator=generator)
+        bar = tqdm(range(steps), desc=f"{desc} epoch {epoch + 1}/{args.epochs}", mininterval=2.0)
+        total = 0.0
+        for i in bar:
+            x = images[perm[i * args.batch_size:(i + 1) * args.batch_size]]
+            loss = loss_fn(model, x)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            total += loss.item()
+            bar.set_postfix(loss=f"{total / (i + 1):.2f}", refresh=False)
+            if args.dry_run and i >= 2:
+                break
+        sched.step()
+    model.eval()
+    return model
+
+
 def save_model(model, output_dir: str | Path, card: dict) -> Path:
     """``save_pretrained`` into ``output_dir`` (config.json, model.safetensors, README.md model card).
 

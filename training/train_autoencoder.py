@@ -24,13 +24,12 @@ from pathlib import Path
 
 import torch
 from torch.nn import functional as F
-from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from models.autoencoder import ConvAutoencoder  # noqa: E402
 from models.noise import mask_noise, psnr, gaussian_noise, salt_pepper_noise, add_noise  # noqa: E402
-from training.common import DEFAULT_DATA_DIR, PROJECT_ROOT, fake_mnist, load_mnist, push_folder, save_model, seed_everything  # noqa: E402
+from training.common import DEFAULT_DATA_DIR, PROJECT_ROOT, fake_mnist, fit, load_mnist, push_folder, save_model, seed_everything  # noqa: E402
 
 # The settings of the README's quality table: (noise kind, level).
 EVAL_SETTINGS = (("gaussian", 0.3), ("gaussian", 0.5), ("salt_pepper", 0.2), ("mask", 0.5))
@@ -43,7 +42,7 @@ def parse_args(argv=None):
     p.add_argument("--output-dir", default=str(PROJECT_ROOT / "pretrained" / "ae-mnist"), help="denoising AE folder")
     p.add_argument("--plain-output-dir", default=str(PROJECT_ROOT / "pretrained" / "ae-mnist-plain"), help="plain AE folder")
     p.add_argument("--which", choices=("both", "denoising", "plain"), default="both")
-    p.add_argument("--epochs", type=int, default=15)
+    p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--channels", type=int, default=32)
@@ -69,29 +68,12 @@ def corrupt_mixed(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
 
 
 def train_one(model, images, args, generator, denoising: bool, desc: str):
-    opt = torch.optim.Adam(model.parameters(), lr=args.lr)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=args.epochs)
-    n = images.shape[0]
-    steps = max(1, n // args.batch_size)
-    model.train()
-    for epoch in range(args.epochs):
-        perm = torch.randperm(n, generator=generator)
-        bar = tqdm(range(steps), desc=f"{desc} epoch {epoch + 1}/{args.epochs}", mininterval=2.0)
-        total = 0.0
-        for i in bar:
-            x = images[perm[i * args.batch_size:(i + 1) * args.batch_size]]
-            inp = corrupt_mixed(x, generator) if denoising else x
-            loss = F.binary_cross_entropy_with_logits(model(inp), x, reduction="sum") / x.shape[0]
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            total += loss.item()
-            bar.set_postfix(bce=f"{total / (i + 1):.2f}", refresh=False)
-            if args.dry_run and i >= 2:
-                break
-        sched.step()
-    model.eval()
-    return model
+    """Bernoulli NLL (binary cross-entropy summed over pixels) of the clean digit, from a clean or a corrupted input."""
+    def loss_fn(model, x):
+        inp = corrupt_mixed(x, generator) if denoising else x
+        return F.binary_cross_entropy_with_logits(model(inp), x, reduction="sum") / x.shape[0]
+
+    return fit(model, images, loss_fn, args, generator, desc)
 
 
 @torch.inference_mode()
@@ -149,7 +131,6 @@ def card(args, denoising: bool, table: str, seconds: float) -> dict:
 
 
 def main(args):
-    torch.set_num_threads(max(1, torch.get_num_threads()))
     generator = seed_everything(args.seed)
     if args.dry_run:
         train_x, _ = fake_mnist(512, generator)

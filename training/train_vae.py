@@ -27,12 +27,11 @@ from pathlib import Path
 
 import torch
 from safetensors.torch import save_file
-from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from models.vae import VAE, kl_divergence, negative_elbo, reconstruction_nll  # noqa: E402
-from training.common import DEFAULT_DATA_DIR, PROJECT_ROOT, fake_mnist, load_mnist, push_folder, save_model, seed_everything  # noqa: E402
+from training.common import DEFAULT_DATA_DIR, PROJECT_ROOT, fake_mnist, fit, load_mnist, push_folder, save_model, seed_everything  # noqa: E402
 
 LATENT_MAP_FILE = "latent_map.safetensors"
 
@@ -59,29 +58,12 @@ def parse_args(argv=None):
 
 
 def train_one(model: VAE, images, args, generator, desc: str):
-    opt = torch.optim.Adam(model.parameters(), lr=args.lr)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=args.epochs)
-    n = images.shape[0]
-    steps = max(1, n // args.batch_size)
-    model.train()
-    for epoch in range(args.epochs):
-        perm = torch.randperm(n, generator=generator)
-        bar = tqdm(range(steps), desc=f"{desc} epoch {epoch + 1}/{args.epochs}", mininterval=2.0)
-        total = 0.0
-        for i in bar:
-            x = images[perm[i * args.batch_size:(i + 1) * args.batch_size]]
-            logits, mu, logvar = model(x, generator)
-            loss = (reconstruction_nll(logits, x) + model.beta * kl_divergence(mu, logvar)).mean()
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            total += loss.item()
-            bar.set_postfix(loss=f"{total / (i + 1):.2f}", refresh=False)
-            if args.dry_run and i >= 2:
-                break
-        sched.step()
-    model.eval()
-    return model
+    """Minimise −ELBO_β = reconstruction + β·KL, averaged over the batch."""
+    def loss_fn(model, x):
+        logits, mu, logvar = model(x, generator)
+        return (reconstruction_nll(logits, x) + model.beta * kl_divergence(mu, logvar)).mean()
+
+    return fit(model, images, loss_fn, args, generator, desc)
 
 
 @torch.inference_mode()
