@@ -15,11 +15,13 @@ Settings (environment variables):
 * ``HF_ENDPOINT``           the Hub's address (huggingface_hub's own setting; tests use a local server).
 
 Safety: weights are read from ``model.safetensors`` only (never a pickle), into a model built
-from ``config.json``'s JSON scalars, with ``strict=True`` so that every tensor must match.
+from ``config.json``'s JSON scalars, with ``strict=True`` so that every tensor must match; every file
+listed in the ``SHA256SUMS`` beside it must match its checksum (a truncated or tampered file is refused).
 Each model is loaded once per process, lazily, on first use; a failure is remembered too, so a
 broken tab answers at once instead of retrying the network on every click.
 """
 
+import hashlib
 import os
 import socket
 import threading
@@ -29,6 +31,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_HUB_ORG = "generative-models-gallery"
 DEFAULT_HUB_REVISION = "main"
 WEIGHT_FILES = ("config.json", "model.safetensors")
+CHECKSUMS_FILE = "SHA256SUMS"  # `sha256sum` format, written beside the weights by the training scripts
 
 _lock = threading.RLock()
 _cache: dict = {}
@@ -99,6 +102,44 @@ def resolve_file(slug: str, filename: str) -> Path:
     return local if local.is_file() else _hub_file(slug, filename, f"{local} does not exist")
 
 
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def write_checksums(folder: str | Path) -> Path:
+    """Write ``SHA256SUMS`` for every file of a finished ``pretrained/<slug>`` folder (not the model card)."""
+    folder = Path(folder)
+    lines = [f"{sha256_of(p)}  {p.name}" for p in sorted(folder.iterdir())
+             if p.is_file() and p.name not in (CHECKSUMS_FILE, "README.md")]
+    (folder / CHECKSUMS_FILE).write_text("\n".join(lines) + "\n")
+    return folder / CHECKSUMS_FILE
+
+
+def verify_checksum(slug: str, path: Path) -> None:
+    """Check ``path`` against the ``SHA256SUMS`` beside it (when there is one that lists it): a truncated or
+    modified weights file is refused before it is loaded."""
+    sums = path.parent / CHECKSUMS_FILE
+    if not sums.is_file():
+        return
+    expected = dict(reversed(line.split(maxsplit=1)) for line in sums.read_text().splitlines() if line.strip())
+    expected = {name.lstrip("*"): digest for name, digest in expected.items()}
+    if path.name in expected and sha256_of(path) != expected[path.name]:
+        raise WeightsUnavailableError(slug, f"{path} does not match its checksum in {CHECKSUMS_FILE} "
+                                            "(the file is truncated or was modified)")
+
+
+def _hub_checksums(slug: str, problem: str) -> None:
+    """Also fetch SHA256SUMS from the Hub repo when it has one (older repos may not)."""
+    try:
+        _hub_file(slug, CHECKSUMS_FILE, problem)
+    except WeightsUnavailableError:
+        pass
+
+
 def _remember(key, make):
     """Run ``make()`` once per key and remember its result or its WeightsUnavailableError."""
     with _lock:
@@ -124,6 +165,9 @@ def load_pretrained(cls, slug: str):
         else:  # both files from the Hub; they land in the same snapshot folder of the cache
             problem = f"{local} lacks {' and '.join(missing)}"
             folder = [_hub_file(slug, name, problem) for name in WEIGHT_FILES][0].parent
+            _hub_checksums(slug, problem)
+        for name in WEIGHT_FILES:
+            verify_checksum(slug, folder / name)
         try:
             # A local folder makes the mixin read model.safetensors (never a pickle) with the config's arguments.
             model = cls.from_pretrained(folder, strict=True)
@@ -140,6 +184,9 @@ def load_extra_file(slug: str, filename: str, read):
 
     def make():
         path = resolve_file(slug, filename)
+        if path.parent != pretrained_dir() / slug:
+            _hub_checksums(slug, f"{pretrained_dir() / slug / filename} does not exist")
+        verify_checksum(slug, path)
         try:
             return read(path)
         except Exception as err:

@@ -10,6 +10,7 @@ import torch
 from safetensors.torch import save_file
 
 from models import loading
+from models.loading import write_checksums
 from models.autoencoder import ConvAutoencoder
 from models.vae import VAE
 
@@ -36,6 +37,8 @@ def make_tiny_pretrained(root: Path) -> Path:
             "neg_elbo": torch.full((500,), 150.0),
             "labels": torch.randint(0, 10, (500,), generator=g),
         }, str(root / slug / "latent_map.safetensors"))
+    for folder in root.iterdir():
+        write_checksums(folder)
     return root
 
 

@@ -61,7 +61,7 @@ def test_hub_download_404_and_corrupt_file(tiny_root, tmp_path):
         assert out["ae-mnist"]["config"] == {"channels": 4, "latent_dim": 8}
         assert out["vae-mnist-beta0"]["ok"] and out["vae-mnist-beta0"]["extra"] > 0
         assert not out["ae-mnist-plain"]["ok"] and "test-org/ae-mnist-plain@v1" in out["ae-mnist-plain"]["reason"]
-        assert not out["vae-mnist"]["ok"] and "could not be loaded" in out["vae-mnist"]["reason"]
+        assert not out["vae-mnist"]["ok"] and "does not match its checksum" in out["vae-mnist"]["reason"]
         # the explicit revision is in the URL, and each file is downloaded once
         assert any("/test-org/ae-mnist/resolve/v1/model.safetensors" in path for _, path in hub.requests)
         assert hub.downloads("model.safetensors") == 3
@@ -100,10 +100,39 @@ def test_missing_and_corrupt_local_weights(tiny_root, tmp_path, monkeypatch):
         load_pretrained(VAE, "vae-mnist")
     assert time.time() - t < 10
     assert "model.safetensors" in missing.value.reason and missing.value.slug == "ae-mnist"
-    assert "could not be loaded" in corrupt.value.reason
+    assert "checksum" in corrupt.value.reason
     # the failure is remembered (no retry on every click) and the other models are unaffected
     with pytest.raises(WeightsUnavailableError) as again:
         load_pretrained(ConvAutoencoder, "ae-mnist")
     assert again.value is missing.value
     assert load_pretrained(VAE, "vae-mnist-beta0") is not None
     loading.clear_cache()
+
+
+def test_tampered_weights_are_refused_by_their_checksum(tiny_root, tmp_path, monkeypatch):
+    """A valid safetensors file with other numbers in it loads fine with strict=True: only the checksum catches it."""
+    from safetensors.torch import load_file, save_file
+
+    root = tmp_path / "pretrained"
+    shutil.copytree(tiny_root, root)
+    weights = root / "ae-mnist" / "model.safetensors"
+    tensors = load_file(str(weights))
+    tensors = {k: v + 1 if v.is_floating_point() else v for k, v in tensors.items()}
+    save_file(tensors, str(weights))
+    ConvAutoencoder.from_pretrained(root / "ae-mnist", strict=True)  # the format itself is fine
+    monkeypatch.setenv("GALLERY_PRETRAINED_DIR", str(root))
+    loading.clear_cache()
+    with pytest.raises(WeightsUnavailableError) as err:
+        load_pretrained(ConvAutoencoder, "ae-mnist")
+    assert "checksum" in err.value.reason
+    assert load_pretrained(ConvAutoencoder, "ae-mnist-plain") is not None
+    loading.clear_cache()
+
+
+def test_committed_weights_have_checksums():
+    for folder in (ROOT / "pretrained").iterdir():
+        sums = (folder / loading.CHECKSUMS_FILE).read_text()
+        for line in sums.splitlines():
+            digest, name = line.split()
+            assert loading.sha256_of(folder / name) == digest, f"{folder.name}/{name}"
+        assert "model.safetensors" in sums, folder.name

@@ -20,6 +20,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from models.efficientnet_lite import EfficientNetLite0  # noqa: E402
+from models.loading import write_checksums  # noqa: E402
 from training.common import PROJECT_ROOT, push_folder, save_model  # noqa: E402
 
 CLASSES_FILE = "imagenet_classes.json"
@@ -66,6 +67,7 @@ def main(args):
     }
     out = save_model(model, args.output_dir, card)
     (out / CLASSES_FILE).write_text(json.dumps(imagenet_classes(), ensure_ascii=False, indent=0))
+    write_checksums(out)
     print(f"saved {out}")
     if args.push_to_hub:
         push_folder(out, args.hub_repo_id)
