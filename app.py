@@ -18,6 +18,7 @@ import gradio as gr  # noqa: E402
 
 from demos import ae_denoising, vae_latent_explorer  # noqa: E402
 from demos.i18n import LANGUAGES, _, make_i18n  # noqa: E402
+from demos.share import query_value  # noqa: E402
 
 MAX_FILE_SIZE = "10mb"
 CSS = """
@@ -25,6 +26,14 @@ CSS = """
 .weights-missing { border: 2px solid #d97706; border-radius: 8px; padding: 8px 12px; background: #fffbeb; color: #78350f; }
 .pixelated img { image-rendering: pixelated; }
 """
+
+
+TAB_IDS = ("ae", "vae")
+
+
+def tab_from_link(request: gr.Request):
+    """Open the tab named by a share link (``?tab=vae``); stay on the first one otherwise."""
+    return gr.Tabs(selected=query_value(request, "tab", str, choices=TAB_IDS, default=TAB_IDS[0]))
 
 
 def build_app() -> gr.Blocks:
@@ -35,11 +44,12 @@ def build_app() -> gr.Blocks:
     with gr.Blocks(title="Generative Models Gallery / 生成モデル・ギャラリー") as app:
         gr.Markdown(_("app.title"))
         gr.Markdown(_("app.intro"))
-        with gr.Tabs():
+        with gr.Tabs() as tabs:
             with gr.Tab(_("tab.ae"), id="ae"):
                 ae_tab.render()
             with gr.Tab(_("tab.vae"), id="vae"):
                 vae_tab.render()
+        app.load(tab_from_link, None, tabs, queue=False, api_visibility="private")
     app.queue(default_concurrency_limit=2)
     return app
 

@@ -20,9 +20,10 @@ import torch
 
 import gradio as gr
 
-from demos.common import check_range, check_seed, explanation, load_or_explain, new_seed, seed_input
+from demos.common import MAX_SEED, check_range, check_seed, explanation, load_or_explain, new_seed, seed_input
 from demos.i18n import _, text
 from demos.image_input import digit_canvas, image_to_digit, to_pil
+from demos.share import query_value, share_query, share_row, wire_share
 from models.autoencoder import ConvAutoencoder
 from models.noise import add_noise, psnr
 
@@ -33,11 +34,11 @@ N_OUTPUTS = 7  # what ae_denoise returns
 ITERATION_PASSES = (1, 2, 4, 8, 16)  # the "apply it again and again" strip shows D^n(x̃) for these n
 EXAMPLES = Path(__file__).parent / "examples"
 FIRST_EXAMPLE = str(EXAMPLES / "mnist" / "2_0001.png")
-# (kind, slider label key, min, max, default) — the three corruptions of the lecture.
+# kind: (slider label key, name in share links, min, max, default) — the three corruptions of the lecture.
 NOISE_SLIDERS = {
-    "gaussian": ("ae.sigma", 0.0, 1.0, 0.5),
-    "salt_pepper": ("ae.sp_rate", 0.0, 0.6, 0.2),
-    "mask": ("ae.mask_fraction", 0.0, 0.9, 0.5),
+    "gaussian": ("ae.sigma", "sigma", 0.0, 1.0, 0.5),
+    "salt_pepper": ("ae.sp_rate", "sp", 0.0, 0.6, 0.2),
+    "mask": ("ae.mask_fraction", "mask", 0.0, 0.9, 0.5),
 }
 
 
@@ -134,7 +135,7 @@ def ae_denoise_live(image, noise_kind: str, sigma: float, sp_rate: float, mask_f
 def _denoise_and_show(clean: torch.Tensor, noise_kind, sigma, sp_rate, mask_fraction, seed, request):
     if noise_kind not in NOISE_SLIDERS:
         raise gr.Error(text("err.choice", request, value=noise_kind, choices=", ".join(NOISE_SLIDERS)))
-    key, low, high, _default = NOISE_SLIDERS[noise_kind]
+    key, _param, low, high, _default = NOISE_SLIDERS[noise_kind]
     level = check_range({"gaussian": sigma, "salt_pepper": sp_rate, "mask": mask_fraction}[noise_kind], low, high, key, request)
     seed = check_seed(seed, request)
     denoiser, plain = load_models(request)
@@ -147,18 +148,36 @@ def show_slider_for(noise_kind: str):
     return [gr.update(visible=kind == noise_kind) for kind in NOISE_SLIDERS]
 
 
+def ae_share_query(noise_kind: str, sigma: float, sp_rate: float, mask_fraction: float, seed: int) -> str:
+    """The query string of a share link to this tab with these settings."""
+    levels = dict(zip((param for _k, param, *_r in NOISE_SLIDERS.values()), (sigma, sp_rate, mask_fraction)))
+    return share_query("ae", noise=noise_kind, **levels, seed=int(seed or 0))
+
+
+def settings_from_query(request: gr.Request | None) -> tuple[str, list[float], int]:
+    """(noise kind, [σ, s&p rate, mask fraction], seed) from a share link, with defaults for what is absent."""
+    kind = query_value(request, "noise", str, choices=NOISE_SLIDERS, default="gaussian")
+    levels = [query_value(request, param, float, low, high, default=default)
+              for _key, param, low, high, default in NOISE_SLIDERS.values()]
+    return kind, levels, query_value(request, "seed", int, 0, MAX_SEED, default=0)
+
+
 def open_tab(request: gr.Request | None = None):
     """When the page opens: load the weights; if they are missing, show why and disable only this tab.
-    Otherwise start with a real MNIST test digit on the canvas and its results.
-    Returns updates for (status, run button, canvas, *the outputs of ae_denoise)."""
+    Otherwise take the settings of a share link (if any), put a real MNIST test digit on the canvas and
+    show its results. Returns updates for (status, run button, canvas, noise kind, the three sliders,
+    seed, *the outputs of ae_denoise)."""
+    kind, levels, seed = settings_from_query(request)
+    controls = [gr.update(value=kind), *[gr.update(value=v, visible=k == kind) for k, v in zip(NOISE_SLIDERS, levels)],
+                gr.update(value=seed)]
     try:
         load_models(request)
     except gr.Error as err:
         return (gr.update(value="⚠️ " + err.message, visible=True), gr.update(interactive=False), gr.update(),
-                *[gr.update()] * N_OUTPUTS)
+                *controls, *[gr.update()] * N_OUTPUTS)
     with PIL.Image.open(FIRST_EXAMPLE) as img:
-        first = ae_denoise(img.copy(), "gaussian", 0.5, 0.2, 0.5, 0, request)
-    return gr.update(visible=False), gr.update(interactive=True), FIRST_EXAMPLE, *first
+        first = ae_denoise(img.copy(), kind, *levels, seed, request)
+    return (gr.update(visible=False), gr.update(interactive=True), FIRST_EXAMPLE, *controls, *first)
 
 
 def create_demo() -> gr.Blocks:
@@ -180,7 +199,7 @@ def create_demo() -> gr.Blocks:
                     with gr.Column(scale=2, min_width=160):
                         sliders = [
                             gr.Slider(low, high, value=default, step=0.05, label=_(key), visible=kind == "gaussian")
-                            for kind, (key, low, high, default) in NOISE_SLIDERS.items()
+                            for kind, (key, _param, low, high, default) in NOISE_SLIDERS.items()
                         ]
                 with gr.Row(equal_height=True):
                     with gr.Column(scale=2, min_width=160):
@@ -196,6 +215,7 @@ def create_demo() -> gr.Blocks:
                     out_plain = gr.Image(label=_("ae.plain"), **image_opts)
                 psnr_md = gr.Markdown()
                 out_repeated = gr.Image(label=_("ae.repeated"), type="pil", interactive=False, buttons=["download"])
+                share_button, share_link = share_row()
             with gr.Column(scale=4, min_width=300):
                 explanation("ae.explain")
 
@@ -211,7 +231,8 @@ def create_demo() -> gr.Blocks:
         seed.submit(ae_denoise_live, inputs, outputs, **quiet)
         dice.click(new_seed, None, seed, queue=False, api_visibility="private").then(ae_denoise_live, inputs, outputs, **quiet)
 
-        demo.load(open_tab, None, [status, run, canvas, *outputs], api_visibility="private")
+        wire_share(share_button, share_link, ae_share_query, [noise_kind, *sliders, seed])
+        demo.load(open_tab, None, [status, run, canvas, noise_kind, *sliders, seed, *outputs], api_visibility="private")
     return demo
 
 

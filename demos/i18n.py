@@ -41,6 +41,8 @@ EN = {
     "err.seed": "The seed must be a whole number from 0 to {max}.",
     "err.range": "“{name}” must be between {low} and {high}.",
     "err.choice": "Unknown choice “{value}”. Expected one of: {choices}.",
+    "share.button": "🔗 Link to this",
+    "share.label": "A link that opens this tab with these settings (images are not included)",
     # --- AE denoising ----------------------------------------------------------------------
     "ae.input": "Your digit",
     "ae.input_hint": "Draw a digit with the brush (✏️), upload an image, or pick an example below.",
@@ -187,6 +189,8 @@ JA = {
     "err.seed": "シードは 0 から {max} までの整数にしてください。",
     "err.range": "「{name}」は {low} 以上 {high} 以下にしてください。",
     "err.choice": "「{value}」は選択肢にありません。次のいずれかを指定してください：{choices}。",
+    "share.button": "🔗 この設定のリンク",
+    "share.label": "このタブをこの設定で開くリンク（画像は含まれません）",
     # --- AE denoising ----------------------------------------------------------------------
     "ae.input": "数字の入力",
     "ae.input_hint": "ブラシ（✏️）で数字を描くか、画像をアップロードするか、下の例から選んでください。",

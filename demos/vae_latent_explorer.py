@@ -33,6 +33,7 @@ from demos.common import check_range, explanation, load_or_explain
 from demos.i18n import _, text
 from demos.image_input import digit_canvas, image_to_digit, to_pil
 from demos.latent_map import LatentMap, render_latent_map
+from demos.share import query_value, share_query, share_row, wire_share
 from models.loading import WeightsUnavailableError, load_extra_file
 from models.vae import VAE, kl_divergence, lerp, reconstruction_nll, slerp
 
@@ -222,22 +223,32 @@ def manifolds(request: gr.Request | None = None):
     return cached_manifold(SLUG), cached_manifold(BETA0_SLUG)
 
 
+def vae_share_query(z1: float, z2: float, frames: int, mode: str) -> str:
+    """The query string of a share link to this tab at z = (z1, z2) with these interpolation settings."""
+    return share_query("vae", z1=round(float(z1), 2), z2=round(float(z2), 2), frames=int(frames), path=mode)
+
+
 def open_tab(request: gr.Request | None = None):
-    """When the page opens: load the weights and draw both maps; if anything is missing, show why and disable
-    only this tab. Returns updates for (status, decoded, VAE map, β=0 decoded, β=0 map, β=0 caption, z1, z2,
-    interpolate button, encode button)."""
+    """When the page opens: load the weights and draw both maps (at the point of a share link, if any); if
+    anything is missing, show why and disable only this tab. Returns updates for (status, decoded, VAE map,
+    β=0 decoded, β=0 map, β=0 caption, z1, z2, interpolate button, encode button, frames, path)."""
+    frames = gr.update(value=query_value(request, "frames", int, 2, MAX_FRAMES, default=10))
+    mode = gr.update(value=query_value(request, "path", str, choices=("linear", "spherical"), default="linear"))
     try:
         load_models(request)
-        digit, vae_image = vae_decode(0.0, 0.0, request)
         m, m0 = latent_map(SLUG, request), latent_map(BETA0_SLUG, request)
+        z1 = query_value(request, "z1", float, m.low[0], m.high[0], default=0.0)
+        z2 = query_value(request, "z2", float, m.low[1], m.high[1], default=0.0)
+        digit, vae_image = vae_decode(z1, z2, request)
     except gr.Error as err:
         off = gr.update(interactive=False)
-        return (gr.update(value="⚠️ " + err.message, visible=True), *[gr.update()] * 5, off, off, off, off)
+        return (gr.update(value="⚠️ " + err.message, visible=True), *[gr.update()] * 5, off, off, off, off, frames, mode)
     on = gr.update(interactive=True)
     centre = ((m0.low[0] + m0.high[0]) / 2, (m0.low[1] + m0.high[1]) / 2)
     return (gr.update(visible=False), digit, vae_image, *beta0_decode(*centre, request),
-            gr.update(minimum=round(m.low[0], 2), maximum=round(m.high[0], 2), interactive=True),
-            gr.update(minimum=round(m.low[1], 2), maximum=round(m.high[1], 2), interactive=True), on, on)
+            gr.update(minimum=round(m.low[0], 2), maximum=round(m.high[0], 2), value=z1, interactive=True),
+            gr.update(minimum=round(m.low[1], 2), maximum=round(m.high[1], 2), value=z2, interactive=True), on, on,
+            frames, mode)
 
 
 # --- the tab -----------------------------------------------------------------------------
@@ -255,6 +266,7 @@ def create_demo() -> gr.Blocks:
                 decoded = gr.Image(label=_("vae.decoded"), type="pil", interactive=False, height=220, elem_classes=["pixelated"])
                 z1 = gr.Slider(-4, 4, value=0.0, step=0.01, label=_("vae.z1"))
                 z2 = gr.Slider(-4, 4, value=0.0, step=0.01, label=_("vae.z2"))
+                share_button, share_link = share_row()
             with gr.Column(scale=4, min_width=300):
                 explanation("vae.explain")
         with gr.Accordion(_("vae.compare_title"), open=True):
@@ -315,8 +327,9 @@ def create_demo() -> gr.Blocks:
         encode_btn.click(vae_encode, canvas_c, [enc_input, enc_recon, enc_recon0, enc_map, enc_map0, elbo_md],
                          api_name="vae_encode")
 
+        wire_share(share_button, share_link, vae_share_query, [z1, z2, frames, mode])
         demo.load(open_tab, None, [status, decoded, vae_map, beta0_decoded, beta0_map, beta0_z, z1, z2, interp_btn,
-                                  encode_btn], api_visibility="private")
+                                  encode_btn, frames, mode], api_visibility="private")
     return demo
 
 

@@ -89,9 +89,38 @@ def test_open_tab_disables_only_this_tab_when_weights_are_missing(tmp_path, monk
     from models import loading
 
     ok = ae_denoising.open_tab(None)
-    assert ok[0]["visible"] is False and ok[1]["interactive"] is True and len(ok) == 3 + ae_denoising.N_OUTPUTS
+    assert ok[0]["visible"] is False and ok[1]["interactive"] is True and len(ok) == 8 + ae_denoising.N_OUTPUTS
     monkeypatch.setenv("GALLERY_PRETRAINED_DIR", str(tmp_path))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     loading.clear_cache()
     off = ae_denoising.open_tab(None)
     assert off[0]["visible"] is True and "ae-mnist" in off[0]["value"] and off[1]["interactive"] is False
+
+
+class LinkRequest:
+    """What gr.Request carries when the page was opened from a share link."""
+
+    def __init__(self, **params):
+        self.query_params = {k: str(v) for k, v in params.items()}
+        self.headers = {"accept-language": "en"}
+
+
+def test_share_link_round_trip(tiny_models):
+    query = ae_denoising.ae_share_query("mask", 0.5, 0.2, 0.7, 42)
+    assert query.startswith("?tab=ae&") and "noise=mask" in query and "mask=0.7" in query and "seed=42" in query
+    from urllib.parse import parse_qsl
+
+    params = dict(parse_qsl(query[1:]))
+    out = ae_denoising.open_tab(LinkRequest(**params))
+    kind, sigma, sp, mask, seed = out[3:8]
+    assert kind["value"] == "mask" and mask["value"] == 0.7 and mask["visible"] and not sigma["visible"]
+    assert seed["value"] == 42
+    # the results shown are those of the shared settings
+    expected = ae_denoising.ae_denoise(PIL.Image.open(ae_denoising.FIRST_EXAMPLE), "mask", 0.5, 0.2, 0.7, 42)
+    assert out[8 + 1].tobytes() == expected[1].tobytes()
+
+
+def test_broken_share_links_fall_back_to_defaults(tiny_models):
+    out = ae_denoising.open_tab(LinkRequest(noise="speckle", sigma="lots", mask="7", seed="-1"))
+    kind, sigma, sp, mask, seed = out[3:8]
+    assert kind["value"] == "gaussian" and sigma["value"] == 0.5 and mask["value"] == 0.5 and seed["value"] == 0

@@ -90,9 +90,25 @@ def test_open_tab(tiny_models, tmp_path, monkeypatch):
     from models import loading
 
     ok = vae_tab.open_tab(None)
-    assert ok[0]["visible"] is False and isinstance(ok[1], PIL.Image.Image) and ok[-1]["interactive"] is True
+    assert ok[0]["visible"] is False and isinstance(ok[1], PIL.Image.Image) and ok[9]["interactive"] is True
     monkeypatch.setenv("GALLERY_PRETRAINED_DIR", str(tmp_path))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     loading.clear_cache()
     off = vae_tab.open_tab(None)
-    assert off[0]["visible"] is True and "vae-mnist" in off[0]["value"] and off[-1]["interactive"] is False
+    assert off[0]["visible"] is True and "vae-mnist" in off[0]["value"] and off[9]["interactive"] is False
+
+
+def test_share_link_round_trip(tiny_models):
+    from urllib.parse import parse_qsl
+
+    query = vae_tab.vae_share_query(0.4, -0.3, 7, "spherical")
+    params = dict(parse_qsl(query[1:]))
+    assert params == {"tab": "vae", "z1": "0.4", "z2": "-0.3", "frames": "7", "path": "spherical"}
+
+    class LinkRequest:
+        query_params = params
+        headers = {}
+
+    out = vae_tab.open_tab(LinkRequest())
+    assert out[6]["value"] == 0.4 and out[7]["value"] == -0.3 and out[10]["value"] == 7 and out[11]["value"] == "spherical"
+    assert out[1].tobytes() == vae_tab.vae_decode(0.4, -0.3)[0].tobytes()
