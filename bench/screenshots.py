@@ -59,8 +59,8 @@ def vae_action(page, lang):
         page.get_by_text(name, exact=False).first.click()
         page.wait_for_timeout(800)
     examples = tab.locator("button.gallery-item")
-    examples.nth(-10).click()  # A: the second example for A (a 0); 4 for A, 4 for B, 3 for the encoder
-    examples.nth(-6).click()  # B: the second example for B (a 6)
+    examples.nth(1).click()  # A: the second example for A (a 0); 4 for A, then 4 for B, then 3 for the encoder
+    examples.nth(5).click()  # B: the second example for B (a 6)
     page.wait_for_timeout(1200)
     page.get_by_role("button", name="補間する" if lang == "ja" else "Interpolate").click()
     page.wait_for_timeout(1500)

@@ -189,8 +189,10 @@ def create_demo() -> gr.Blocks:
             with gr.Column(scale=3, min_width=280):
                 gr.Markdown(_("ae.input_hint"))
                 canvas = digit_canvas(_("ae.input"), height=330)
-                gr.Examples([[p] for p in mnist_examples], inputs=[canvas], label=_("ae.examples_mnist"), examples_per_page=20)
-                gr.Examples([[p] for p in ood_examples], inputs=[canvas], label=_("ae.examples_ood"))
+                example_sets = [
+                    gr.Examples([[p] for p in mnist_examples], inputs=[canvas], label=_("ae.examples_mnist"), examples_per_page=20),
+                    gr.Examples([[p] for p in ood_examples], inputs=[canvas], label=_("ae.examples_ood")),
+                ]
             with gr.Column(scale=5, min_width=360):
                 with gr.Row():
                     noise_kind = gr.Radio(
@@ -224,6 +226,8 @@ def create_demo() -> gr.Blocks:
         run.click(ae_denoise, inputs, outputs, api_name="ae_denoise")
         quiet = dict(show_progress="hidden", api_visibility="private", trigger_mode="always_last")
         canvas.change(ae_denoise_live, inputs, outputs, **quiet)
+        for examples in example_sets:  # setting the canvas from an example fires no change event of its own
+            examples.load_input_event.then(ae_denoise_live, inputs, outputs, **quiet)
         noise_kind.change(show_slider_for, noise_kind, sliders, queue=False, api_visibility="private").then(
             ae_denoise_live, inputs, outputs, **quiet)
         for slider in sliders:

@@ -305,8 +305,9 @@ def create_demo() -> gr.Blocks:
                 with gr.Column():
                     encode_btn = gr.Button(_("vae.encode_run"), variant="primary")
                     elbo_md = gr.Markdown(latex_delimiters=[{"left": "$", "right": "$", "display": False}])
-            gr.Examples([[mnist["5_0008"]], [mnist["2_0035"]], [str(EXAMPLES / "ood" / "letter_A.png")]], inputs=[canvas_c],
-                        label=_("vae.encode_examples"))
+            encode_examples = gr.Examples(
+                [[mnist["5_0008"]], [mnist["2_0035"]], [str(EXAMPLES / "ood" / "letter_A.png")]], inputs=[canvas_c],
+                label=_("vae.encode_examples"))
             with gr.Row():
                 enc_input = gr.Image(label=_("vae.as_seen"), type="pil", interactive=False, height=160)
                 enc_recon = gr.Image(label=_("vae.recon_vae"), type="pil", interactive=False, height=160)
@@ -324,8 +325,9 @@ def create_demo() -> gr.Blocks:
         manifold_acc.expand(manifolds, None, [vae_grid, beta0_grid], api_visibility="private")
         interp_btn.click(vae_interpolate, [canvas_a, canvas_b, frames, mode],
                          [interp_strip, interp_strip0, interp_map, interp_map0], api_name="vae_interpolate")
-        encode_btn.click(vae_encode, canvas_c, [enc_input, enc_recon, enc_recon0, enc_map, enc_map0, elbo_md],
-                         api_name="vae_encode")
+        encode_outputs = [enc_input, enc_recon, enc_recon0, enc_map, enc_map0, elbo_md]
+        encode_btn.click(vae_encode, canvas_c, encode_outputs, api_name="vae_encode")
+        encode_examples.load_input_event.then(vae_encode, canvas_c, encode_outputs, api_visibility="private")
 
         wire_share(share_button, share_link, vae_share_query, [z1, z2, frames, mode])
         demo.load(open_tab, None, [status, decoded, vae_map, beta0_decoded, beta0_map, beta0_z, z1, z2, interp_btn,

@@ -1,0 +1,116 @@
+"""End to end in a real browser: Debian's Chromium driven by Playwright against the launched app, in
+Japanese and in English. Skips when Chromium or Playwright is not installed (`.ci/run` installs both).
+
+Screenshots go to $GALLERY_SCREENSHOTS (if set) or the test's temporary folder.
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+TEXT = {
+    "ja": {"tab_ae": "AE によるノイズ除去", "tab_vae": "VAE の潜在空間", "denoised": "デノイジング AE",
+           "decoded": "z から復号した画像", "interp": "補間する", "interp_out": "VAE：A から B へ復号したフレーム",
+           "section": "2 つの数字の間の補間", "link": "🔗 この設定のリンク", "title": "生成モデル・ギャラリー"},
+    "en": {"tab_ae": "AE denoising", "tab_vae": "VAE latent space", "denoised": "Denoising AE",
+           "decoded": "Decoded at z", "interp": "Interpolate", "interp_out": "VAE: decoded frames from A to B",
+           "section": "Interpolation between two digits", "link": "🔗 Link to this", "title": "Generative Models Gallery"},
+}
+
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.time() + 90
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            break
+        except OSError:
+            if time.time() > deadline or proc.poll() is not None:
+                proc.kill()
+                pytest.fail("the app did not start")
+            time.sleep(0.2)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+# The src of the <img> inside the visible component whose label is exactly ``label`` (null when empty).
+IMAGE_SRC_JS = """(label) => {
+    const labels = [...document.querySelectorAll('[data-testid="block-label"]')]
+        .filter(l => l.textContent.trim() === label && l.offsetParent !== null);
+    const img = labels.length ? labels[0].closest('.block').querySelector('img') : null;
+    return img ? img.getAttribute('src') : null;
+}"""
+
+
+def image_src(page, label: str):
+    return page.evaluate(IMAGE_SRC_JS, label)
+
+
+def wait_for_image(page, label: str, not_src=None, timeout=30_000):
+    """Wait until the component labelled ``label`` shows an image (other than ``not_src``)."""
+    page.wait_for_function(f"([label, old]) => {{ const src = ({IMAGE_SRC_JS})(label); return src && src !== old; }}",
+                           arg=[label, not_src], timeout=timeout)
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_every_tab_in_a_real_browser(app_url, lang, tmp_path):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    t = TEXT[lang]
+    shots = Path(os.environ.get("GALLERY_SCREENSHOTS", tmp_path))
+    shots.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(locale={"ja": "ja-JP", "en": "en-US"}[lang], viewport={"width": 1400, "height": 1000})
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(app_url)
+        page.get_by_text(t["title"]).first.wait_for(timeout=30_000)
+
+        # AE tab: the page opens with a real digit and its results; switching the noise recomputes them.
+        wait_for_image(page, t["denoised"])
+        before = image_src(page, t["denoised"])
+        page.locator("button.gallery-item").nth(20).click()  # the letter A (out of distribution)
+        wait_for_image(page, t["denoised"], not_src=before)
+        page.screenshot(path=str(shots / f"browser_ae_{lang}.png"), full_page=True)
+
+        # VAE tab: the map decodes on click; an interpolation between two picked test digits.
+        page.get_by_role("tab", name=t["tab_vae"]).click()
+        wait_for_image(page, t["decoded"])
+        page.get_by_text(t["section"], exact=False).first.click()
+        tab = page.locator(".tabitem:visible")
+        examples = tab.locator("button.gallery-item")
+        examples.nth(1).click()  # A: a 0 (the first 4 examples are for A, the next 4 for B)
+        examples.nth(5).click()  # B: a 6
+        page.get_by_role("button", name=t["interp"], exact=True).click()
+        wait_for_image(page, t["interp_out"])
+        page.get_by_role("button", name=t["link"]).first.click()
+        page.wait_for_function("() => [...document.querySelectorAll('textarea,input')].some(e => e.value.includes('tab=vae'))",
+                               timeout=10_000)
+        page.screenshot(path=str(shots / f"browser_vae_{lang}.png"), full_page=True)
+
+        toasts = page.locator(".toast-body").all_inner_texts()
+        browser.close()
+    assert not errors, errors
+    assert not toasts, toasts
