@@ -3,6 +3,7 @@
     python app.py                    # http://127.0.0.1:7860, language from the browser
     python app.py --lang ja --share  # Japanese for everyone, with a public share link
     python app.py --port 8080
+    python app.py --mcp              # also an MCP server: each tab's api becomes a tool
 
 Each tab lives in its own module under ``demos/`` (handlers + ``create_demo()``); this file only
 places them in tabs. Models load lazily, on first use, so start-up stays fast.
@@ -62,6 +63,8 @@ def parse_args(argv=None):
     p.add_argument("--share", action="store_true", help="also create a public *.gradio.live link")
     p.add_argument("--lang", choices=LANGUAGES, default=os.environ.get("GALLERY_LANG") or None,
                    help="show every visitor this language (default: the browser's)")
+    p.add_argument("--mcp", action="store_true",
+                   help="also serve every tab's api as MCP tools at /gradio_api/mcp/ (for AI assistants)")
     return p.parse_args(argv)
 
 
@@ -76,6 +79,7 @@ def main(argv=None):
         i18n=make_i18n(args.lang),
         max_file_size=MAX_FILE_SIZE,
         css=CSS,
+        mcp_server=args.mcp,
     )
 
 

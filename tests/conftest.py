@@ -7,6 +7,7 @@ import numpy as np
 import PIL.Image
 import pytest
 import torch
+from gradio_client import Client, handle_file
 from safetensors.torch import save_file
 
 from models import loading
@@ -77,3 +78,31 @@ def drawing(size=280, mode="RGBA", ink=(0, 0, 0, 255), background=(0, 0, 0, 0)) 
     for i in range(size // 5, size - size // 5):
         arr[i, max(0, i - size // 20):i + size // 20] = ink if mode != "L" else 0
     return PIL.Image.fromarray(arr)
+
+
+def editor(path) -> dict:
+    """What a sketchpad sends: background, layers and the flattened composite."""
+    return {"background": handle_file(str(path)), "layers": [], "composite": handle_file(str(path))}
+
+
+@pytest.fixture
+def launched(monkeypatch):
+    """Launch build_app() on a free port with the pretrained folder given; yield a connected client."""
+    apps = []
+
+    def launch(pretrained_root):
+        monkeypatch.setenv("GALLERY_PRETRAINED_DIR", str(pretrained_root))
+        monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+        loading.clear_cache()
+        import app as gallery
+
+        demo = gallery.build_app()
+        demo.launch(prevent_thread_lock=True, server_port=None, quiet=True, max_file_size=gallery.MAX_FILE_SIZE,
+                    i18n=gallery.make_i18n())
+        apps.append(demo)
+        return Client(demo.local_url, verbose=False, download_files=False)
+
+    yield launch
+    for demo in apps:
+        demo.close()
+    loading.clear_cache()

@@ -3,38 +3,8 @@
 import shutil
 
 import pytest
-from gradio_client import Client, handle_file
 
-from models import loading
-from tests.conftest import MNIST_EXAMPLES, drawing
-
-
-def editor(path) -> dict:
-    """What a sketchpad sends: background, layers and the flattened composite."""
-    return {"background": handle_file(str(path)), "layers": [], "composite": handle_file(str(path))}
-
-
-@pytest.fixture
-def launched(monkeypatch):
-    """Launch build_app() on a free port with the pretrained folder given; yield a connected client."""
-    apps = []
-
-    def launch(pretrained_root):
-        monkeypatch.setenv("GALLERY_PRETRAINED_DIR", str(pretrained_root))
-        monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-        loading.clear_cache()
-        import app as gallery
-
-        demo = gallery.build_app()
-        demo.launch(prevent_thread_lock=True, server_port=None, quiet=True, max_file_size=gallery.MAX_FILE_SIZE,
-                    i18n=gallery.make_i18n())
-        apps.append(demo)
-        return Client(demo.local_url, verbose=False, download_files=False)
-
-    yield launch
-    for demo in apps:
-        demo.close()
-    loading.clear_cache()
+from tests.conftest import MNIST_EXAMPLES, drawing, editor
 
 
 def test_every_tab_api_answers(tiny_models, launched, tmp_path):
@@ -80,3 +50,24 @@ def test_missing_weights_disable_only_their_tab(tiny_models, launched, tmp_path)
     assert "vae-mnist" in str(err.value) and "train_vae.py" in str(err.value)
     out = client.predict(editor(MNIST_EXAMPLES / "2_0001.png"), "mask", 0.5, 0.2, 0.5, 1, api_name="/ae_denoise")
     assert "PSNR" in out[5]
+
+
+def test_mcp_server_lists_every_tab_api(tiny_models, monkeypatch):
+    """`python app.py --mcp`: each tab's public api is an MCP tool."""
+    import json
+    import urllib.request
+
+    from models import loading
+
+    monkeypatch.setenv("GALLERY_PRETRAINED_DIR", str(tiny_models))
+    loading.clear_cache()
+    import app as gallery
+
+    demo = gallery.build_app()
+    demo.launch(prevent_thread_lock=True, quiet=True, mcp_server=True, i18n=gallery.make_i18n())
+    try:
+        with urllib.request.urlopen(demo.local_url + "gradio_api/mcp/schema", timeout=30) as r:
+            tools = {tool["name"] for tool in json.load(r)}
+    finally:
+        demo.close()
+    assert {"ae_denoise", "vae_decode", "vae_encode", "vae_interpolate"} <= tools

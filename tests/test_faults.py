@@ -1,0 +1,161 @@
+"""Bad input never takes the app down: every image input of every tab, fed through the API with files of
+all kinds, and generated inputs (hypothesis) fed to the handlers. Each gives a result or a clear gr.Error,
+and the app keeps serving."""
+
+import io
+
+import numpy as np
+import PIL.Image
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+import gradio as gr
+
+from demos import ae_denoising, vae_latent_explorer
+from demos.image_input import image_to_digit
+from tests.conftest import drawing, editor
+
+MODES = ["1", "L", "LA", "P", "RGB", "RGBA", "CMYK", "I;16", "I", "F"]
+
+
+def encode(img: PIL.Image.Image, fmt: str, **kw) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, format=fmt, **kw)
+    return buf.getvalue()
+
+
+def image_files() -> dict[str, bytes | None]:
+    """name -> file content; None marks the cases that must be refused with a message."""
+    stroke = drawing(mode="RGBA", background=(255, 255, 255, 255))
+    grey16 = PIL.Image.fromarray(np.array(drawing(mode="L"), dtype=np.uint16) * 257)
+    frames = [drawing(mode="RGBA", background=(255, 255, 255, 255)).convert("P"), PIL.Image.new("P", (280, 280), 255)]
+    anim = io.BytesIO()
+    frames[0].save(anim, format="GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
+    png = encode(stroke, "PNG")
+    return {
+        "digit.png": png,
+        "digit.jpg": encode(stroke.convert("RGB"), "JPEG"),
+        "digit.webp": encode(stroke, "WEBP"),
+        "animated.gif": anim.getvalue(),
+        "transparent.png": encode(drawing(mode="RGBA"), "PNG"),
+        "grey_alpha.png": encode(drawing(mode="RGBA").convert("LA"), "PNG"),
+        "palette.png": encode(stroke.convert("P"), "PNG"),
+        "sixteen_bit.png": encode(grey16, "PNG"),
+        "cmyk.jpg": encode(stroke.convert("RGB").convert("CMYK"), "JPEG"),
+        "huge.png": encode(drawing(size=10_000, mode="L"), "PNG", compress_level=1),
+        "one_pixel.png": None,  # a single white pixel: nothing drawn
+        "empty_sketch.png": None,
+        "truncated.png": None,
+        "text_renamed.png": None,
+        "zero_bytes.png": None,
+    } | {
+        "_bytes_one_pixel.png": encode(PIL.Image.new("RGB", (1, 1), "white"), "PNG"),
+        "_bytes_empty_sketch.png": encode(PIL.Image.new("RGBA", (280, 280)), "PNG"),
+        "_bytes_truncated.png": png[: len(png) // 2],
+        "_bytes_text_renamed.png": "これは画像ではありません / not an image".encode(),
+        "_bytes_zero_bytes.png": b"",
+    }
+
+
+def test_every_image_input_through_the_api(tiny_models, launched, tmp_path):
+    client = launched(tiny_models)
+    files = image_files()
+    calls = {
+        "/ae_denoise": lambda f: client.predict(editor(f), "gaussian", 0.5, 0.2, 0.5, 0, api_name="/ae_denoise"),
+        "/vae_encode": lambda f: client.predict(editor(f), api_name="/vae_encode"),
+        "/vae_interpolate (A)": lambda f: client.predict(editor(f), editor(tmp_path / "digit.png"), 3, "linear",
+                                                         api_name="/vae_interpolate"),
+    }
+    for name, content in files.items():
+        if not name.startswith("_bytes_"):
+            (tmp_path / name).write_bytes(content if content is not None else files["_bytes_" + name])
+    for api, call in calls.items():
+        for name, content in files.items():
+            if name.startswith("_bytes_"):
+                continue
+            if content is not None:
+                assert call(tmp_path / name), (api, name)
+            else:
+                with pytest.raises(Exception) as err:
+                    call(tmp_path / name)
+                message = str(err.value)
+                assert "image" in message or "empty" in message, (api, name, message)
+    # and the app still answers
+    assert client.predict(0.0, 0.0, api_name="/vae_decode")
+
+
+@pytest.mark.parametrize("values", [
+    (float("inf"), 0.2, 0.5, 0), (-1.0, 0.2, 0.5, 0), (0.5, 0.2, 0.5, 2**40), (0.5, 0.2, 0.5, 1.5e300),
+])
+def test_out_of_range_values_through_the_api(tiny_models, launched, values):
+    client = launched(tiny_models)
+    sigma, sp, mask, seed = values
+    with pytest.raises(Exception):
+        client.predict(editor(_digit_file(tiny_models)),
+                       "gaussian", sigma, sp, mask, seed, api_name="/ae_denoise")
+    with pytest.raises(Exception):
+        client.predict(float("nan"), 0.0, api_name="/vae_decode")
+    assert client.predict(0.1, 0.1, api_name="/vae_decode")
+
+
+def _digit_file(folder):
+    path = folder / "digit_for_faults.png"
+    if not path.exists():
+        drawing(mode="L").save(path)
+    return path
+
+
+images = st.builds(
+    lambda mode, w, h, seed, strokes: _random_image(mode, w, h, seed, strokes),
+    st.sampled_from(MODES), st.integers(1, 96), st.integers(1, 96), st.integers(0, 2**16), st.integers(0, 4),
+)
+
+
+def _random_image(mode, w, h, seed, strokes):
+    rng = np.random.default_rng(seed)
+    img = PIL.Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8)) if strokes == 0 else \
+        PIL.Image.new("RGB", (w, h), "white")
+    if strokes:
+        from PIL import ImageDraw
+
+        draw = ImageDraw.Draw(img)
+        for _ in range(strokes):
+            draw.line([tuple(rng.integers(0, max(w, h), 2)), tuple(rng.integers(0, max(w, h), 2))], fill=0,
+                      width=int(rng.integers(1, 6)))
+    return img.convert(mode)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(img=images)
+def test_any_image_becomes_a_digit_or_a_clear_error(img):
+    try:
+        x = image_to_digit(img)
+    except gr.Error as err:
+        assert err.message
+        return
+    assert x.shape == (1, 1, 28, 28) and 0.0 <= float(x.min()) and float(x.max()) <= 1.0
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(sigma=st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=3), st.none()),
+       seed=st.one_of(st.integers(), st.floats(allow_nan=True), st.text(max_size=3), st.none()),
+       kind=st.sampled_from(["gaussian", "salt_pepper", "mask", "", "GAUSSIAN"]))
+def test_any_settings_give_a_result_or_a_clear_error(tiny_models, mnist_digit, sigma, seed, kind):
+    try:
+        out = ae_denoising.ae_denoise(mnist_digit, kind, sigma, 0.2, 0.5, seed)
+    except gr.Error as err:
+        assert err.message
+        return
+    assert len(out) == ae_denoising.N_OUTPUTS
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(z1=st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=3)),
+       z2=st.floats(-100, 100), frames=st.one_of(st.integers(-5, 100), st.floats(allow_nan=True)))
+def test_any_vae_values_give_a_result_or_a_clear_error(tiny_models, mnist_digit, z1, z2, frames):
+    for call in (lambda: vae_latent_explorer.vae_decode(z1, z2),
+                 lambda: vae_latent_explorer.vae_interpolate(mnist_digit, mnist_digit, frames, "linear")):
+        try:
+            call()
+        except gr.Error as err:
+            assert err.message
