@@ -1,12 +1,16 @@
-"""A tiny stand-in for the Hugging Face Hub, enough for ``hf_hub_download`` / ``from_pretrained``.
+"""A tiny stand-in for the Hugging Face Hub, enough for ``hf_hub_download`` / ``from_pretrained`` and for
+``create_repo`` + ``create_commit`` (files sent inline, the Hub's "regular" upload mode).
 
 It serves ``<root>/<org>/<name>/<file>`` at ``/<org>/<name>/resolve/<revision>/<file>`` with the
 headers the Hub sends (X-Repo-Commit, ETag, Content-Length), answers 404 with the Hub's error
-codes for missing repos and files, and records every request so tests can count downloads.
-Point ``HF_ENDPOINT`` at ``server.url`` (before huggingface_hub is imported).
+codes for missing repos and files, writes committed files under ``<root>/<org>/<name>/``, and
+records every request so tests can count downloads. Point ``HF_ENDPOINT`` at ``server.url``
+(before huggingface_hub is imported).
 """
 
+import base64
 import hashlib
+import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -17,6 +21,7 @@ class FakeHub:
     def __init__(self, root: Path):
         self.root = Path(root)
         self.requests: list[tuple[str, str]] = []
+        self.tags: list[tuple[str, str, str]] = []  # (repo, tag, revision)
         hub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -28,6 +33,46 @@ class FakeHub:
 
             def do_GET(self):
                 self._serve(body=True)
+
+            def do_POST(self):
+                hub.requests.append((self.command, self.path))
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                parts = unquote(self.path.split("?")[0]).strip("/").split("/")
+                if parts[:3] == ["api", "repos", "create"]:
+                    req = json.loads(body)
+                    repo = f"{req['organization']}/{req['name']}" if req.get("organization") else req["name"]
+                    (hub.root / repo).mkdir(parents=True, exist_ok=True)
+                    return self._json({"url": f"{hub.url}/{repo}", "name": repo})
+                if parts[:2] == ["api", "validate-yaml"]:  # the model card's metadata is checked before a commit
+                    return self._json({"errors": [], "warnings": []})
+                if len(parts) >= 6 and parts[0] == "api" and parts[1] == "models" and parts[4] == "preupload":
+                    files = json.loads(body)["files"]
+                    return self._json({"files": [{"path": f["path"], "uploadMode": "regular", "shouldIgnore": False}
+                                                 for f in files]})
+                if len(parts) >= 6 and parts[0] == "api" and parts[1] == "models" and parts[4] == "commit":
+                    repo = hub.root / parts[2] / parts[3]
+                    for line in body.decode().splitlines():
+                        item = json.loads(line)
+                        if item.get("key") == "file":
+                            value = item["value"]
+                            target = repo / value["path"]
+                            target.parent.mkdir(parents=True, exist_ok=True)
+                            target.write_bytes(base64.b64decode(value["content"]))
+                    oid = hashlib.sha1(body).hexdigest()
+                    return self._json({"commitUrl": f"{hub.url}/{parts[2]}/{parts[3]}/commit/{oid}", "commitOid": oid,
+                                       "pullRequestUrl": None})
+                if len(parts) >= 6 and parts[0] == "api" and parts[1] == "models" and parts[4] == "tag":
+                    hub.tags.append((f"{parts[2]}/{parts[3]}", json.loads(body)["tag"], parts[5]))
+                    return self._json({})
+                return self._error(404, "EntryNotFound", "unknown endpoint")
+
+            def _json(self, obj):
+                payload = json.dumps(obj).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
 
             def _serve(self, body: bool):
                 hub.requests.append((self.command, self.path))

@@ -136,3 +136,38 @@ def test_committed_weights_have_checksums():
             digest, name = line.split()
             assert loading.sha256_of(folder / name) == digest, f"{folder.name}/{name}"
         assert "model.safetensors" in sums, folder.name
+
+
+PUBLISH_THEN_LOAD = """
+import json, sys
+from training import publish
+publish.main(publish.parse_args(["--org", "test-org", "--pretrained-dir", sys.argv[1], "--tag", "v1"]))
+from models.loading import load_pretrained, load_extra_file
+from models.autoencoder import ConvAutoencoder
+from models.vae import VAE
+a = load_pretrained(ConvAutoencoder, "ae-mnist")
+v = load_pretrained(VAE, "vae-mnist")
+n = load_extra_file("vae-mnist", "latent_map.safetensors", lambda p: p.stat().st_size)
+print("RESULT" + json.dumps({"ok": True, "latent_bytes": n}))
+"""
+
+
+def test_publish_every_pretrained_folder_then_load_it_from_the_hub(tiny_root, tmp_path):
+    """training/publish.py commits each folder to <org>/<slug>; the app then downloads and loads it from there."""
+    hub_root = tmp_path / "hub"
+    hub_root.mkdir()
+    with FakeHub(hub_root) as hub:
+        env = dict(os.environ, HF_ENDPOINT=hub.url, HF_TOKEN="hf_test", HF_HOME=str(tmp_path / "hf_home"),
+                   GALLERY_PRETRAINED_DIR=str(tmp_path / "empty"), GALLERY_HUB_ORG="test-org", GALLERY_HUB_REVISION="v1",
+                   PYTHONPATH=str(ROOT))
+        env.pop("HF_HUB_OFFLINE", None)
+        proc = subprocess.run([sys.executable, "-c", PUBLISH_THEN_LOAD, str(tiny_root)], env=env, capture_output=True,
+                              text=True, timeout=120, cwd=ROOT)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        for folder in tiny_root.iterdir():
+            for f in folder.iterdir():
+                assert (hub_root / "test-org" / folder.name / f.name).read_bytes() == f.read_bytes()
+        assert sorted(repo for repo, tag, _ in hub.tags if tag == "v1") == sorted(f"test-org/{p.name}" for p in tiny_root.iterdir())
+        assert any("/test-org/vae-mnist/resolve/v1/model.safetensors" in path for _, path in hub.requests)
+        result = json.loads([ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")][-1][6:])
+        assert result["ok"] and result["latent_bytes"] == (tiny_root / "vae-mnist" / "latent_map.safetensors").stat().st_size

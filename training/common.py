@@ -88,12 +88,18 @@ def save_model(model, output_dir: str | Path, card: dict) -> Path:
     return output_dir
 
 
-def push_folder(output_dir: str | Path, hub_repo_id: str | None):
-    """Upload a finished ``pretrained/<slug>`` folder (weights, config, card, extra files) to the Hub."""
-    from huggingface_hub import HfApi
+def push_folder(output_dir: str | Path, hub_repo_id: str | None, tag: str | None = None, private: bool = False) -> str:
+    """Commit a finished ``pretrained/<slug>`` folder (weights, config, card, checksums, extra files) to the Hub
+    repo ``hub_repo_id`` as it is, optionally tagged. Returns the commit's URL."""
+    from huggingface_hub import CommitOperationAdd, HfApi
 
     if not hub_repo_id:
         raise SystemExit("--push-to-hub needs --hub-repo-id <org>/<slug>")
     api = HfApi()
-    api.create_repo(hub_repo_id, exist_ok=True)
-    api.upload_folder(folder_path=str(output_dir), repo_id=hub_repo_id, commit_message="Upload from the gallery's training script")
+    api.create_repo(hub_repo_id, exist_ok=True, private=private)
+    folder = Path(output_dir)
+    operations = [CommitOperationAdd(path_in_repo=p.name, path_or_fileobj=str(p)) for p in sorted(folder.iterdir()) if p.is_file()]
+    commit = api.create_commit(hub_repo_id, operations, commit_message=f"Upload {folder.name} from the gallery")
+    if tag:
+        api.create_tag(hub_repo_id, tag=tag, revision=commit.oid, exist_ok=True)
+    return commit.commit_url
