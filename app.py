@@ -51,7 +51,9 @@ def build_app() -> gr.Blocks:
             with gr.Tab(_("tab.vae"), id="vae"):
                 vae_tab.render()
         app.load(tab_from_link, None, tabs, queue=False, api_visibility="private")
-    app.queue(default_concurrency_limit=2)
+    # How many requests of one event run at once. The tabs' work takes milliseconds, so a small limit keeps the
+    # two cores busy without piling threads on each other (see bench/load_test.py for the figures).
+    app.queue(default_concurrency_limit=int(os.environ.get("GALLERY_CONCURRENCY", 2)))
     return app
 
 
@@ -70,6 +72,10 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    if os.environ.get("GALLERY_TORCH_THREADS"):
+        import torch
+
+        torch.set_num_threads(int(os.environ["GALLERY_TORCH_THREADS"]))
     if args.lang:
         os.environ["GALLERY_LANG"] = args.lang  # also read by the handlers for their messages
     build_app().launch(

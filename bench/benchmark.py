@@ -96,6 +96,12 @@ def time_it(fn, runs: int, warmup: int = 3):
     return statistics.median(times), percentile(times, 0.95)
 
 
+def memory_mb(pid: int) -> tuple[float, float]:
+    """(current, peak) resident memory of a process in MB, from /proc (Linux)."""
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+
 def gradio_floor(runs: int):
     """Round trip of a trivial api (x + 1) in a bare Gradio app: the framework's own share of every number below."""
     import gradio as gr
@@ -135,11 +141,13 @@ def main(args):
         for name, make in api_calls().items():
             a, _ = make()
             api[name] = time_it(lambda: client.predict(*a, api_name=name), args.runs)
+        # 3. Memory of the server now that every tab has loaded its models.
+        rss_mb, peak_mb = memory_mb(proc.pid)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
 
-    # 3. Warm latency of the handlers themselves, in this process.
+    # 4. Warm latency of the handlers themselves, in this process.
     import torch
 
     handlers = {name: time_it(fn, args.runs) for name, fn in handler_calls().items()}
@@ -151,6 +159,7 @@ def main(args):
     print("|---|---|---|---|")
     print(f"| cold start: `python app.py` → first page served | {first_page:.2f} s | | ≤ 8 s |")
     print(f"| cold start → first AE result (models loaded lazily) | {first_result:.2f} s | | |")
+    print(f"| server memory with every tab's models loaded: RSS (peak) | {rss_mb:.0f} MB ({peak_mb:.0f} MB) | | ≤ 2 GB |")
     for name, target in TARGETS.items():
         t = f"≤ {target} ms" if target else ""
         h, a = handlers[name], api[name]
