@@ -13,6 +13,7 @@ import gradio as gr
 
 from demos import ae_denoising, vae_latent_explorer
 from demos.image_input import image_to_digit
+from gradio_client import handle_file
 from tests.conftest import drawing, editor
 
 MODES = ["1", "L", "LA", "P", "RGB", "RGBA", "CMYK", "I;16", "I", "F"]
@@ -57,52 +58,76 @@ def image_files() -> dict[str, bytes | None]:
     }
 
 
-def test_every_image_input_through_the_api(tiny_models, launched, tmp_path):
+IMAGE_COMPONENTS = {"Sketchpad", "ImageEditor", "Image"}
+
+
+def public_apis(client) -> dict[str, list[dict]]:
+    """Every public api of the launched app and its parameters (so tabs added later are covered too)."""
+    return {name: e["parameters"] for name, e in client.view_api(print_info=False, return_format="dict")["named_endpoints"].items()}
+
+
+def image_payload(component: str, path):
+    return editor(path) if component in ("Sketchpad", "ImageEditor") else handle_file(str(path))
+
+
+def call_with(client, api, params, good_image, **override):
+    """Call ``api`` with every parameter at its default (images: ``good_image``) except those in ``override``."""
+    args = []
+    for p in params:
+        name = p["parameter_name"]
+        if name in override:
+            args.append(override[name])
+        elif p["component"] in IMAGE_COMPONENTS:
+            args.append(image_payload(p["component"], good_image))
+        else:
+            args.append(p["parameter_default"])
+    return client.predict(*args, api_name=api)
+
+
+def test_every_image_input_of_every_api(tiny_models, launched, tmp_path):
     client = launched(tiny_models)
     files = image_files()
-    calls = {
-        "/ae_denoise": lambda f: client.predict(editor(f), "gaussian", 0.5, 0.2, 0.5, 0, api_name="/ae_denoise"),
-        "/vae_encode": lambda f: client.predict(editor(f), api_name="/vae_encode"),
-        "/vae_interpolate (A)": lambda f: client.predict(editor(f), editor(tmp_path / "digit.png"), 3, "linear",
-                                                         api_name="/vae_interpolate"),
-    }
     for name, content in files.items():
         if not name.startswith("_bytes_"):
             (tmp_path / name).write_bytes(content if content is not None else files["_bytes_" + name])
-    for api, call in calls.items():
+    good = tmp_path / "digit.png"
+    apis = public_apis(client)
+    image_params = [(api, p) for api, params in apis.items() for p in params if p["component"] in IMAGE_COMPONENTS]
+    assert len(image_params) >= 4  # /ae_denoise, /vae_encode, /vae_interpolate (A and B)
+    for api, p in image_params:
         for name, content in files.items():
             if name.startswith("_bytes_"):
                 continue
+            bad = {p["parameter_name"]: image_payload(p["component"], tmp_path / name)}
             if content is not None:
-                assert call(tmp_path / name), (api, name)
+                assert call_with(client, api, apis[api], good, **bad), (api, name)
             else:
                 with pytest.raises(Exception) as err:
-                    call(tmp_path / name)
+                    call_with(client, api, apis[api], good, **bad)
                 message = str(err.value)
-                assert "image" in message or "empty" in message, (api, name, message)
-    # and the app still answers
-    assert client.predict(0.0, 0.0, api_name="/vae_decode")
+                assert "image" in message or "empty" in message, (api, p["parameter_name"], name, message)
+    assert call_with(client, "/vae_decode", apis["/vae_decode"], good)  # and the app still answers
 
 
-@pytest.mark.parametrize("values", [
-    (float("inf"), 0.2, 0.5, 0), (-1.0, 0.2, 0.5, 0), (0.5, 0.2, 0.5, 2**40), (0.5, 0.2, 0.5, 1.5e300),
-])
-def test_out_of_range_values_through_the_api(tiny_models, launched, values):
+def test_out_of_range_values_of_every_api(tiny_models, launched, tmp_path):
     client = launched(tiny_models)
-    sigma, sp, mask, seed = values
-    with pytest.raises(Exception):
-        client.predict(editor(_digit_file(tiny_models)),
-                       "gaussian", sigma, sp, mask, seed, api_name="/ae_denoise")
-    with pytest.raises(Exception):
-        client.predict(float("nan"), 0.0, api_name="/vae_decode")
-    assert client.predict(0.1, 0.1, api_name="/vae_decode")
-
-
-def _digit_file(folder):
-    path = folder / "digit_for_faults.png"
-    if not path.exists():
-        drawing(mode="L").save(path)
-    return path
+    good = tmp_path / "digit.png"
+    drawing(mode="L").save(good)
+    apis = public_apis(client)
+    checked = 0
+    for api, params in apis.items():
+        for p in params:
+            if p["component"] in ("Slider", "Number"):
+                for value in (1e12, -1e12, float("nan")):
+                    with pytest.raises(Exception):
+                        call_with(client, api, params, good, **{p["parameter_name"]: value})
+                checked += 1
+            if p["component"] == "Radio":
+                with pytest.raises(Exception):
+                    call_with(client, api, params, good, **{p["parameter_name"]: "not-a-choice"})
+                checked += 1
+        assert call_with(client, api, params, good)  # the defaults still work afterwards
+    assert checked >= 9
 
 
 images = st.builds(
