@@ -32,6 +32,8 @@ EN = {
     "err.unreadable": "This file could not be read as an image. Please upload a PNG, JPEG, WebP or GIF image.",
     "err.no_image": "No image{what}. Draw a digit, upload an image or pick an example.",
     "err.empty": "The image{what} is empty: no strokes were found. Draw a digit first.",
+    "err.no_photo": "No photo{what}. Upload one, take one with the webcam, or pick an example.",
+    "err.too_small": "The photo is too small ({w}×{h} px). Please use one at least 8 px on each side.",
     "warn.downscaled": "The image ({w}×{h} px) was large, so it was shrunk to at most {side} px before processing.",
     "err.weights": (
         "The weights of “{slug}” are not available, so this tab is disabled (the other tabs work). "
@@ -163,6 +165,60 @@ Here $z$ has only **two** dimensions, so the whole latent space fits in one pict
 2. Click far outside the coloured points: the decoder still draws something, because the prior covers the plane.
 3. Compare with the β = 0 autoencoder below, the same network without the KL term.
 """,
+    # --- DeepDream -------------------------------------------------------------------------
+    "tab.dd": "DeepDream",
+    "dd.input": "Your photo",
+    "dd.examples": "Example photos (scikit-image)",
+    "dd.layer": "Layer to amplify",
+    "dd.layer_info": "Early layers amplify textures and strokes; late layers amplify object parts.",
+    "dd.layer_block2": "block 2 (early: edges, textures)",
+    "dd.layer_block4": "block 4 (early: textures)",
+    "dd.layer_block7": "block 7 (middle: patterns)",
+    "dd.layer_block10": "block 10 (middle: parts of patterns)",
+    "dd.layer_block13": "block 13 (late: object parts)",
+    "dd.layer_block15": "block 15 (late: object parts)",
+    "dd.layer_head": "head, 1,280 features (last: whole objects)",
+    "dd.objective": "What to maximise",
+    "dd.mean_square": "Mean of squares",
+    "dd.l2": "L2 norm",
+    "dd.octaves": "Octaves",
+    "dd.octave_scale": "Octave scale",
+    "dd.iterations": "Iterations per octave",
+    "dd.step": "Step size η",
+    "dd.jitter": "Jitter (pixels)",
+    "dd.resolution": "Resolution (longer side, px)",
+    "dd.guided_title": "Guided dreaming (optional)",
+    "dd.guided_note": "Give a guide image: the dream then makes each part of your photo look more like the best-matching part of the guide, at the chosen layer.",
+    "dd.guide": "Guide image",
+    "dd.run": "Dream",
+    "dd.output": "The dream (updated after each octave)",
+    "dd.zoom_title": "Endless zoom animation",
+    "dd.zoom_frames": "Frames",
+    "dd.zoom_run": "Make the zoom animation",
+    "dd.zoom_frame": "Current frame",
+    "dd.zoom_file": "Animated GIF (download)",
+    "dd.panel_channels": "Channels of {layer} that grew most (mean activation, after − before)",
+    "dd.panel_classes": "ImageNet classes the network now sees more of (logit, after − before)",
+    "dd.octave": "Octave {k} of {n} done",
+    "dd.done": "Done: {w}×{h} px.",
+    "dd.frame": "Frame {i} of {n}",
+    "dd.explain": r"""
+### DeepDream
+A trained network is usually fixed while images change. DeepDream (Mordvintsev et al., 2015) does the
+opposite: it changes the **image** so that a chosen layer $l$ of a fixed ImageNet network responds more.
+This is gradient **ascent** on the pixels:
+
+$$x \leftarrow x + \eta\,\frac{g}{\operatorname{mean}|g|}, \qquad g = \nabla_x \mathcal{L}(x), \qquad \mathcal{L}(x) = \frac{1}{N}\sum_i a_{l,i}(x)^2$$
+
+- **Normalised gradient**: $\eta$ is a step in pixel units, whatever the layer.
+- **Jitter**: the image is shifted randomly before each step, so patterns do not lock onto the pixel grid.
+- **Octaves**: dream on a small copy first, then enlarge it and keep dreaming, so structures appear at several scales.
+- **Guided**: maximise $\sum_i \max_j \langle a_i(x), a_j(g)\rangle$, the similarity to the features of a guide image $g$.
+
+Network: EfficientNet-Lite0 (ImageNet); the original used GoogLeNet.
+
+**Try this**: compare an early block with the head on the same photo; raise the octaves; use chelsea as a guide for the astronaut.
+""",
 }
 
 JA = {
@@ -180,6 +236,8 @@ JA = {
     "err.unreadable": "このファイルは画像として読み込めませんでした。PNG・JPEG・WebP・GIF の画像をアップロードしてください。",
     "err.no_image": "画像{what}がありません。数字を描くか、画像をアップロードするか、例を選んでください。",
     "err.empty": "画像{what}が空です（線が見つかりません）。先に数字を描いてください。",
+    "err.no_photo": "写真{what}がありません。アップロードするか、Web カメラで撮るか、例を選んでください。",
+    "err.too_small": "写真が小さすぎます（{w}×{h} px）。縦横とも 8 px 以上の写真を使ってください。",
     "warn.downscaled": "画像（{w}×{h} px）が大きいため、長辺 {side} px 以下に縮小してから処理しました。",
     "err.weights": (
         "「{slug}」の重みが見つからないため、このタブは無効になっています（他のタブは使えます）。"
@@ -309,6 +367,60 @@ $$D_{\mathrm{KL}} = \tfrac12 \sum_j \big(\mu_j^2 + \sigma_j^2 - 1 - \log \sigma_
 1. スライダーを動かすか図をクリックしてみましょう。近い点からは似た数字が復号され、クラスの境目では数字が混ざり合います。
 2. 色のついた点から遠く離れた所をクリックしても、デコーダは何かを描きます。事前分布が平面全体を覆っているからです。
 3. 下の β = 0 のオートエンコーダ（KL 項のない同じネットワーク）と比べてみましょう。
+""",
+    # --- DeepDream -------------------------------------------------------------------------
+    "tab.dd": "DeepDream",
+    "dd.input": "写真",
+    "dd.examples": "写真の例（scikit-image）",
+    "dd.layer": "強調する層",
+    "dd.layer_info": "浅い層はテクスチャや線を、深い層は物体の部分を強調します。",
+    "dd.layer_block2": "ブロック 2（浅い：エッジ・テクスチャ）",
+    "dd.layer_block4": "ブロック 4（浅い：テクスチャ）",
+    "dd.layer_block7": "ブロック 7（中間：模様）",
+    "dd.layer_block10": "ブロック 10（中間：模様の部品）",
+    "dd.layer_block13": "ブロック 13（深い：物体の部分）",
+    "dd.layer_block15": "ブロック 15（深い：物体の部分）",
+    "dd.layer_head": "ヘッド 1,280 特徴（最終：物体全体）",
+    "dd.objective": "最大化する量",
+    "dd.mean_square": "二乗平均",
+    "dd.l2": "L2 ノルム",
+    "dd.octaves": "オクターブ数",
+    "dd.octave_scale": "オクターブの倍率",
+    "dd.iterations": "オクターブごとの反復回数",
+    "dd.step": "ステップ幅 η",
+    "dd.jitter": "ジッター（画素）",
+    "dd.resolution": "解像度（長辺の画素数）",
+    "dd.guided_title": "ガイド付きの夢（任意）",
+    "dd.guided_note": "ガイド画像を与えると、選んだ層において、写真の各部分がガイド画像の最もよく似た部分により近づくように夢を見ます。",
+    "dd.guide": "ガイド画像",
+    "dd.run": "夢を見る",
+    "dd.output": "夢（オクターブごとに更新）",
+    "dd.zoom_title": "無限ズームのアニメーション",
+    "dd.zoom_frames": "フレーム数",
+    "dd.zoom_run": "ズームアニメーションを作る",
+    "dd.zoom_frame": "現在のフレーム",
+    "dd.zoom_file": "アニメーション GIF（ダウンロード）",
+    "dd.panel_channels": "{layer} で最も増えたチャネル（平均活性の増加量）",
+    "dd.panel_classes": "ネットワークがより強く見るようになった ImageNet クラス（ロジットの増加量）",
+    "dd.octave": "オクターブ {k}／{n} 完了",
+    "dd.done": "完了：{w}×{h} px。",
+    "dd.frame": "フレーム {i}／{n}",
+    "dd.explain": r"""
+### DeepDream
+ふつうは学習済みネットワークを固定して画像を入れ替えますが、DeepDream（Mordvintsev ら, 2015）は逆に、
+固定した ImageNet ネットワークの選んだ層 $l$ がより強く反応するように **画像** を変えます。
+画素についての勾配 **上昇** 法です：
+
+$$x \leftarrow x + \eta\,\frac{g}{\operatorname{mean}|g|}, \qquad g = \nabla_x \mathcal{L}(x), \qquad \mathcal{L}(x) = \frac{1}{N}\sum_i a_{l,i}(x)^2$$
+
+- **勾配の正規化**：どの層でも $\eta$ が画素単位の一歩になります。
+- **ジッター**：各ステップの前に画像をランダムにずらし、模様が画素の格子に張り付かないようにします。
+- **オクターブ**：小さく縮めた画像から夢を見始め、拡大しながら続けることで、いろいろな大きさの構造が現れます。
+- **ガイド付き**：ガイド画像 $g$ の特徴との類似度 $\sum_i \max_j \langle a_i(x), a_j(g)\rangle$ を最大化します。
+
+ネットワーク：EfficientNet-Lite0（ImageNet）。元の実験では GoogLeNet が使われました。
+
+**試してみよう**：同じ写真で浅いブロックとヘッドを比べる、オクターブ数を増やす、宇宙飛行士の写真に猫（chelsea）をガイドとして使う。
 """,
 }
 

@@ -22,21 +22,32 @@ MAX_SIDE = 1024
 PIL.Image.MAX_IMAGE_PIXELS = 120_000_000
 
 
-class DigitCanvas(gr.Sketchpad):
-    """A sketchpad that also accepts uploads, and whose decoding errors reach the student as a clear message.
+class ClearDecodeErrors:
+    """Mixed into an image component: its decoding errors reach the student as a clear message.
 
     Gradio decodes uploads before our handlers run; a broken file would otherwise end in an
     anonymous "Error". (That step cannot see the browser's language, so the message is in both.)
     """
-
-    def get_block_name(self) -> str:  # rendered by the same front-end component as gr.Sketchpad
-        return "imageeditor"
 
     def preprocess(self, payload):
         try:
             return super().preprocess(payload)
         except (PIL.UnidentifiedImageError, PIL.Image.DecompressionBombError, OSError, ValueError, SyntaxError) as err:
             raise gr.Error(f"{text('err.unreadable', lang='ja')} / {text('err.unreadable', lang='en')} ({type(err).__name__})") from err
+
+
+class DigitCanvas(ClearDecodeErrors, gr.Sketchpad):
+    """A sketchpad that also accepts uploads (see ``digit_canvas``)."""
+
+    def get_block_name(self) -> str:  # rendered by the same front-end component as gr.Sketchpad
+        return "imageeditor"
+
+
+class PhotoInput(ClearDecodeErrors, gr.Image):
+    """An image upload (or webcam, or paste) for the photo tabs."""
+
+    def get_block_name(self) -> str:
+        return "image"
 
 
 def digit_canvas(label, **kwargs) -> DigitCanvas:
@@ -52,6 +63,43 @@ def digit_canvas(label, **kwargs) -> DigitCanvas:
         transforms=(),
         **kwargs,
     )
+
+
+def photo_input(label, **kwargs) -> PhotoInput:
+    """The gallery's standard photo input: upload, webcam or paste; given to handlers as a PIL image."""
+    return PhotoInput(label=label, type="pil", image_mode=None, sources=("upload", "webcam", "clipboard"), **kwargs)
+
+
+def photo_to_tensor(img, max_side: int, request: gr.Request | None = None, what: str = "") -> torch.Tensor:
+    """Any PIL image -> (1, 3, H, W) RGB tensor in [0, 1], its longer side at most ``max_side`` (aspect kept).
+
+    Transparency is flattened on white; 16-bit, palette, CMYK, grey images become RGB. Images larger than
+    ``MAX_SIDE`` are announced with a notice (they are shrunk anyway)."""
+    if isinstance(img, np.ndarray):
+        img = PIL.Image.fromarray(img)
+    if img is None or not isinstance(img, PIL.Image.Image):
+        raise gr.Error(text("err.no_photo", request, what=what))
+    if max(img.size) > MAX_SIDE:
+        gr.Warning(text("warn.downscaled", request, w=img.size[0], h=img.size[1], side=max_side))
+    if img.mode.startswith("I") or img.mode == "F":
+        grey, _alpha = to_float_array(img)
+        img = PIL.Image.fromarray((grey * 255).round().astype(np.uint8))
+    if img.mode in ("RGBA", "LA", "PA", "P") or "transparency" in img.info:
+        rgba = img.convert("RGBA")
+        img = PIL.Image.alpha_composite(PIL.Image.new("RGBA", rgba.size, "white"), rgba)
+    img = img.convert("RGB")
+    scale = max_side / max(img.size)
+    if scale < 1:
+        img = img.resize((max(1, round(img.width * scale)), max(1, round(img.height * scale))), PIL.Image.LANCZOS)
+    if min(img.size) < 8:
+        raise gr.Error(text("err.too_small", request, w=img.size[0], h=img.size[1]))
+    return torch.from_numpy(np.asarray(img, dtype=np.float32) / 255.0).permute(2, 0, 1)[None].contiguous()
+
+
+def tensor_to_pil(x: torch.Tensor) -> PIL.Image.Image:
+    """(1, 3, H, W) tensor in [0, 1] -> RGB PIL image."""
+    arr = (x.detach()[0].clamp(0, 1).permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+    return PIL.Image.fromarray(arr)
 
 
 def composite_of(value):

@@ -3,7 +3,9 @@
 * ``demos/examples/mnist/<label>_<index>.png`` — real MNIST test digits (28x28, white on black),
   two of each class, picked by index so anyone can regenerate the same files;
 * ``demos/examples/ood/*.png`` — out-of-distribution inputs drawn here with PIL (a letter A,
-  a star, a spiral) as black strokes on white, like a drawing on the app's canvas.
+  a star, a spiral) as black strokes on white, like a drawing on the app's canvas;
+* ``demos/examples/photos/*.jpg`` — scikit-image's astronaut, chelsea, coffee and rocket photos
+  (public domain / CC0, see the README there), for the DeepDream tab.
 
     python training/export_examples.py --data-dir ../shared/data
 """
@@ -46,6 +48,16 @@ def draw_ood(out: Path):
         img.save(out / f"{name}.png")
 
 
+def export_photos(out: Path):
+    from skimage import data
+
+    out.mkdir(parents=True, exist_ok=True)
+    for name in ("astronaut", "chelsea", "coffee", "rocket"):
+        img = PIL.Image.fromarray(getattr(data, name)()).convert("RGB")
+        img.thumbnail((512, 512))
+        img.save(out / f"{name}.jpg", quality=90)
+
+
 def main(args):
     out = Path(args.output_dir)
     (out / "mnist").mkdir(parents=True, exist_ok=True)
@@ -55,6 +67,7 @@ def main(args):
             arr = (images[index, 0] * 255).round().byte().numpy()
             PIL.Image.fromarray(arr).save(out / "mnist" / f"{digit}_{index:04d}.png")
     draw_ood(out / "ood")
+    export_photos(out / "photos")
     print(f"wrote examples under {out}")
 
 

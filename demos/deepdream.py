@@ -1,0 +1,288 @@
+"""DeepDream tab: make a pretrained CNN "see more" of what it already sees in a photo.
+
+Mordvintsev, Olah & Tyka, "Inceptionism: Going Deeper into Neural Networks" (Google Research
+blog, 2015). Instead of changing the network to fit an image, change the image to excite the
+network: gradient *ascent* on the pixels to increase a layer's activations,
+
+    x ← x + η · g / mean|g|,   g = ∇_x L(x),   L(x) = mean of a_l(x)²  (or ‖a_l(x)‖₂),
+
+with three tricks from the original code: the gradient is normalised (so η is a step in pixel
+units), the image is shifted by a random *jitter* before each step (so the pattern does not lock
+onto the pixel grid), and the work is done over *octaves* — from a small copy of the photo up to
+full size, carrying the detail dreamed so far to the next scale. Early layers amplify textures
+and strokes; late layers amplify object parts (eyes, fur, wheels...). "Guided" dreaming (the same
+blog's "controlling dreams") maximises instead the similarity of each position's features to the
+best-matching features of a guide image.
+
+Network: EfficientNet-Lite0 with ImageNet weights (``pretrained/efficientnet-lite0``, see
+``models/efficientnet_lite.py``); the original used GoogLeNet.
+
+Run this tab alone with ``python -m demos.deepdream``.
+"""
+
+import json
+import math
+import tempfile
+from pathlib import Path
+
+import torch
+from torch.nn import functional as F
+
+import gradio as gr
+
+from demos.common import check_range, check_seed, explanation, load_or_explain, new_seed, seed_input
+from demos.i18n import _, text
+from demos.image_input import photo_input, photo_to_tensor, tensor_to_pil
+from models.efficientnet_lite import EfficientNetLite0
+from models.loading import load_extra_file
+
+SLUG = "efficientnet-lite0"
+TRAINING_COMMAND = "python training/convert_efficientnet_lite0.py"
+PHOTOS = Path(__file__).parent / "examples" / "photos"
+# Layers offered, from early (textures) to late (object parts): the name in EfficientNetLite0.features.
+LAYERS = ("block2", "block4", "block7", "block10", "block13", "block15", "head")
+OBJECTIVES = ("mean_square", "l2")
+# name: (min, max, default) of the numeric controls, checked again in the handler
+LIMITS = {
+    "resolution": (64, 512, 320),
+    "octaves": (1, 6, 3),
+    "octave_scale": (1.1, 2.0, 1.4),
+    "iterations": (1, 30, 8),
+    "step": (0.001, 0.1, 0.02),
+    "jitter": (0, 64, 16),
+    "zoom_frames": (2, 24, 8),
+}
+
+
+def load_model(request: gr.Request | None = None) -> EfficientNetLite0:
+    model = load_or_explain(EfficientNetLite0, SLUG, TRAINING_COMMAND, request)
+    model.requires_grad_(False)  # we differentiate with respect to the image only
+    return model
+
+
+def _read_classes(path: Path) -> list[str]:
+    return json.loads(path.read_text())
+
+
+def imagenet_classes() -> list[str]:
+    return load_extra_file(SLUG, "imagenet_classes.json", _read_classes)
+
+
+def layer_index(layer: str) -> int | None:
+    """How far ``features`` must run for ``layer`` (None: to the end)."""
+    return int(layer[5:]) if layer.startswith("block") else None
+
+
+# --- the algorithm -------------------------------------------------------------------------
+
+def activation_objective(feats: torch.Tensor, objective: str) -> torch.Tensor:
+    """How excited the layer is: the mean of the squared activations, or their L2 norm."""
+    return feats.pow(2).mean() if objective == "mean_square" else feats.norm() / math.sqrt(feats.numel())
+
+
+def guided_objective(feats: torch.Tensor, guide_feats: torch.Tensor) -> torch.Tensor:
+    """For each position of the image, the dot product with the best-matching position of the guide, averaged."""
+    x = feats[0].flatten(1)        # C x HW
+    g = guide_feats[0].flatten(1)  # C x H'W'
+    return (x.T @ g).max(dim=1).values.mean()
+
+
+def ascent_step(model, img, layer, objective_fn, step, jitter, generator):
+    """One normalised gradient-ascent step on ``img`` (1, 3, H, W), with a random jitter (roll) around it."""
+    dy, dx = (int(v) for v in torch.randint(-jitter, jitter + 1, (2,), generator=generator)) if jitter else (0, 0)
+    x = torch.roll(img, shifts=(dy, dx), dims=(2, 3)).detach().requires_grad_(True)
+    loss = objective_fn(model.features(x, upto=layer_index(layer))[layer])
+    (grad,) = torch.autograd.grad(loss, x)
+    x = x.detach() + step * grad / (grad.abs().mean() + 1e-8)
+    return torch.roll(x, shifts=(-dy, -dx), dims=(2, 3)).clamp(0, 1)
+
+
+def octave_sizes(h: int, w: int, octaves: int, scale: float) -> list[tuple[int, int]]:
+    """Image sizes from the smallest octave to the full size (never below 32 px)."""
+    sizes = [(max(32, round(h / scale**k)), max(32, round(w / scale**k))) for k in range(octaves)]
+    return sizes[::-1]
+
+
+def deepdream(model, img, layer="block7", octaves=3, octave_scale=1.4, iterations=8, step=0.02, jitter=16, seed=0,
+              objective="mean_square", guide=None):
+    """Dream on ``img`` (1, 3, H, W) in [0, 1]; yields (octave number, image at full size) after each octave.
+
+    The detail dreamed at one octave (dreamed − original, at that scale) is enlarged and added to
+    the next, larger copy of the original, so structures grow from coarse to fine."""
+    generator = torch.Generator().manual_seed(seed)
+    if guide is not None:
+        with torch.no_grad():
+            guide_feats = model.features(guide, upto=layer_index(layer))[layer]
+        def objective_fn(f):
+            return guided_objective(f, guide_feats)
+    else:
+        def objective_fn(f):
+            return activation_objective(f, objective)
+    h, w = img.shape[-2:]
+    detail = None
+    for k, size in enumerate(octave_sizes(h, w, octaves, octave_scale)):
+        base = F.interpolate(img, size=size, mode="bilinear", align_corners=False, antialias=True)
+        x = base if detail is None else (base + F.interpolate(detail, size=size, mode="bilinear", align_corners=False)).clamp(0, 1)
+        for _ in range(iterations):
+            x = ascent_step(model, x, layer, objective_fn, step, jitter, generator)
+        detail = x - base
+        yield k + 1, F.interpolate(x, size=(h, w), mode="bilinear", align_corners=False).clamp(0, 1)
+
+
+@torch.no_grad()
+def amplified(model, before, after, layer, classes=None, top=5) -> dict:
+    """Which channels of ``layer`` grew most (mean activation after − before), and for the last layer which
+    ImageNet classes the network now sees more of (logit after − before)."""
+    a = model.features(before, upto=layer_index(layer))
+    b = model.features(after, upto=layer_index(layer))
+    growth = (b[layer].mean(dim=(0, 2, 3)) - a[layer].mean(dim=(0, 2, 3)))
+    values, idx = growth.topk(min(top, growth.numel()))
+    result = {"channels": list(zip(idx.tolist(), values.tolist()))}
+    if layer == "head" and classes is not None:
+        logits = model._fc(b["pooled"]) - model._fc(a["pooled"])
+        values, idx = logits[0].topk(top)
+        result["classes"] = [(classes[i], v) for i, v in zip(idx.tolist(), values.tolist())]
+    return result
+
+
+def zoom_in(img, zoom: float):
+    """Crop the centre by ``zoom`` and enlarge back to the same size: the next frame of an infinite zoom."""
+    h, w = img.shape[-2:]
+    ch, cw = max(8, round(h / zoom)), max(8, round(w / zoom))
+    top, left = (h - ch) // 2, (w - cw) // 2
+    return F.interpolate(img[..., top:top + ch, left:left + cw], size=(h, w), mode="bilinear", align_corners=False)
+
+
+# --- Gradio handlers -----------------------------------------------------------------------
+
+def _settings(request, resolution, octaves, octave_scale, iterations, step, jitter, seed, layer, objective):
+    if layer not in LAYERS:
+        raise gr.Error(text("err.choice", request, value=layer, choices=", ".join(LAYERS)))
+    if objective not in OBJECTIVES:
+        raise gr.Error(text("err.choice", request, value=objective, choices=", ".join(OBJECTIVES)))
+    values = {name: check_range(value, *LIMITS[name][:2], f"dd.{name}", request) for name, value in
+              (("resolution", resolution), ("octaves", octaves), ("octave_scale", octave_scale),
+               ("iterations", iterations), ("step", step), ("jitter", jitter))}
+    for name in ("resolution", "octaves", "iterations", "jitter"):
+        values[name] = int(values[name])
+    return values, check_seed(seed, request)
+
+
+def panel_markdown(result: dict, layer: str, request) -> str:
+    lines = [f"**{text('dd.panel_channels', request, layer=layer)}**", ""]
+    lines += [f"- #{c}: +{v:.3f}" for c, v in result["channels"]]
+    if "classes" in result:
+        lines += ["", f"**{text('dd.panel_classes', request)}**", ""]
+        lines += [f"- {name}: {v:+.2f}" for name, v in result["classes"]]
+    return "\n".join(lines)
+
+
+def deepdream_run(image, layer: str, objective: str, resolution: int, octaves: int, octave_scale: float,
+                  iterations: int, step: float, jitter: int, seed: int, guide=None,
+                  request: gr.Request | None = None, progress=gr.Progress()):
+    """The tab's main action (api ``/deepdream``): streams (dream so far, status, amplified channels/classes)
+    after each octave."""
+    s, seed = _settings(request, resolution, octaves, octave_scale, iterations, step, jitter, seed, layer, objective)
+    model = load_model(request)
+    img = photo_to_tensor(image, s["resolution"], request)
+    guide_t = photo_to_tensor(guide, s["resolution"], request, what=" (guide)") if guide is not None else None
+    dreamed = img
+    for k, dreamed in deepdream(model, img, layer, s["octaves"], s["octave_scale"], s["iterations"], s["step"],
+                                s["jitter"], seed, objective, guide_t):
+        progress(k / s["octaves"], desc=text("dd.octave", request, k=k, n=s["octaves"]))
+        yield tensor_to_pil(dreamed), text("dd.octave", request, k=k, n=s["octaves"]), gr.update()
+    classes = imagenet_classes() if layer == "head" else None
+    yield (tensor_to_pil(dreamed), text("dd.done", request, h=img.shape[-2], w=img.shape[-1]),
+           panel_markdown(amplified(model, img, dreamed, layer, classes), layer, request))
+
+
+def deepdream_zoom(image, layer: str, objective: str, resolution: int, frames: int, iterations: int, step: float,
+                   jitter: int, seed: int, request: gr.Request | None = None, progress=gr.Progress()):
+    """api ``/deepdream_zoom``: an endless zoom — each frame is the last one zoomed by 5 % and dreamed again.
+    Streams the frames, then returns the animated GIF."""
+    s, seed = _settings(request, resolution, 1, 1.4, iterations, step, jitter, seed, layer, objective)
+    frames = int(check_range(frames, *LIMITS["zoom_frames"][:2], "dd.zoom_frames", request))
+    model = load_model(request)
+    x = photo_to_tensor(image, min(s["resolution"], 256), request)
+    pictures = []
+    for i in range(frames):
+        for _k, x in deepdream(model, x, layer, 1, 1.4, s["iterations"], s["step"], s["jitter"], seed + i, objective):
+            pass
+        pictures.append(tensor_to_pil(x))
+        progress((i + 1) / frames, desc=text("dd.frame", request, i=i + 1, n=frames))
+        yield pictures[-1], None
+        x = zoom_in(x, 1.05)
+    path = Path(tempfile.mkdtemp(prefix="deepdream_")) / "deepdream_zoom.gif"
+    pictures[0].save(path, save_all=True, append_images=pictures[1:], duration=120, loop=0)
+    yield pictures[-1], str(path)
+
+
+# --- the tab -----------------------------------------------------------------------------
+
+def open_tab(request: gr.Request | None = None):
+    """Load the network when the page opens; if its weights are missing, say so and disable only this tab."""
+    try:
+        load_model(request)
+    except gr.Error as err:
+        off = gr.update(interactive=False)
+        return gr.update(value="⚠️ " + err.message, visible=True), off, off
+    on = gr.update(interactive=True)
+    return gr.update(visible=False), on, on
+
+
+def create_demo() -> gr.Blocks:
+    photos = sorted(str(p) for p in PHOTOS.glob("*.jpg"))
+    with gr.Blocks() as demo:
+        status = gr.Markdown(visible=False, elem_classes=["weights-missing"])
+        with gr.Row():
+            with gr.Column(scale=3, min_width=280):
+                photo = photo_input(_("dd.input"), height=300)
+                gr.Examples([[p] for p in photos], inputs=[photo], label=_("dd.examples"))
+                layer = gr.Dropdown([(_(f"dd.layer_{name}"), name) for name in LAYERS], value="block7",
+                                    label=_("dd.layer"), info=_("dd.layer_info"))
+                objective = gr.Radio([(_("dd.mean_square"), "mean_square"), (_("dd.l2"), "l2")], value="mean_square",
+                                     label=_("dd.objective"))
+                with gr.Row():
+                    octaves = gr.Slider(*LIMITS["octaves"][:2], value=LIMITS["octaves"][2], step=1, label=_("dd.octaves"))
+                    octave_scale = gr.Slider(*LIMITS["octave_scale"][:2], value=LIMITS["octave_scale"][2], step=0.05,
+                                             label=_("dd.octave_scale"))
+                with gr.Row():
+                    iterations = gr.Slider(*LIMITS["iterations"][:2], value=LIMITS["iterations"][2], step=1,
+                                           label=_("dd.iterations"))
+                    step = gr.Slider(*LIMITS["step"][:2], value=LIMITS["step"][2], step=0.001, label=_("dd.step"))
+                with gr.Row():
+                    jitter = gr.Slider(*LIMITS["jitter"][:2], value=LIMITS["jitter"][2], step=1, label=_("dd.jitter"))
+                    resolution = gr.Slider(*LIMITS["resolution"][:2], value=LIMITS["resolution"][2], step=32,
+                                           label=_("dd.resolution"))
+                seed, dice = seed_input(0)
+                with gr.Accordion(_("dd.guided_title"), open=False):
+                    gr.Markdown(_("dd.guided_note"))
+                    guide = photo_input(_("dd.guide"), height=200)
+                run = gr.Button(_("dd.run"), variant="primary")
+            with gr.Column(scale=4, min_width=320):
+                dream = gr.Image(label=_("dd.output"), type="pil", interactive=False, buttons=["download"])
+                progress_md = gr.Markdown()
+                panel = gr.Markdown()
+                with gr.Accordion(_("dd.zoom_title"), open=False):
+                    zoom_frames = gr.Slider(*LIMITS["zoom_frames"][:2], value=LIMITS["zoom_frames"][2], step=1,
+                                            label=_("dd.zoom_frames"))
+                    zoom_run = gr.Button(_("dd.zoom_run"))
+                    zoom_frame = gr.Image(label=_("dd.zoom_frame"), type="pil", interactive=False)
+                    zoom_file = gr.File(label=_("dd.zoom_file"), interactive=False)
+            with gr.Column(scale=3, min_width=280):
+                explanation("dd.explain")
+
+        settings = [layer, objective, resolution, octaves, octave_scale, iterations, step, jitter, seed]
+        run.click(deepdream_run, [photo, *settings, guide], [dream, progress_md, panel], api_name="deepdream",
+                  concurrency_limit=1, concurrency_id="heavy")
+        zoom_run.click(deepdream_zoom, [photo, layer, objective, resolution, zoom_frames, iterations, step, jitter, seed],
+                       [zoom_frame, zoom_file], api_name="deepdream_zoom", concurrency_limit=1, concurrency_id="heavy")
+        dice.click(new_seed, None, seed, queue=False, api_visibility="private")
+        demo.load(open_tab, None, [status, run, zoom_run], api_visibility="private")
+    return demo
+
+
+if __name__ == "__main__":
+    from demos.i18n import make_i18n
+
+    create_demo().launch(i18n=make_i18n(), max_file_size="10mb")

@@ -1,0 +1,129 @@
+"""DeepDream tab: the algorithm on the real EfficientNet-Lite0 at small sizes, the handlers, bad inputs, the api."""
+
+import PIL.Image
+import pytest
+import torch
+
+import gradio as gr
+
+from demos import deepdream as dd
+from models.efficientnet_lite import EfficientNetLite0
+from tests.conftest import ROOT
+
+PHOTO = ROOT / "demos" / "examples" / "photos" / "chelsea.jpg"
+
+
+@pytest.fixture(scope="module")
+def model():
+    return EfficientNetLite0.from_pretrained(ROOT / "pretrained" / "efficientnet-lite0", strict=True).requires_grad_(False)
+
+
+@pytest.fixture
+def photo():
+    with PIL.Image.open(PHOTO) as img:
+        return img.copy()
+
+
+def small(photo, side=64):
+    return dd.photo_to_tensor(photo, side)
+
+
+def test_dream_grows_the_layer_activation_and_is_seeded(model, photo):
+    x = small(photo)
+    steps = list(dd.deepdream(model, x, "block4", octaves=2, iterations=3, step=0.02, jitter=4, seed=1))
+    assert [k for k, _ in steps] == [1, 2]
+    out = steps[-1][1]
+    assert out.shape == x.shape and 0 <= float(out.min()) and float(out.max()) <= 1
+    with torch.no_grad():
+        before = dd.activation_objective(model.features(x, upto=4)["block4"], "mean_square")
+        after = dd.activation_objective(model.features(out, upto=4)["block4"], "mean_square")
+    assert after > before * 1.2
+    again = list(dd.deepdream(model, x, "block4", octaves=2, iterations=3, step=0.02, jitter=4, seed=1))[-1][1]
+    assert torch.equal(out, again)
+
+
+def test_guided_dream_moves_towards_the_guide(model, photo):
+    x = small(photo)
+    guide = dd.photo_to_tensor(PIL.Image.open(ROOT / "demos" / "examples" / "photos" / "coffee.jpg"), 64)
+    out = list(dd.deepdream(model, x, "block7", octaves=1, iterations=4, step=0.02, jitter=0, seed=0, guide=guide))[-1][1]
+    with torch.no_grad():
+        g = model.features(guide, upto=7)["block7"]
+        score = lambda img: float(dd.guided_objective(model.features(img, upto=7)["block7"], g))  # noqa: E731
+    assert score(out) > score(x)
+
+
+def test_octave_sizes_and_zoom():
+    assert dd.octave_sizes(300, 200, 3, 2.0) == [(75, 50), (150, 100), (300, 200)]
+    assert dd.octave_sizes(40, 40, 3, 2.0)[0] == (32, 32)  # never below 32 px
+    x = torch.rand(1, 3, 40, 60)
+    assert dd.zoom_in(x, 1.05).shape == x.shape
+
+
+def test_amplified_channels_and_classes(model, photo):
+    x = small(photo, 96)
+    out = list(dd.deepdream(model, x, "head", octaves=1, iterations=3, step=0.02, jitter=0, seed=0))[-1][1]
+    result = dd.amplified(model, x, out, "head", dd.imagenet_classes())
+    assert len(result["channels"]) == 5 and len(result["classes"]) == 5
+    assert all(isinstance(name, str) for name, _ in result["classes"])
+    assert "classes" not in dd.amplified(model, x, out, "block2")
+
+
+def test_handler_streams_each_octave_then_the_panel(photo):
+    outs = list(dd.deepdream_run(photo, "block2", "l2", 64, 2, 1.4, 2, 0.02, 4, 0))
+    assert len(outs) == 3  # two octaves, then the final result with the panel
+    assert all(isinstance(o[0], PIL.Image.Image) for o in outs)
+    assert outs[-1][0].size == (64, 43) and "#" in outs[-1][2]
+
+
+@pytest.mark.parametrize("args", [
+    (None, "block2", "l2", 64, 2, 1.4, 2, 0.02, 4, 0),
+    ("PHOTO", "block99", "l2", 64, 2, 1.4, 2, 0.02, 4, 0),
+    ("PHOTO", "block2", "cubes", 64, 2, 1.4, 2, 0.02, 4, 0),
+    ("PHOTO", "block2", "l2", 64, 60, 1.4, 2, 0.02, 4, 0),
+    ("PHOTO", "block2", "l2", 9000, 2, 1.4, 2, 0.02, 4, 0),
+    ("PHOTO", "block2", "l2", 64, 2, 1.4, 2, float("nan"), 4, 0),
+    ("PHOTO", "block2", "l2", 64, 2, 1.4, 2, 0.02, 4, -5),
+])
+def test_bad_settings_are_clear_errors(photo, args):
+    args = tuple(photo if a == "PHOTO" else a for a in args)
+    with pytest.raises(gr.Error):
+        list(dd.deepdream_run(*args))
+
+
+def test_huge_and_odd_photos(monkeypatch):
+    notices = []
+    monkeypatch.setattr(gr, "Warning", lambda msg, *a, **k: notices.append(msg))
+    huge = PIL.Image.new("RGB", (3000, 2000), "gray")
+    out = list(dd.deepdream_run(huge, "block2", "l2", 64, 1, 1.4, 1, 0.02, 0, 0))[-1][0]
+    assert out.size == (64, 43) and notices and "3000" in notices[0]
+    for odd in (PIL.Image.new("RGBA", (80, 80), (255, 0, 0, 0)), PIL.Image.new("I;16", (80, 80), 40000),
+                PIL.Image.new("CMYK", (80, 80)), PIL.Image.new("P", (80, 80)), PIL.Image.new("LA", (80, 80))):
+        assert list(dd.deepdream_run(odd, "block2", "l2", 64, 1, 1.4, 1, 0.02, 0, 0))[-1][0].size == (64, 64)
+    with pytest.raises(gr.Error):
+        list(dd.deepdream_run(PIL.Image.new("RGB", (3, 3)), "block2", "l2", 64, 1, 1.4, 1, 0.02, 0, 0))
+
+
+def test_zoom_animation_is_a_gif(photo):
+    outs = list(dd.deepdream_zoom(photo, "block2", "mean_square", 64, 3, 1, 0.02, 0, 0))
+    assert len(outs) == 4 and outs[-1][1].endswith(".gif")
+    with PIL.Image.open(outs[-1][1]) as gif:
+        assert gif.n_frames == 3
+
+
+def test_api_of_the_tab_alone():
+    from gradio_client import Client, handle_file
+
+    from demos.i18n import make_i18n
+
+    demo = dd.create_demo()
+    demo.launch(prevent_thread_lock=True, quiet=True, i18n=make_i18n(), max_file_size="10mb")
+    try:
+        client = Client(demo.local_url, verbose=False, download_files=False)
+        image, progress, panel = client.predict(handle_file(str(PHOTO)), "block4", "mean_square", 64, 2, 1.4, 2, 0.02,
+                                                4, 3, None, api_name="/deepdream")
+        assert image and "#" in panel
+        with pytest.raises(Exception):
+            client.predict(handle_file(str(PHOTO)), "block4", "mean_square", 64, 2, 1.4, 2, 5.0, 4, 3, None,
+                           api_name="/deepdream")
+    finally:
+        demo.close()
