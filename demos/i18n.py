@@ -369,7 +369,7 @@ $$D_{\mathrm{KL}} = \tfrac12 \sum_j \big(\mu_j^2 + \sigma_j^2 - 1 - \log \sigma_
 3. 下の β = 0 のオートエンコーダ（KL 項のない同じネットワーク）と比べてみましょう。
 """,
     # --- DeepDream -------------------------------------------------------------------------
-    "tab.dd": "DeepDream",
+    "tab.dd": "DeepDream（ディープドリーム）",
     "dd.input": "写真",
     "dd.examples": "写真の例（scikit-image）",
     "dd.layer": "強調する層",

@@ -42,11 +42,17 @@ class DigitCanvas(ClearDecodeErrors, gr.Sketchpad):
     def get_block_name(self) -> str:  # rendered by the same front-end component as gr.Sketchpad
         return "imageeditor"
 
+    def get_block_class(self) -> str:  # and described as a Sketchpad in the api info
+        return "sketchpad"
+
 
 class PhotoInput(ClearDecodeErrors, gr.Image):
     """An image upload (or webcam, or paste) for the photo tabs."""
 
     def get_block_name(self) -> str:
+        return "image"
+
+    def get_block_class(self) -> str:
         return "image"
 
 

@@ -112,3 +112,10 @@ def test_unreadable_uploads_are_a_clear_error(tmp_path, name, data):
 
 def test_canvas_is_rendered_by_the_image_editor_frontend():
     assert DigitCanvas(render=False).get_block_name() == "imageeditor"
+
+
+def test_inputs_are_described_as_the_components_they_extend():
+    from demos.image_input import PhotoInput
+
+    assert DigitCanvas(render=False).get_block_class() == "sketchpad"
+    assert PhotoInput(render=False).get_block_name() == PhotoInput(render=False).get_block_class() == "image"
