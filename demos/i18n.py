@@ -208,7 +208,7 @@ A trained network is usually fixed while images change. DeepDream (Mordvintsev e
 opposite: it changes the **image** so that a chosen layer $l$ of a fixed ImageNet network responds more.
 This is gradient **ascent** on the pixels:
 
-$$x \leftarrow x + \eta\,\frac{g}{\operatorname{mean}|g|}, \qquad g = \nabla_x \mathcal{L}(x), \qquad \mathcal{L}(x) = \frac{1}{N}\sum_i a_{l,i}(x)^2$$
+$$\begin{aligned} x &\leftarrow x + \eta\,\frac{g}{\operatorname{mean}|g|} \\ g &= \nabla_x \mathcal{L}(x), \qquad \mathcal{L}(x) = \frac{1}{N}\sum_i a_{l,i}(x)^2 \end{aligned}$$
 
 - **Normalised gradient**: $\eta$ is a step in pixel units, whatever the layer.
 - **Jitter**: the image is shifted randomly before each step, so patterns do not lock onto the pixel grid.
@@ -411,7 +411,7 @@ $$D_{\mathrm{KL}} = \tfrac12 \sum_j \big(\mu_j^2 + \sigma_j^2 - 1 - \log \sigma_
 固定した ImageNet ネットワークの選んだ層 $l$ がより強く反応するように **画像** を変えます。
 画素についての勾配 **上昇** 法です：
 
-$$x \leftarrow x + \eta\,\frac{g}{\operatorname{mean}|g|}, \qquad g = \nabla_x \mathcal{L}(x), \qquad \mathcal{L}(x) = \frac{1}{N}\sum_i a_{l,i}(x)^2$$
+$$\begin{aligned} x &\leftarrow x + \eta\,\frac{g}{\operatorname{mean}|g|} \\ g &= \nabla_x \mathcal{L}(x), \qquad \mathcal{L}(x) = \frac{1}{N}\sum_i a_{l,i}(x)^2 \end{aligned}$$
 
 - **勾配の正規化**：どの層でも $\eta$ が画素単位の一歩になります。
 - **ジッター**：各ステップの前に画像をランダムにずらし、模様が画素の格子に張り付かないようにします。
