@@ -10,34 +10,27 @@ Not a test: it prints what it did, the browser console errors and the Gradio err
 
 import argparse
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.benchmark import free_port, wait_for  # noqa: E402
+
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 TABS = {"ae": {"ja": "AE によるノイズ除去", "en": "AE denoising"}, "vae": {"ja": "VAE の潜在空間", "en": "VAE latent space"}}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def shrink(path: Path):
+    """Screenshots go into the README: a 256-colour palette keeps them a fraction of the size."""
+    import PIL.Image
 
-
-def wait_for(url: str, timeout: float = 120):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=1):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise TimeoutError(url)
+    with PIL.Image.open(path) as img:
+        small = img.convert("RGB").quantize(colors=256, method=PIL.Image.Quantize.MEDIANCUT)
+    small.save(path, optimize=True)
 
 
 def ae_action(page, lang):
@@ -70,41 +63,72 @@ def vae_action(page, lang):
     page.wait_for_timeout(2500)
 
 
-def main(args):
-    from playwright.sync_api import sync_playwright
+def deepdream_action(page, lang):
+    """Pick chelsea and dream (the tab runs alone: python -m demos.deepdream)."""
+    page.locator("button.gallery-item").nth(1).click()
+    page.wait_for_timeout(1500)
+    page.get_by_role("button", name="夢を見る" if lang == "ja" else "Dream", exact=True).click()
+    page.wait_for_timeout(6000)
 
+
+# Tabs built and tested but not yet placed in app.py: (module, action)
+STANDALONE = {"deepdream": ("demos.deepdream", deepdream_action)}
+
+
+def launch(command: list[str]):
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, *command, "--port", str(port)] if command[0] == "app.py" else
+                            [sys.executable, *command], cwd=ROOT,
+                            env=dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", GRADIO_SERVER_PORT=str(port)),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/"
+    wait_for(url)
+    return proc, url
+
+
+def main(args):
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT,
-                            env=dict(os.environ, GRADIO_ANALYTICS_ENABLED="False"),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     problems = []
-    try:
-        url = f"http://127.0.0.1:{port}/"
-        wait_for(url)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
+
+        def visit(url, lang, name, action, tab_name=None):
+            ctx = browser.new_context(locale={"ja": "ja-JP", "en": "en-US"}[lang], viewport={"width": 1400, "height": 1000})
+            page = ctx.new_page()
+            page.on("console", lambda m: problems.append(f"console: {m.text}") if m.type == "error" else None)
+            page.goto(url)
+            page.wait_for_timeout(3000)
+            if tab_name:
+                page.get_by_role("tab", name=tab_name).click()
+                page.wait_for_timeout(1500)
+            action(page, lang)
+            problems.extend(f"{lang}/{name} toast: {t}" for t in page.locator(".toast-body").all_inner_texts())
+            path = out / f"{name}_{lang}.png"
+            page.screenshot(path=str(path), full_page=True)
+            shrink(path)
+            print("saved", path)
+            ctx.close()
+
+        proc, url = launch(["app.py"])
+        try:
             for lang in ("ja", "en"):
-                ctx = browser.new_context(locale={"ja": "ja-JP", "en": "en-US"}[lang], viewport={"width": 1400, "height": 1000})
-                page = ctx.new_page()
-                page.on("console", lambda m: problems.append(f"console: {m.text}") if m.type == "error" else None)
-                page.goto(url)
-                page.wait_for_timeout(3000)
                 for tab, names in TABS.items():
-                    page.get_by_role("tab", name=names[lang]).click()
-                    page.wait_for_timeout(1500)
-                    {"ae": ae_action, "vae": vae_action}[tab](page, lang)
-                    toasts = page.locator(".toast-body").all_inner_texts()
-                    problems += [f"{lang}/{tab} toast: {t}" for t in toasts]
-                    path = out / f"{tab}_{lang}.png"
-                    page.screenshot(path=str(path), full_page=True)
-                    print("saved", path)
-                ctx.close()
-            browser.close()
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+                    visit(url, lang, tab, {"ae": ae_action, "vae": vae_action}[tab], names[lang])
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+        for name, (module, action) in STANDALONE.items():
+            proc, url = launch(["-m", module])
+            try:
+                for lang in ("ja", "en"):
+                    visit(url, lang, name, action)
+            finally:
+                proc.terminate()
+                proc.wait(timeout=30)
+        browser.close()
     print("\n".join(problems) if problems else "no console errors, no error toasts")
 
 
