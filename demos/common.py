@@ -31,7 +31,7 @@ def explanation(key: str) -> gr.Markdown:
 
 
 def seed_input(value: int = 0) -> tuple[gr.Number, gr.Button]:
-    """A seed box and a 🎲 button that draws a new seed (wire with ``wire_dice``)."""
+    """A seed box and a 🎲 button; wire the button to ``new_seed``."""
     with gr.Row(equal_height=True):
         seed = gr.Number(value=value, label=_("common.seed"), precision=0, minimum=0, maximum=MAX_SEED, scale=4)
         dice = gr.Button("🎲", scale=1, min_width=40, elem_classes=["dice"])

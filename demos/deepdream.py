@@ -123,7 +123,7 @@ def deepdream(model, img, layer="block7", octaves=3, octave_scale=1.4, iteration
     for k, size in enumerate(octave_sizes(h, w, octaves, octave_scale)):
         base = F.interpolate(img, size=size, mode="bilinear", align_corners=False, antialias=True)
         x = base if detail is None else (base + F.interpolate(detail, size=size, mode="bilinear", align_corners=False)).clamp(0, 1)
-        for _ in range(iterations):
+        for _step in range(iterations):
             x = ascent_step(model, x, layer, objective_fn, step, jitter, generator)
         detail = x - base
         yield k + 1, F.interpolate(x, size=(h, w), mode="bilinear", align_corners=False).clamp(0, 1)

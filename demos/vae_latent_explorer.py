@@ -29,7 +29,7 @@ from safetensors.torch import load_file
 
 import gradio as gr
 
-from demos.common import check_range, explanation, load_or_explain
+from demos.common import check_range, explanation, load_or_explain, weights_message
 from demos.i18n import _, text
 from demos.image_input import digit_canvas, image_to_digit, to_pil
 from demos.latent_map import LatentMap, render_latent_map
@@ -60,7 +60,7 @@ def latent_map(slug: str, request: gr.Request | None = None) -> LatentMap:
     try:
         return load_extra_file(slug, LATENT_MAP_FILE, _render_map_file)
     except WeightsUnavailableError as err:
-        raise gr.Error(text("err.weights", request, slug=err.slug, reason=err.reason, command=TRAINING_COMMAND)) from err
+        raise gr.Error(weights_message(err, TRAINING_COMMAND, request), duration=None) from err
 
 
 def _render_map_file(path: Path) -> LatentMap:
@@ -95,14 +95,10 @@ def manifold_grid(model: VAE, low: tuple[float, float], high: tuple[float, float
 
 @lru_cache(maxsize=4)
 def cached_manifold(slug: str) -> PIL.Image.Image:
-    model = load_pretrained_for(slug)
+    """The decoded grid of ``slug`` (computed once): over N(0, 1)'s quantiles for the VAE, its map's range for β = 0."""
+    model = load_or_explain(VAE, slug, TRAINING_COMMAND)
     m = latent_map(slug)
     return manifold_grid(model, m.low, m.high, gaussian=not model.is_deterministic)
-
-
-def load_pretrained_for(slug: str) -> VAE:
-    vae, beta0 = load_models()
-    return vae if slug == SLUG else beta0
 
 
 @torch.inference_mode()
@@ -110,7 +106,7 @@ def encode_digit(model: VAE, x: torch.Tensor, samples: int = ELBO_SAMPLES, seed:
     """μ, σ, the reconstruction and the ELBO split (nats) of one digit ``x`` (1, 1, 28, 28)."""
     mu, logvar = model.encode(x)
     g = torch.Generator().manual_seed(seed)
-    z = torch.cat([model.reparameterize(mu, logvar, g) for _ in range(samples)])
+    z = torch.cat([model.reparameterize(mu, logvar, g) for _sample in range(samples)])
     recon = reconstruction_nll(model.decode_logits(z), x.expand(samples, -1, -1, -1)).mean()
     kl = kl_divergence(mu, logvar)[0]
     return {
