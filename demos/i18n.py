@@ -219,6 +219,29 @@ Network: EfficientNet-Lite0 (ImageNet); the original used GoogLeNet.
 
 **Try this**: compare an early block with the head on the same photo; raise the octaves; use chelsea as a guide for the astronaut.
 """,
+    # --- CartoonGAN ------------------------------------------------------------------------
+    "tab.cg": "CartoonGAN",
+    "cg.input": "Your photo (upload or webcam)",
+    "cg.resolution": "Resolution (longer side, px; the aspect ratio is kept)",
+    "cg.run": "Cartoonize",
+    "cg.all_styles": "Every available style",
+    "cg.as_used": "Input",
+    "cg.final": "CartoonGAN (adversarial + content loss)",
+    "cg.init": "Initialisation phase only (content loss)",
+    "cg.styles": "All styles",
+    "cg.explain": r"""
+### CartoonGAN
+A generator $G$ redraws a photo $p$ as a cartoon. It is trained against a discriminator $D$ with
+(Chen et al., 2018)
+
+$$\mathcal{L}(G, D) = \mathcal{L}_{adv}(G, D) + \omega\,\mathcal{L}_{con}(G), \qquad \mathcal{L}_{con} = \big\|\varphi(G(p)) - \varphi(p)\big\|_1$$
+
+- $\varphi$: features of a pretrained CNN (here EfficientNet-Lite0), so the **content** of the photo survives.
+- $D$ sees real cartoons as real, and both $G(p)$ and **edge-smoothed cartoons** as fake: $G$ must draw crisp outlines.
+- **Initialisation**: $G$ is first trained on $\mathcal{L}_{con}$ alone; compare that generator with the final one.
+
+Our style: real photos → OpenMoji drawings (CC BY-SA 4.0).
+""",
 }
 
 JA = {
@@ -421,6 +444,29 @@ $$\begin{aligned} x &\leftarrow x + \eta\,\frac{g}{\operatorname{mean}|g|} \\ g 
 ネットワーク：EfficientNet-Lite0（ImageNet）。元の実験では GoogLeNet が使われました。
 
 **試してみよう**：同じ写真で浅いブロックとヘッドを比べる、オクターブ数を増やす、宇宙飛行士の写真に猫（chelsea）をガイドとして使う。
+""",
+    # --- CartoonGAN ------------------------------------------------------------------------
+    "tab.cg": "CartoonGAN（カートゥーン化）",
+    "cg.input": "写真（アップロードまたは Web カメラ）",
+    "cg.resolution": "解像度（長辺の画素数。縦横比は保たれます）",
+    "cg.run": "カートゥーンにする",
+    "cg.all_styles": "利用できるすべてのスタイル",
+    "cg.as_used": "入力",
+    "cg.final": "CartoonGAN（敵対的損失 + コンテンツ損失）",
+    "cg.init": "初期化フェーズのみ（コンテンツ損失）",
+    "cg.styles": "すべてのスタイル",
+    "cg.explain": r"""
+### CartoonGAN
+生成器 $G$ は写真 $p$ をカートゥーン（アニメ風のイラスト）として描き直します。識別器 $D$ と競わせて、次の損失で学習します
+（Chen ら, 2018）：
+
+$$\mathcal{L}(G, D) = \mathcal{L}_{adv}(G, D) + \omega\,\mathcal{L}_{con}(G), \qquad \mathcal{L}_{con} = \big\|\varphi(G(p)) - \varphi(p)\big\|_1$$
+
+- $\varphi$：学習済み CNN（ここでは EfficientNet-Lite0）の特徴。写真の **内容** が保たれるようにします。
+- $D$ は本物のカートゥーンを本物、$G(p)$ と **エッジをぼかしたカートゥーン** を偽物として学習するので、$G$ はくっきりした輪郭を描く必要があります。
+- **初期化**：最初に $\mathcal{L}_{con}$ だけで $G$ を学習します。その生成器と最終的な生成器を比べてみましょう。
+
+このギャラリーのスタイル：実写真 → OpenMoji のイラスト（CC BY-SA 4.0）。
 """,
 }
 

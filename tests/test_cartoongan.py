@@ -109,3 +109,47 @@ def test_edge_smoothing_blurs_only_the_edges():
     out = edge_smoothed(img)
     assert out[0, 0, 16, 16] == 0 and out[0, 0, 2, 2] == 255  # flat regions untouched
     assert 0 < int(out[0, 0, 8, 16]) < 255  # the border is now grey
+
+
+@pytest.fixture
+def tiny_cartoon_models(tmp_path, monkeypatch):
+    from models import loading
+
+    for slug in ("cartoongan-openmoji", "cartoongan-openmoji-init"):
+        CartoonGenerator(base_channels=4, res_blocks=1).save_pretrained(tmp_path / slug)
+        loading.write_checksums(tmp_path / slug)
+    monkeypatch.setenv("GALLERY_PRETRAINED_DIR", str(tmp_path))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    loading.clear_cache()
+    yield tmp_path
+    loading.clear_cache()
+
+
+def test_cartoonize_keeps_the_aspect_ratio(tiny_cartoon_models):
+    import PIL.Image
+
+    from demos import cartoongan_photo2cartoon as tab
+
+    photo = PIL.Image.new("RGB", (303, 201), "orange")
+    seen, final, init = tab.cartoonize(photo, 101)
+    assert seen.size == final.size == init.size == (101, 67)  # not multiples of 4: padded, then cropped back
+    assert tab.available_styles() == ["openmoji"]  # the released styles are neither local nor reachable
+    assert [caption for _img, caption in tab.all_styles(photo, 64)] == ["openmoji"]
+
+
+def test_cartoonize_bad_inputs_and_missing_weights(tiny_cartoon_models, tmp_path, monkeypatch):
+    import PIL.Image
+
+    import gradio as gr
+    from demos import cartoongan_photo2cartoon as tab
+    from models import loading
+
+    with pytest.raises(gr.Error):
+        tab.cartoonize(None, 256)
+    with pytest.raises(gr.Error):
+        tab.cartoonize(PIL.Image.new("RGB", (64, 64)), 5000)
+    assert tab.open_tab(None)[1]["interactive"] is True
+    monkeypatch.setenv("GALLERY_PRETRAINED_DIR", str(tmp_path / "nothing"))
+    loading.clear_cache()
+    off = tab.open_tab(None)
+    assert off[0]["visible"] is True and "cartoongan-openmoji" in off[0]["value"] and off[1]["interactive"] is False

@@ -1,0 +1,118 @@
+"""CartoonGAN tab: turn a photo into a cartoon.
+
+Chen, Lai & Liu, "CartoonGAN: Generative Adversarial Networks for Photo Cartoonization", CVPR 2018.
+A generator G maps photos to drawings; it is trained with
+
+    L(G, D) = L_adv(G, D) + ω · L_con(G),   L_con = ‖ φ(G(p)) − φ(p) ‖₁
+
+where φ are features of a pretrained CNN (the content must survive) and the discriminator D sees
+real cartoons as "real" and both G's outputs and *edge-smoothed* cartoons as "fake" (so G must
+draw crisp edges). Training starts with an initialisation phase on L_con alone; the tab shows that
+generator beside the final one, so students see what the adversarial term adds.
+
+Weights: ``pretrained/cartoongan-openmoji`` and ``pretrained/cartoongan-openmoji-init`` (trained by
+``training/train_cartoongan.py``: real photos → OpenMoji drawings); the original styles
+``cartoongan-{hayao,hosoda,paprika,shinkai}`` when converted by ``training/convert_cartoongan_weights.py``
+and available locally or on the Hub.
+
+Run this tab alone with ``python -m demos.cartoongan_photo2cartoon``.
+"""
+
+import torch
+from torch.nn import functional as F
+
+import gradio as gr
+
+from demos.common import check_range, explanation, load_or_explain
+from demos.i18n import _, text
+from demos.image_input import photo_input, photo_to_tensor, tensor_to_pil
+from models.cartoongan import CartoonGenerator
+from models.loading import WeightsUnavailableError, load_pretrained
+
+SLUG = "cartoongan-openmoji"
+INIT_SLUG = "cartoongan-openmoji-init"
+RELEASED_STYLES = ("hayao", "hosoda", "paprika", "shinkai")
+TRAINING_COMMAND = "python training/train_cartoongan.py --data-dir ../shared/data"
+RESOLUTION = (64, 1024, 512)  # min, max, default of the longer side
+
+
+def available_styles() -> list[str]:
+    """Our style always; the released ones whose converted weights can be loaded (locally or from the Hub)."""
+    styles = ["openmoji"]
+    for style in RELEASED_STYLES:
+        try:
+            load_pretrained(CartoonGenerator, f"cartoongan-{style}")
+            styles.append(style)
+        except WeightsUnavailableError:
+            pass
+    return styles
+
+
+@torch.inference_mode()
+def cartoonize_tensor(generator: CartoonGenerator, x: torch.Tensor) -> torch.Tensor:
+    """(1, 3, H, W) in [0, 1] -> the cartoon of the same size: reflect-pad to a multiple of 4, run G, crop back."""
+    h, w = x.shape[-2:]
+    ph, pw = (-h) % 4, (-w) % 4
+    padded = F.pad(x, [0, pw, 0, ph], mode="reflect") if (ph or pw) else x
+    return generator(padded)[..., :h, :w]
+
+
+def cartoonize(image, resolution: int, request: gr.Request | None = None):
+    """The tab's main action (api ``/cartoonize``): (input as used, final generator, initialisation-only generator)."""
+    side = int(check_range(resolution, *RESOLUTION[:2], "cg.resolution", request))
+    final = load_or_explain(CartoonGenerator, SLUG, TRAINING_COMMAND, request)
+    init = load_or_explain(CartoonGenerator, INIT_SLUG, TRAINING_COMMAND, request)
+    x = photo_to_tensor(image, side, request)
+    return tensor_to_pil(x), tensor_to_pil(cartoonize_tensor(final, x)), tensor_to_pil(cartoonize_tensor(init, x))
+
+
+def all_styles(image, resolution: int, request: gr.Request | None = None):
+    """api ``/cartoonize_styles``: the photo in every available style, as a gallery."""
+    side = int(check_range(resolution, *RESOLUTION[:2], "cg.resolution", request))
+    x = photo_to_tensor(image, side, request)
+    return [(tensor_to_pil(cartoonize_tensor(load_pretrained(CartoonGenerator, f"cartoongan-{s}"), x)), s)
+            for s in available_styles()]
+
+
+def open_tab(request: gr.Request | None = None):
+    try:
+        load_or_explain(CartoonGenerator, SLUG, TRAINING_COMMAND, request)
+        load_or_explain(CartoonGenerator, INIT_SLUG, TRAINING_COMMAND, request)
+    except gr.Error as err:
+        off = gr.update(interactive=False)
+        return gr.update(value="⚠️ " + err.message, visible=True), off, off
+    styles_on = gr.update(interactive=True, visible=len(available_styles()) > 1)
+    return gr.update(visible=False), gr.update(interactive=True), styles_on
+
+
+def create_demo() -> gr.Blocks:
+    from demos.deepdream import PHOTOS
+
+    photos = sorted(str(p) for p in PHOTOS.glob("*.jpg"))
+    with gr.Blocks() as demo:
+        status = gr.Markdown(visible=False, elem_classes=["weights-missing"])
+        with gr.Row():
+            with gr.Column(scale=3, min_width=280):
+                photo = photo_input(_("cg.input"), height=300)
+                gr.Examples([[p] for p in photos], inputs=[photo], label=_("dd.examples"))
+                resolution = gr.Slider(*RESOLUTION[:2], value=RESOLUTION[2], step=32, label=_("cg.resolution"))
+                run = gr.Button(_("cg.run"), variant="primary")
+                styles_btn = gr.Button(_("cg.all_styles"), visible=False)
+            with gr.Column(scale=5, min_width=360):
+                with gr.Row():
+                    seen = gr.Image(label=_("cg.as_used"), type="pil", interactive=False)
+                    final = gr.Image(label=_("cg.final"), type="pil", interactive=False, buttons=["download"])
+                    init = gr.Image(label=_("cg.init"), type="pil", interactive=False)
+                gallery = gr.Gallery(label=_("cg.styles"), columns=5, height="auto")
+            with gr.Column(scale=3, min_width=280):
+                explanation("cg.explain")
+        run.click(cartoonize, [photo, resolution], [seen, final, init], api_name="cartoonize")
+        styles_btn.click(all_styles, [photo, resolution], gallery, api_name="cartoonize_styles")
+        demo.load(open_tab, None, [status, run, styles_btn], api_visibility="private")
+    return demo
+
+
+if __name__ == "__main__":
+    from demos.i18n import make_i18n
+
+    create_demo().launch(i18n=make_i18n(), max_file_size="10mb")
