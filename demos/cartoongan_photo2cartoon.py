@@ -24,7 +24,7 @@ from torch.nn import functional as F
 import gradio as gr
 
 from demos.common import check_range, explanation, load_or_explain
-from demos.i18n import _, text
+from demos.i18n import _
 from demos.image_input import photo_input, photo_to_tensor, tensor_to_pil
 from models.cartoongan import CartoonGenerator
 from models.loading import WeightsUnavailableError, load_pretrained
