@@ -68,7 +68,7 @@ def image_src(page, label: str):
     return page.evaluate(IMAGE_SRC_JS, label)
 
 
-def wait_for_image(page, label: str, not_src=None, timeout=30_000):
+def wait_for_image(page, label: str, not_src=None, timeout=60_000):
     """Wait until the component labelled ``label`` shows an image (other than ``not_src``)."""
     page.wait_for_function(f"([label, old]) => {{ const src = ({IMAGE_SRC_JS})(label); return src && src !== old; }}",
                            arg=[label, not_src], timeout=timeout)
@@ -103,6 +103,8 @@ def test_every_tab_in_a_real_browser(app_url, lang, tmp_path):
         examples = tab.locator("button.gallery-item")
         examples.nth(1).click()  # A: a 0 (the first 4 examples are for A, the next 4 for B)
         examples.nth(5).click()  # B: a 6
+        page.wait_for_load_state("networkidle")  # both canvases have received their example
+        page.wait_for_timeout(1000)
         page.get_by_role("button", name=t["interp"], exact=True).click()
         wait_for_image(page, t["interp_out"])
         page.get_by_role("button", name=t["link"]).first.click()
