@@ -74,17 +74,24 @@ def fit(model, images: torch.Tensor, loss_fn, args, generator: torch.Generator, 
     return model
 
 
-def save_model(model, output_dir: str | Path, card: dict) -> Path:
-    """``save_pretrained`` into ``output_dir`` (config.json, model.safetensors, README.md model card).
+def save_model(model, output_dir: str | Path, card: dict, write_extra_files=None) -> Path:
+    """Write a finished ``pretrained/<slug>`` folder: ``save_pretrained`` (config.json, model.safetensors,
+    README.md model card), then ``write_extra_files(folder)`` if given (e.g. a latent map), then the
+    SHA256SUMS of everything, which the app checks on load.
 
     The mixin never overwrites an existing README.md, so the old card is removed first and the
     new one carries the figures of this run.
     """
+    from models.loading import write_checksums
+
     output_dir = Path(output_dir)
     if output_dir.exists():
         (output_dir / "README.md").unlink(missing_ok=True)
     output_dir.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(output_dir, model_card_kwargs=card)
+    if write_extra_files is not None:
+        write_extra_files(output_dir)
+    write_checksums(output_dir)
     return output_dir
 
 

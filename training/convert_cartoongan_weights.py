@@ -22,7 +22,6 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from models.cartoongan import CartoonGenerator  # noqa: E402
-from models.loading import write_checksums  # noqa: E402
 from training.common import PROJECT_ROOT, push_folder, save_model  # noqa: E402
 
 RES_BLOCKS = 8
@@ -88,7 +87,6 @@ def main(args):
                  f"model = CartoonGenerator.from_pretrained(\"pretrained/{slug}\", strict=True)",
     }
     save_model(model, out, card)
-    write_checksums(out)
     print(f"saved {out}")
     if args.push_to_hub:
         push_folder(out, args.hub_repo_id)

@@ -20,7 +20,6 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from models.efficientnet_lite import EfficientNetLite0  # noqa: E402
-from models.loading import write_checksums  # noqa: E402
 from training.common import PROJECT_ROOT, push_folder, save_model  # noqa: E402
 
 CLASSES_FILE = "imagenet_classes.json"
@@ -65,9 +64,8 @@ def main(args):
         "usage": "from models.efficientnet_lite import EfficientNetLite0\n"
                  "model = EfficientNetLite0.from_pretrained(\"pretrained/efficientnet-lite0\", strict=True)",
     }
-    out = save_model(model, args.output_dir, card)
-    (out / CLASSES_FILE).write_text(json.dumps(imagenet_classes(), ensure_ascii=False, indent=0))
-    write_checksums(out)
+    classes = json.dumps(imagenet_classes(), ensure_ascii=False, indent=0)
+    out = save_model(model, args.output_dir, card, lambda folder: (folder / CLASSES_FILE).write_text(classes))
     print(f"saved {out}")
     if args.push_to_hub:
         push_folder(out, args.hub_repo_id)

@@ -28,7 +28,6 @@ from torch.nn import functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from models.autoencoder import ConvAutoencoder  # noqa: E402
-from models.loading import write_checksums  # noqa: E402
 from models.noise import mask_noise, psnr, gaussian_noise, salt_pepper_noise, add_noise  # noqa: E402
 from training.common import DEFAULT_DATA_DIR, PROJECT_ROOT, fake_mnist, fit, load_mnist, push_folder, save_model, seed_everything  # noqa: E402
 
@@ -165,7 +164,6 @@ def main(args):
     for denoising, (model, seconds) in trained.items():
         out = args.output_dir if denoising else args.plain_output_dir
         save_model(model, out, card(args, denoising, table, seconds))
-        write_checksums(out)
         print(f"saved {out}")
         if args.push_to_hub:
             push_folder(out, args.hub_repo_id if denoising else args.plain_hub_repo_id)

@@ -42,7 +42,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from models.cartoongan import CartoonDiscriminator, CartoonGenerator  # noqa: E402
 from models.efficientnet_lite import EfficientNetLite0  # noqa: E402
 from models.frechet import fid_lite0  # noqa: E402
-from models.loading import write_checksums  # noqa: E402
 from training.common import DEFAULT_DATA_DIR, PROJECT_ROOT, push_folder, save_model, seed_everything  # noqa: E402
 
 PHOTO_CLASSES = ("bedroom", "living_room", "horse", "domestic_cat", "dog")
@@ -242,7 +241,6 @@ def main(args):
                 save_checkpoint(checkpoints, g, d, step + 1, "init")
         init_metrics = evaluate(g, cnn, photos_test, cartoons_test)
         save_model(g, args.init_output_dir, card(args, True, json.dumps(init_metrics), time.time() - t0))
-        write_checksums(args.init_output_dir)
         phase, start_step = "adversarial", 0
         save_checkpoint(checkpoints, g, d, 0, phase)
 
@@ -278,7 +276,6 @@ def main(args):
              "reproduce with `python training/train_cartoongan.py --eval-only`.")
     print(table)
     save_model(g, args.output_dir, card(args, False, table, time.time() - t0))
-    write_checksums(args.output_dir)
     print(f"saved {args.output_dir} and {args.init_output_dir}")
     if args.push_to_hub:
         push_folder(args.output_dir, args.hub_repo_id)

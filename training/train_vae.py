@@ -30,7 +30,6 @@ from safetensors.torch import save_file
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from models.loading import write_checksums  # noqa: E402
 from models.vae import VAE, kl_divergence, negative_elbo, reconstruction_nll  # noqa: E402
 from training.common import DEFAULT_DATA_DIR, PROJECT_ROOT, fake_mnist, fit, load_mnist, push_folder, save_model, seed_everything  # noqa: E402
 
@@ -152,9 +151,8 @@ def main(args):
     print(table)
     for slug, (model, seconds) in trained.items():
         beta, out, repo = jobs[slug]
-        save_model(model, out, card(args, slug, beta, table, seconds))
-        save_latent_map(model, test_x, test_y, Path(out), args.eval_samples)
-        write_checksums(out)
+        save_model(model, out, card(args, slug, beta, table, seconds),
+                   lambda folder: save_latent_map(model, test_x, test_y, folder, args.eval_samples))
         print(f"saved {out}")
         if args.push_to_hub:
             push_folder(out, repo)
