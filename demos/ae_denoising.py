@@ -20,7 +20,8 @@ import torch
 
 import gradio as gr
 
-from demos.common import MAX_SEED, check_range, check_seed, explanation, load_or_explain, new_seed, seed_input
+from demos.common import (MAX_SEED, check_range, check_seed, explanation, load_or_explain, new_seed, seed_input,
+                          show_weights_problem, weights_status)
 from demos.i18n import _, text
 from demos.image_input import digit_canvas, image_to_digit, to_pil
 from demos.share import query_value, share_query, share_row, wire_share
@@ -173,7 +174,7 @@ def open_tab(request: gr.Request | None = None):
     try:
         load_models(request)
     except gr.Error as err:
-        return (gr.update(value="⚠️ " + err.message, visible=True), gr.update(interactive=False), gr.update(),
+        return (show_weights_problem(err), gr.update(interactive=False), gr.update(),
                 *controls, *[gr.update()] * N_OUTPUTS)
     with PIL.Image.open(FIRST_EXAMPLE) as img:
         first = ae_denoise(img.copy(), kind, *levels, seed, request)
@@ -184,7 +185,7 @@ def create_demo() -> gr.Blocks:
     mnist_examples = sorted(str(p) for p in (EXAMPLES / "mnist").glob("*.png"))
     ood_examples = sorted(str(p) for p in (EXAMPLES / "ood").glob("*.png"))
     with gr.Blocks() as demo:
-        status = gr.Markdown(visible=False, elem_classes=["weights-missing"])
+        status = weights_status()
         with gr.Row():
             with gr.Column(scale=3, min_width=280):
                 gr.Markdown(_("ae.input_hint"))

@@ -23,9 +23,9 @@ from torch.nn import functional as F
 
 import gradio as gr
 
-from demos.common import check_range, explanation, load_or_explain
+from demos.common import check_range, explanation, load_or_explain, show_weights_problem, weights_status
 from demos.i18n import _
-from demos.image_input import photo_input, photo_to_tensor, tensor_to_pil
+from demos.image_input import photo_input_with_examples, photo_to_tensor, tensor_to_pil
 from models.cartoongan import CartoonGenerator
 from models.loading import WeightsUnavailableError, load_pretrained
 
@@ -80,21 +80,17 @@ def open_tab(request: gr.Request | None = None):
         load_or_explain(CartoonGenerator, INIT_SLUG, TRAINING_COMMAND, request)
     except gr.Error as err:
         off = gr.update(interactive=False)
-        return gr.update(value="⚠️ " + err.message, visible=True), off, off
+        return show_weights_problem(err), off, off
     styles_on = gr.update(interactive=True, visible=len(available_styles()) > 1)
     return gr.update(visible=False), gr.update(interactive=True), styles_on
 
 
 def create_demo() -> gr.Blocks:
-    from demos.deepdream import PHOTOS
-
-    photos = sorted(str(p) for p in PHOTOS.glob("*.jpg"))
     with gr.Blocks() as demo:
-        status = gr.Markdown(visible=False, elem_classes=["weights-missing"])
+        status = weights_status()
         with gr.Row():
             with gr.Column(scale=3, min_width=280):
-                photo = photo_input(_("cg.input"), height=300)
-                gr.Examples([[p] for p in photos], inputs=[photo], label=_("dd.examples"))
+                photo = photo_input_with_examples(_("cg.input"), _("dd.examples"), height=300)
                 resolution = gr.Slider(*RESOLUTION[:2], value=RESOLUTION[2], step=32, label=_("cg.resolution"))
                 run = gr.Button(_("cg.run"), variant="primary")
                 styles_btn = gr.Button(_("cg.all_styles"), visible=False)

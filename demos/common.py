@@ -25,6 +25,16 @@ def weights_message(err: WeightsUnavailableError, training_command: str, request
     return text("err.weights", request, slug=err.slug, reason=err.reason, command=training_command)
 
 
+def weights_status() -> gr.Markdown:
+    """The tab's banner that says why it is disabled (hidden while its weights load fine)."""
+    return gr.Markdown(visible=False, elem_classes=["weights-missing"])
+
+
+def show_weights_problem(err: gr.Error) -> dict:
+    """The update that shows ``err`` (from ``load_or_explain``) in the tab's ``weights_status`` banner."""
+    return gr.update(value="⚠️ " + err.message, visible=True)
+
+
 def explanation(key: str) -> gr.Markdown:
     """The tab's explanation panel (ja / en, with KaTeX equations)."""
     return gr.Markdown(_(key), latex_delimiters=LATEX, elem_classes=["explanation"])

@@ -30,15 +30,15 @@ from torch.nn import functional as F
 
 import gradio as gr
 
-from demos.common import check_range, check_seed, explanation, load_or_explain, new_seed, seed_input
+from demos.common import (check_range, check_seed, explanation, load_or_explain, new_seed, seed_input, show_weights_problem,
+                          weights_status)
 from demos.i18n import _, text
-from demos.image_input import photo_input, photo_to_tensor, tensor_to_pil
+from demos.image_input import photo_input, photo_input_with_examples, photo_to_tensor, tensor_to_pil
 from models.efficientnet_lite import EfficientNetLite0
 from models.loading import load_extra_file
 
 SLUG = "efficientnet-lite0"
 TRAINING_COMMAND = "python training/convert_efficientnet_lite0.py"
-PHOTOS = Path(__file__).parent / "examples" / "photos"
 # Layers offered, from early (textures) to late (object parts): the name in EfficientNetLite0.features.
 LAYERS = ("block2", "block4", "block7", "block10", "block13", "block15", "head")
 OBJECTIVES = ("mean_square", "l2")
@@ -225,19 +225,17 @@ def open_tab(request: gr.Request | None = None):
         load_model(request)
     except gr.Error as err:
         off = gr.update(interactive=False)
-        return gr.update(value="⚠️ " + err.message, visible=True), off, off
+        return show_weights_problem(err), off, off
     on = gr.update(interactive=True)
     return gr.update(visible=False), on, on
 
 
 def create_demo() -> gr.Blocks:
-    photos = sorted(str(p) for p in PHOTOS.glob("*.jpg"))
     with gr.Blocks() as demo:
-        status = gr.Markdown(visible=False, elem_classes=["weights-missing"])
+        status = weights_status()
         with gr.Row():
             with gr.Column(scale=3, min_width=280):
-                photo = photo_input(_("dd.input"), height=300)
-                gr.Examples([[p] for p in photos], inputs=[photo], label=_("dd.examples"))
+                photo = photo_input_with_examples(_("dd.input"), _("dd.examples"), height=300)
                 layer = gr.Dropdown([(_(f"dd.layer_{name}"), name) for name in LAYERS], value="block7",
                                     label=_("dd.layer"), info=_("dd.layer_info"))
                 objective = gr.Radio([(_("dd.mean_square"), "mean_square"), (_("dd.l2"), "l2")], value="mean_square",

@@ -8,6 +8,8 @@ scale and centre it the same way; otherwise the models would see something unlik
 they were trained on.
 """
 
+from pathlib import Path
+
 import numpy as np
 import PIL.Image
 import torch
@@ -16,6 +18,7 @@ import gradio as gr
 
 from demos.i18n import text
 
+EXAMPLE_PHOTOS = Path(__file__).parent / "examples" / "photos"
 # Images whose longer side is above this are shrunk first (with a notice): the models only need 28 px.
 MAX_SIDE = 1024
 # Refuse to decode anything above this many pixels (decompression bombs).
@@ -74,6 +77,13 @@ def digit_canvas(label, **kwargs) -> DigitCanvas:
 def photo_input(label, **kwargs) -> PhotoInput:
     """The gallery's standard photo input: upload, webcam or paste; given to handlers as a PIL image."""
     return PhotoInput(label=label, type="pil", image_mode=None, sources=("upload", "webcam", "clipboard"), **kwargs)
+
+
+def photo_input_with_examples(label, examples_label, **kwargs) -> PhotoInput:
+    """``photo_input`` with scikit-image's example photos (``examples/photos``) to pick from, below it."""
+    photo = photo_input(label, **kwargs)
+    gr.Examples([[str(p)] for p in sorted(EXAMPLE_PHOTOS.glob("*.jpg"))], inputs=[photo], label=examples_label)
+    return photo
 
 
 def photo_to_tensor(img, max_side: int, request: gr.Request | None = None, what: str = "") -> torch.Tensor:

@@ -29,7 +29,7 @@ from safetensors.torch import load_file
 
 import gradio as gr
 
-from demos.common import check_range, explanation, load_or_explain, weights_message
+from demos.common import check_range, explanation, load_or_explain, show_weights_problem, weights_message, weights_status
 from demos.i18n import _, text
 from demos.image_input import digit_canvas, image_to_digit, to_pil
 from demos.latent_map import LatentMap, render_latent_map
@@ -238,7 +238,7 @@ def open_tab(request: gr.Request | None = None):
         digit, vae_image = vae_decode(z1, z2, request)
     except gr.Error as err:
         off = gr.update(interactive=False)
-        return (gr.update(value="⚠️ " + err.message, visible=True), *[gr.update()] * 5, off, off, off, off, frames, mode)
+        return (show_weights_problem(err), *[gr.update()] * 5, off, off, off, off, frames, mode)
     on = gr.update(interactive=True)
     centre = ((m0.low[0] + m0.high[0]) / 2, (m0.low[1] + m0.high[1]) / 2)
     return (gr.update(visible=False), digit, vae_image, *beta0_decode(*centre, request),
@@ -254,7 +254,7 @@ def create_demo() -> gr.Blocks:
     pairs = [[mnist["1_0002"], mnist["7_0000"]], [mnist["0_0003"], mnist["6_0011"]], [mnist["4_0004"], mnist["9_0007"]],
              [mnist["3_0018"], mnist["8_0061"]]]
     with gr.Blocks() as demo:
-        status = gr.Markdown(visible=False, elem_classes=["weights-missing"])
+        status = weights_status()
         with gr.Row():
             with gr.Column(scale=5, min_width=320):
                 vae_map = gr.Image(label=_("vae.map"), type="pil", interactive=False, height=420, buttons=["download"])
