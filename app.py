@@ -17,7 +17,17 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
 
-from demos import ae_denoising, vae_latent_explorer  # noqa: E402
+from demos import (  # noqa: E402
+    ae_denoising,
+    cartoongan_photo2cartoon,
+    cyclegan_horse2cloudhorse,
+    dcgan_bedroom_arithmetic,
+    dcgan_window_forgetting,
+    ddpm_step_by_step,
+    deepdream,
+    pix2pix_edges2cats,
+    vae_latent_explorer,
+)
 from demos.i18n import LANGUAGES, _, make_i18n  # noqa: E402
 from demos.share import query_value  # noqa: E402
 
@@ -29,7 +39,8 @@ CSS = """
 """
 
 
-TAB_IDS = ("ae", "vae")
+# The tabs in their order; a share link names one with ?tab=<id>.
+TAB_IDS = ("ae", "vae", "dcgan", "dcgan_windows", "pix2pix", "cyclegan", "cg", "dd", "ddpm")
 
 
 def tab_from_link(request: gr.Request):
@@ -42,6 +53,13 @@ def build_app() -> gr.Blocks:
     # Each tab is built as its own Blocks first (so that it also runs alone), then rendered in a tab.
     ae_tab = ae_denoising.create_demo()
     vae_tab = vae_latent_explorer.create_demo()
+    dcgan_tab = dcgan_bedroom_arithmetic.create_demo()
+    windows_tab = dcgan_window_forgetting.create_demo()
+    pix2pix_tab = pix2pix_edges2cats.create_demo()
+    cyclegan_tab = cyclegan_horse2cloudhorse.create_demo()
+    cg_tab = cartoongan_photo2cartoon.create_demo()
+    dd_tab = deepdream.create_demo()
+    ddpm_tab = ddpm_step_by_step.create_demo()
     with gr.Blocks(title="Generative Models Gallery / 生成モデル・ギャラリー") as app:
         gr.Markdown(_("app.title"))
         gr.Markdown(_("app.intro"))
@@ -50,6 +68,20 @@ def build_app() -> gr.Blocks:
                 ae_tab.render()
             with gr.Tab(_("tab.vae"), id="vae"):
                 vae_tab.render()
+            with gr.Tab(_("tab.dca"), id="dcgan"):
+                dcgan_tab.render()
+            with gr.Tab(_("tab.dcw"), id="dcgan_windows"):
+                windows_tab.render()
+            with gr.Tab(_("tab.p2p"), id="pix2pix"):
+                pix2pix_tab.render()
+            with gr.Tab(_("tab.cyc"), id="cyclegan"):
+                cyclegan_tab.render()
+            with gr.Tab(_("tab.cg"), id="cg"):
+                cg_tab.render()
+            with gr.Tab(_("tab.dd"), id="dd"):
+                dd_tab.render()
+            with gr.Tab(_("tab.ddpm"), id="ddpm"):
+                ddpm_tab.render()
         app.load(tab_from_link, None, tabs, queue=False, api_visibility="private")
     # How many requests of one event run at once. The tabs' work takes milliseconds, so a small limit keeps the
     # two cores busy without piling threads on each other (see bench/load_test.py for the figures).

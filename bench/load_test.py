@@ -7,6 +7,15 @@ against the app launched on loopback (a classroom opening the gallery at once). 
 Prints, per api: requests, errors, median and 95th-percentile latency. ``--concurrency`` sets
 ``GALLERY_CONCURRENCY`` (Gradio's default_concurrency_limit) and ``--torch-threads`` sets
 ``GALLERY_TORCH_THREADS`` for the launched app.
+
+Heavy jobs beside the light tabs (do dreams freeze the AE tab?)::
+
+    python bench/load_test.py --heavy-clients 3 --heavy-concurrency 3   # before: 3 dreams at once
+    python bench/load_test.py --heavy-clients 3                         # after: the "heavy" queue runs 1 at a time
+
+``--heavy-clients K`` adds K clients that keep asking for DeepDream (256 px, 2 octaves x 5 iterations) for as
+long as the light clients run; ``--heavy-concurrency`` sets ``GALLERY_HEAVY_CONCURRENCY``, how many heavy jobs
+the app's shared "heavy" queue runs at once (default 1).
 """
 
 import argparse
@@ -32,6 +41,32 @@ REQUESTS = {
     "/vae_encode": lambda: (editor(DIGIT),),
     "/vae_interpolate": lambda: (editor(DIGIT), editor(OTHER), 8, random.choice(["linear", "spherical"])),
 }
+
+
+PHOTO = ROOT / "demos" / "examples" / "photos" / "chelsea.jpg"
+
+
+def heavy_request():
+    from gradio_client import handle_file
+
+    return (handle_file(str(PHOTO)), "block7", "mean_square", 256, 2, 1.4, 5, 0.02, 16, random.randint(0, 999), None)
+
+
+def heavy_loop(url, stop, times, errors, lock):
+    """Keep one DeepDream job in the app's queue until ``stop`` is set."""
+    from gradio_client import Client
+
+    client = Client(url, verbose=False, download_files=False)
+    while not stop.is_set():
+        t = time.perf_counter()
+        try:
+            client.predict(*heavy_request(), api_name="/deepdream")
+        except Exception as err:  # counted and reported
+            with lock:
+                errors["/deepdream (heavy)"].append(repr(err)[:200])
+            continue
+        with lock:
+            times["/deepdream (heavy)"].append((time.perf_counter() - t) * 1000)
 
 
 def client_loop(url, n, seed, times, errors, lock):
@@ -62,6 +97,8 @@ def main(args):
         env["GALLERY_CONCURRENCY"] = str(args.concurrency)
     if args.torch_threads:
         env["GALLERY_TORCH_THREADS"] = str(args.torch_threads)
+    if args.heavy_concurrency:
+        env["GALLERY_HEAVY_CONCURRENCY"] = str(args.heavy_concurrency)
     proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -69,6 +106,12 @@ def main(args):
         wait_for(url)
         times, errors, lock = defaultdict(list), defaultdict(list), threading.Lock()
         client_loop(url, 4, 0, defaultdict(list), defaultdict(list), lock)  # warm up (lazy model loading)
+        stop = threading.Event()
+        heavy = [threading.Thread(target=heavy_loop, args=(url, stop, times, errors, lock)) for _ in range(args.heavy_clients)]
+        for th in heavy:
+            th.start()
+        if heavy:
+            time.sleep(5)  # let the dreams start first
         t0 = time.perf_counter()
         threads = [threading.Thread(target=client_loop, args=(url, args.requests, i, times, errors, lock))
                    for i in range(args.clients)]
@@ -77,15 +120,19 @@ def main(args):
         for th in threads:
             th.join()
         wall = time.perf_counter() - t0
+        stop.set()
+        for th in heavy:
+            th.join()
     finally:
         proc.terminate()
         proc.wait(timeout=30)
     total = sum(len(v) for v in times.values()) + sum(len(v) for v in errors.values())
     print(f"{args.clients} clients x {args.requests} requests = {total} in {wall:.1f} s "
-          f"(concurrency limit {args.concurrency or 'app default'}, torch threads {args.torch_threads or 'app default'})\n")
+          f"(concurrency limit {args.concurrency or 'app default'}, torch threads {args.torch_threads or 'app default'}, "
+          f"{args.heavy_clients} heavy clients, heavy concurrency {args.heavy_concurrency or 'app default (1)'})\n")
     print("| api | requests | errors | median | p95 |")
     print("|---|---|---|---|---|")
-    for api in REQUESTS:
+    for api in [*REQUESTS, *(["/deepdream (heavy)"] if args.heavy_clients else [])]:
         ts = times.get(api, [])
         n = len(ts) + len(errors.get(api, []))
         med = f"{statistics.median(ts):.0f} ms" if ts else "–"
@@ -101,6 +148,8 @@ def parse_args(argv=None):
     p.add_argument("--requests", type=int, default=20)
     p.add_argument("--concurrency", type=int, help="Gradio's default_concurrency_limit for the app")
     p.add_argument("--torch-threads", type=int, help="torch.set_num_threads for the app")
+    p.add_argument("--heavy-clients", type=int, default=0, help="clients that keep DeepDream busy meanwhile")
+    p.add_argument("--heavy-concurrency", type=int, help="GALLERY_HEAVY_CONCURRENCY for the app (default 1)")
     return p.parse_args(argv)
 
 

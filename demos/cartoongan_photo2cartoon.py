@@ -23,9 +23,10 @@ from torch.nn import functional as F
 
 import gradio as gr
 
-from demos.common import check_range, explanation, load_or_explain, show_weights_problem, weights_status
+from demos.common import check_range, explanation, heavy_queue, load_or_explain, show_weights_problem, weights_status
 from demos.i18n import _
 from demos.image_input import photo_input_with_examples, photo_to_tensor, tensor_to_pil
+from demos.share import query_value, share_query, share_row, wire_share
 from models.cartoongan import CartoonGenerator
 from models.loading import WeightsUnavailableError, load_pretrained
 
@@ -74,15 +75,23 @@ def all_styles(image, resolution: int, request: gr.Request | None = None):
             for s in available_styles()]
 
 
+def cg_share_query(resolution) -> str:
+    """The query string of a share link to this tab (the resolution; never the photo)."""
+    return share_query("cg", resolution=int(resolution))
+
+
 def open_tab(request: gr.Request | None = None):
+    """Load both generators when the page opens (or show why not, disabling only this tab) and restore the
+    resolution of a share link. Returns (status, run button, styles button, resolution)."""
+    resolution = query_value(request, "resolution", int, RESOLUTION[0], RESOLUTION[1], default=RESOLUTION[2])
     try:
         load_or_explain(CartoonGenerator, SLUG, TRAINING_COMMAND, request)
         load_or_explain(CartoonGenerator, INIT_SLUG, TRAINING_COMMAND, request)
     except gr.Error as err:
         off = gr.update(interactive=False)
-        return show_weights_problem(err), off, off
+        return show_weights_problem(err), off, off, resolution
     styles_on = gr.update(interactive=True, visible=len(available_styles()) > 1)
-    return gr.update(visible=False), gr.update(interactive=True), styles_on
+    return gr.update(visible=False), gr.update(interactive=True), styles_on, resolution
 
 
 def create_demo() -> gr.Blocks:
@@ -94,6 +103,7 @@ def create_demo() -> gr.Blocks:
                 resolution = gr.Slider(*RESOLUTION[:2], value=RESOLUTION[2], step=32, label=_("cg.resolution"))
                 run = gr.Button(_("cg.run"), variant="primary")
                 styles_btn = gr.Button(_("cg.all_styles"), visible=False)
+                share_button, share_link = share_row()
             with gr.Column(scale=5, min_width=360):
                 with gr.Row():
                     seen = gr.Image(label=_("cg.as_used"), type="pil", interactive=False)
@@ -102,9 +112,10 @@ def create_demo() -> gr.Blocks:
                 gallery = gr.Gallery(label=_("cg.styles"), columns=5, height="auto")
             with gr.Column(scale=3, min_width=280):
                 explanation("cg.explain")
-        run.click(cartoonize, [photo, resolution], [seen, final, init], api_name="cartoonize")
-        styles_btn.click(all_styles, [photo, resolution], gallery, api_name="cartoonize_styles")
-        demo.load(open_tab, None, [status, run, styles_btn], api_visibility="private")
+        run.click(cartoonize, [photo, resolution], [seen, final, init], api_name="cartoonize", **heavy_queue())
+        styles_btn.click(all_styles, [photo, resolution], gallery, api_name="cartoonize_styles", **heavy_queue())
+        wire_share(share_button, share_link, cg_share_query, [resolution])
+        demo.load(open_tab, None, [status, run, styles_btn, resolution], api_visibility="private")
     return demo
 
 

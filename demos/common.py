@@ -1,5 +1,6 @@
 """Pieces every tab uses: loading its models with a clear message, the explanation panel, seeds."""
 
+import os
 import random
 
 import gradio as gr
@@ -10,6 +11,14 @@ from models.loading import WeightsUnavailableError, load_pretrained
 # KaTeX delimiters for every explanation panel: $$...$$ for display maths, $...$ inline.
 LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
 MAX_SEED = 2**31 - 1
+
+
+def heavy_queue() -> dict:
+    """Queue settings of the slow events (DeepDream, DDPM sampling, CycleGAN, CartoonGAN): they share one queue,
+    ``heavy``, that runs ``GALLERY_HEAVY_CONCURRENCY`` (default 1) of them at a time, so that a class pressing
+    "dream" together waits in line instead of taking both cores from the light tabs (``bench/load_test.py
+    --heavy-clients`` measures the difference)."""
+    return {"concurrency_limit": int(os.environ.get("GALLERY_HEAVY_CONCURRENCY", 1)), "concurrency_id": "heavy"}
 
 
 def load_or_explain(cls, slug: str, training_command: str, request: gr.Request | None = None):

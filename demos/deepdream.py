@@ -30,10 +30,11 @@ from torch.nn import functional as F
 
 import gradio as gr
 
-from demos.common import (check_range, check_seed, explanation, load_or_explain, new_seed, seed_input, show_weights_problem,
-                          weights_status)
+from demos.common import (MAX_SEED, check_range, check_seed, explanation, heavy_queue, load_or_explain, new_seed,
+                          seed_input, show_weights_problem, weights_status)
 from demos.i18n import _, text
 from demos.image_input import photo_input, photo_input_with_examples, photo_to_tensor, tensor_to_pil
+from demos.share import query_value, share_query, share_row, wire_share
 from models.efficientnet_lite import EfficientNetLite0
 from models.loading import load_extra_file
 
@@ -219,15 +220,39 @@ def deepdream_zoom(image, layer: str, objective: str, resolution: int, frames: i
 
 # --- the tab -----------------------------------------------------------------------------
 
+# The numeric settings that a share link carries, with their types (the seed is added separately).
+SHARED_NUMBERS = (("resolution", int), ("octaves", int), ("octave_scale", float), ("iterations", int), ("step", float),
+                  ("jitter", int))
+
+
+def dd_share_query(layer, objective, resolution, octaves, octave_scale, iterations, step, jitter, seed) -> str:
+    """The query string of a share link to this tab with these settings (the photo is not included)."""
+    values = dict(zip((name for name, _cast in SHARED_NUMBERS), (resolution, octaves, octave_scale, iterations, step, jitter)))
+    numbers = {name: cast(values[name]) for name, cast in SHARED_NUMBERS}
+    return share_query("dd", layer=layer, objective=objective, **numbers, seed=int(seed or 0))
+
+
+def settings_from_query(request: gr.Request | None) -> list:
+    """[layer, objective, resolution, octaves, octave scale, iterations, step, jitter, seed] from a share link,
+    with the defaults for whatever is absent or invalid."""
+    numbers = [query_value(request, name, cast, LIMITS[name][0], LIMITS[name][1], default=LIMITS[name][2])
+               for name, cast in SHARED_NUMBERS]
+    return [query_value(request, "layer", str, choices=LAYERS, default="block7"),
+            query_value(request, "objective", str, choices=OBJECTIVES, default="mean_square"),
+            *numbers, query_value(request, "seed", int, 0, MAX_SEED, default=0)]
+
+
 def open_tab(request: gr.Request | None = None):
-    """Load the network when the page opens; if its weights are missing, say so and disable only this tab."""
+    """Load the network when the page opens; if its weights are missing, say so and disable only this tab.
+    Also restore the settings of a share link. Returns (status, run, zoom run, *the nine settings)."""
+    settings = settings_from_query(request)
     try:
         load_model(request)
     except gr.Error as err:
         off = gr.update(interactive=False)
-        return show_weights_problem(err), off, off
+        return show_weights_problem(err), off, off, *settings
     on = gr.update(interactive=True)
-    return gr.update(visible=False), on, on
+    return gr.update(visible=False), on, on, *settings
 
 
 def create_demo() -> gr.Blocks:
@@ -257,6 +282,7 @@ def create_demo() -> gr.Blocks:
                     gr.Markdown(_("dd.guided_note"))
                     guide = photo_input(_("dd.guide"), height=200)
                 run = gr.Button(_("dd.run"), variant="primary")
+                share_button, share_link = share_row()
             with gr.Column(scale=4, min_width=320):
                 dream = gr.Image(label=_("dd.output"), type="pil", interactive=False, buttons=["download"])
                 progress_md = gr.Markdown()
@@ -272,11 +298,12 @@ def create_demo() -> gr.Blocks:
 
         settings = [layer, objective, resolution, octaves, octave_scale, iterations, step, jitter, seed]
         run.click(deepdream_run, [photo, *settings, guide], [dream, progress_md, panel], api_name="deepdream",
-                  concurrency_limit=1, concurrency_id="heavy")
+                  **heavy_queue())
         zoom_run.click(deepdream_zoom, [photo, layer, objective, resolution, zoom_frames, iterations, step, jitter, seed],
-                       [zoom_frame, zoom_file], api_name="deepdream_zoom", concurrency_limit=1, concurrency_id="heavy")
+                       [zoom_frame, zoom_file], api_name="deepdream_zoom", **heavy_queue())
         dice.click(new_seed, None, seed, queue=False, api_visibility="private")
-        demo.load(open_tab, None, [status, run, zoom_run], api_visibility="private")
+        wire_share(share_button, share_link, dd_share_query, settings)
+        demo.load(open_tab, None, [status, run, zoom_run, *settings], api_visibility="private")
     return demo
 
 

@@ -199,3 +199,110 @@ def clear_cache():
     """Forget every loaded model (for tests)."""
     with _lock:
         _cache.clear()
+
+
+
+# --- Folders with subfolders (e.g. a diffusers pipeline: model_index.json, unet/, scheduler/) -------------
+
+# The files of an unconditional diffusers UNet pipeline, in the two layouts found on the Hub:
+# a pipeline folder (DDPMPipeline.save_pretrained) and the older flat layout of some repos.
+DIFFUSERS_UNET_LAYOUTS = (
+    ("unet/config.json", "unet/diffusion_pytorch_model.safetensors", "scheduler/scheduler_config.json"),
+    ("config.json", "diffusion_pytorch_model.safetensors", "scheduler_config.json"),
+)
+
+
+def write_tree_checksums(folder: str | Path) -> Path:
+    """Write ``SHA256SUMS`` for every file under ``folder``, subfolders included, as relative POSIX paths
+    (``<sha256>  unet/diffusion_pytorch_model.safetensors``); the model card is left out."""
+    folder = Path(folder)
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name != CHECKSUMS_FILE
+                   and p.relative_to(folder).as_posix() != "README.md")
+    lines = [f"{sha256_of(p)}  {p.relative_to(folder).as_posix()}" for p in files]
+    (folder / CHECKSUMS_FILE).write_text("\n".join(lines) + "\n")
+    return folder / CHECKSUMS_FILE
+
+
+def verify_tree_checksums(slug: str, folder: Path, required=()) -> None:
+    """Every file listed in ``folder/SHA256SUMS`` (when there is one) that is present must match its checksum,
+    and every file of ``required`` must be present (a Hub download may skip listed extras like samples.png)."""
+    for name in required:
+        if not (folder / name).is_file():
+            raise WeightsUnavailableError(slug, f"{folder / name} is missing")
+    sums = folder / CHECKSUMS_FILE
+    if not sums.is_file():
+        return
+    for line in sums.read_text().splitlines():
+        if not line.strip():
+            continue
+        digest, name = line.split(maxsplit=1)
+        path = folder / name.lstrip("*")
+        if path.is_file() and sha256_of(path) != digest:
+            raise WeightsUnavailableError(slug, f"{path} does not match its checksum in {CHECKSUMS_FILE} "
+                                                "(the file is truncated or was modified)")
+
+
+def _hub_layout(repo_id: str, revision: str, slug: str, layouts, problem: str) -> tuple[Path, tuple]:
+    """Download the files of the first of ``layouts`` that the Hub repo has (or take them from the cache);
+    returns (snapshot folder, the layout found). The repo's SHA256SUMS comes too when it has one."""
+    from huggingface_hub import hf_hub_download
+
+    unreachable = _hub_unreachable_reason()
+    errors = []
+    for files in layouts:
+        try:
+            paths = [Path(hf_hub_download(repo_id=repo_id, filename=name, revision=revision,
+                                          local_files_only=bool(unreachable))) for name in files]
+        except Exception as err:  # 404 for this layout, network down, bad revision, ...
+            errors.append(f"{type(err).__name__}: {err}")
+            continue
+        root = paths[0].parents[len(Path(files[0]).parts) - 1]
+        try:
+            hf_hub_download(repo_id=repo_id, filename=CHECKSUMS_FILE, revision=revision, local_files_only=bool(unreachable))
+        except Exception:
+            pass  # older repos have none
+        return root, files
+    why = unreachable or "could not be downloaded (" + "; ".join(e.splitlines()[0] for e in errors) + ")"
+    raise WeightsUnavailableError(slug, f"{problem}, and the Hub repo {repo_id}@{revision} is not available: {why}")
+
+
+def load_pretrained_folder(slug: str, load, layouts=DIFFUSERS_UNET_LAYOUTS):
+    """``load(folder, layout)`` of the folder of ``slug`` (cached per slug and loader, like ``load_pretrained``).
+
+    The folder is ``pretrained/<slug>/`` when it holds every file of one of ``layouts``, else the Hub repo
+    ``<GALLERY_HUB_ORG>/<slug>`` at ``GALLERY_HUB_REVISION`` (downloaded file by file, or from the cache).
+    Every file listed in its ``SHA256SUMS`` (subfolders included) must match before ``load`` runs.
+    ``load`` must read safetensors only; pass a module-level function (it is part of the cache key).
+    """
+
+    def make():
+        local = pretrained_dir() / slug
+        found = [files for files in layouts if all((local / name).is_file() for name in files)]
+        if found:
+            folder, files = local, found[0]
+        else:
+            folder, files = _hub_layout(hub_repo_id(slug), hub_revision(), slug, layouts,
+                                        f"{local} lacks {', '.join(layouts[0])}")
+        verify_tree_checksums(slug, folder, files)
+        try:
+            return load(folder, files)
+        except Exception as err:
+            raise WeightsUnavailableError(slug, f"{folder} could not be loaded ({type(err).__name__}: {err})") from err
+
+    return _remember((slug, "folder", load), make)
+
+
+def load_hub_folder(repo_id: str, load, revision: str = "main", layouts=DIFFUSERS_UNET_LAYOUTS, cache: bool = True):
+    """``load(folder, layout)`` of any Hub repo ``repo_id`` (e.g. ``google/ddpm-cifar10-32``) at ``revision``,
+    cached per repo and loader unless ``cache`` is false (for repo ids typed by users, the caller keeps its own
+    bounded cache). Safetensors only: a repo with pickled weights only is refused."""
+
+    def make():
+        folder, files = _hub_layout(repo_id, revision, repo_id, layouts, f"{repo_id} is not a model of the gallery")
+        verify_tree_checksums(repo_id, folder, files)
+        try:
+            return load(folder, files)
+        except Exception as err:
+            raise WeightsUnavailableError(repo_id, f"{folder} could not be loaded ({type(err).__name__}: {err})") from err
+
+    return _remember((repo_id, "hub-folder", revision, load), make) if cache else make()

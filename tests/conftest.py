@@ -13,7 +13,12 @@ from safetensors.torch import save_file
 from models import loading
 from models.loading import write_checksums
 from models.autoencoder import ConvAutoencoder
+from models.cartoongan import CartoonGenerator
 from models.vae import VAE
+from tests.tiny_cyclegan import make_tiny_pretrained_cyclegan
+from tests.tiny_dcgan import make_tiny_pretrained_dcgan
+from tests.tiny_ddpm import make_tiny_pretrained_ddpm
+from tests.tiny_pix2pix import make_tiny_pretrained_pix2pix
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -38,8 +43,17 @@ def make_tiny_pretrained(root: Path) -> Path:
             "neg_elbo": torch.full((500,), 150.0),
             "labels": torch.randint(0, 10, (500,), generator=g),
         }, str(root / slug / "latent_map.safetensors"))
+    for slug in ("cartoongan-openmoji", "cartoongan-openmoji-init"):
+        CartoonGenerator(base_channels=4, res_blocks=1).save_pretrained(root / slug)
     for folder in root.iterdir():
         write_checksums(folder)
+    # The other tabs' tiny models, each written (checksums included) by its own helper.
+    make_tiny_pretrained_dcgan(root)
+    make_tiny_pretrained_pix2pix(root)
+    make_tiny_pretrained_cyclegan(root)
+    make_tiny_pretrained_ddpm(root)
+    # DeepDream needs the real ImageNet network (it is not trained here, and small enough): a link to it.
+    (root / "efficientnet-lite0").symlink_to(ROOT / "pretrained" / "efficientnet-lite0", target_is_directory=True)
     return root
 
 

@@ -64,6 +64,27 @@ IMAGE_SRC_JS = """(label) => {
 }"""
 
 
+# (tab title, main button, output image, index of the example to pick first or None) of the tabs after AE and VAE,
+# as i18n keys: each tab's main action, performed as a student would.
+TAB_ACTIONS = [
+    ("dcgan", "tab.dca", "dca.run", "dca.averaged", None),
+    ("dcgan_windows", "tab.dcw", "dcw.run", "dcw.figure", None),
+    ("pix2pix", "tab.p2p", "p2p.run_sketch", "p2p.gan", 1),
+    ("cyclegan", "tab.cyc", "cyc.run", "cyc.translated", 0),
+    ("cg", "tab.cg", "cg.run", "cg.final", 1),
+    ("dd", "tab.dd", "dd.run", "dd.output", 1),
+    ("ddpm", "tab.ddpm", "ddpm.run", "ddpm.r_xt", None),
+]
+
+
+def open_tab(page, title: str):
+    """Click the tab called ``title``, through the overflow menu when the tab bar has no room for it."""
+    tab = page.get_by_role("tab", name=title, exact=True)
+    if not tab.first.is_visible():
+        page.locator(".overflow-menu button, button.overflow-menu").first.click()
+    page.get_by_role("tab", name=title, exact=True).first.click()
+
+
 def image_src(page, label: str):
     return page.evaluate(IMAGE_SRC_JS, label)
 
@@ -111,6 +132,21 @@ def test_every_tab_in_a_real_browser(app_url, lang, tmp_path):
         page.wait_for_function("() => [...document.querySelectorAll('textarea,input')].some(e => e.value.includes('tab=vae'))",
                                timeout=10_000)
         page.screenshot(path=str(shots / f"browser_vae_{lang}.png"), full_page=True)
+
+        from demos.i18n import EN, JA
+
+        keys = {"ja": JA, "en": EN}[lang]
+        for name, tab_key, button_key, output_key, example in TAB_ACTIONS:
+            open_tab(page, keys[tab_key])
+            panel = page.locator(".tabitem:visible")
+            if example is not None:
+                panel.locator("button.gallery-item").nth(example).click()
+                page.wait_for_load_state("networkidle")
+                page.wait_for_timeout(800)
+            before = image_src(page, keys[output_key])
+            panel.get_by_role("button", name=keys[button_key], exact=True).first.click()
+            wait_for_image(page, keys[output_key], not_src=before, timeout=180_000)
+            page.screenshot(path=str(shots / f"browser_{name}_{lang}.png"), full_page=True)
 
         toasts = page.locator(".toast-body").all_inner_texts()
         browser.close()

@@ -153,3 +153,15 @@ def test_cartoonize_bad_inputs_and_missing_weights(tiny_cartoon_models, tmp_path
     loading.clear_cache()
     off = tab.open_tab(None)
     assert off[0]["visible"] is True and "cartoongan-openmoji" in off[0]["value"] and off[1]["interactive"] is False
+
+
+def test_share_link_restores_the_resolution(tiny_cartoon_models):
+    from urllib.parse import parse_qsl
+
+    from demos import cartoongan_photo2cartoon as tab
+    from tests.test_ae_denoising import LinkRequest
+
+    query = tab.cg_share_query(384)
+    assert query == "?tab=cg&resolution=384"
+    assert tab.open_tab(LinkRequest(**dict(parse_qsl(query[1:]))))[-1] == 384
+    assert tab.open_tab(LinkRequest(resolution="99999"))[-1] == tab.RESOLUTION[2]

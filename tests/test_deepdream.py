@@ -127,3 +127,17 @@ def test_api_of_the_tab_alone():
                            api_name="/deepdream")
     finally:
         demo.close()
+
+
+def test_share_link_round_trip():
+    from urllib.parse import parse_qsl
+
+    from tests.test_ae_denoising import LinkRequest
+
+    query = dd.dd_share_query("block13", "l2", 256, 4, 1.5, 12, 0.03, 8, 77)
+    assert query.startswith("?tab=dd&")
+    restored = list(dd.open_tab(LinkRequest(**dict(parse_qsl(query[1:]))))[3:])
+    assert restored == ["block13", "l2", 256, 4, 1.5, 12, 0.03, 8, 77]
+    # a mistyped link opens the tab with the defaults instead of failing
+    broken = list(dd.open_tab(LinkRequest(layer="block99", resolution="huge", step="-1", seed="x"))[3:])
+    assert broken == ["block7", "mean_square", *[dd.LIMITS[n][2] for n, _c in dd.SHARED_NUMBERS], 0]

@@ -105,7 +105,9 @@ def push_folder(output_dir: str | Path, hub_repo_id: str | None, tag: str | None
     api = HfApi()
     api.create_repo(hub_repo_id, exist_ok=True, private=private)
     folder = Path(output_dir)
-    operations = [CommitOperationAdd(path_in_repo=p.name, path_or_fileobj=str(p)) for p in sorted(folder.iterdir()) if p.is_file()]
+    # every file, sub-folders included (a diffusers pipeline keeps unet/ and scheduler/ beside model_index.json)
+    operations = [CommitOperationAdd(path_in_repo=p.relative_to(folder).as_posix(), path_or_fileobj=str(p))
+                  for p in sorted(folder.rglob("*")) if p.is_file()]
     commit = api.create_commit(hub_repo_id, operations, commit_message=f"Upload {folder.name} from the gallery")
     if tag:
         api.create_tag(hub_repo_id, tag=tag, revision=commit.oid, exist_ok=True)

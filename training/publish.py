@@ -32,7 +32,9 @@ def parse_args(argv=None):
 
 def main(args):
     root = Path(args.pretrained_dir)
-    folders = sorted(p for p in root.iterdir() if p.is_dir() and (p / "config.json").is_file())
+    # a model folder (config.json) or a diffusers pipeline folder (model_index.json, unet/, scheduler/)
+    folders = sorted(p for p in root.iterdir()
+                     if p.is_dir() and ((p / "config.json").is_file() or (p / "model_index.json").is_file()))
     if args.slugs:
         folders = [p for p in folders if p.name in set(args.slugs)]
         missing = set(args.slugs) - {p.name for p in folders}

@@ -1,0 +1,67 @@
+"""Latency of the CycleGAN tab, warm, in-process, on this machine (run it on 2 cores, like a free CPU Space).
+
+    OMP_NUM_THREADS=2 python bench/bench_cyclegan.py            # prints a Markdown table
+    python bench/bench_cyclegan.py --repeats 50
+
+Rows
+* one translation of a 256x256 photo by G (horse -> cloud horse) and by F (the issue's target: ≤ 400 ms);
+* the tab's whole action (``/cyclegan`` handler at 256 px): G, then F, then F again on the noisy translation,
+  plus the heat map and the amplified view (three translations, so about three times one translation).
+
+Uses the real weights in ``pretrained/``; timings are not asserted anywhere.
+"""
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PHOTO = ROOT / "demos" / "examples" / "cyclegan" / "horse_1015.jpg"
+TARGET_MS = 400
+
+
+def _time(fn, repeats: int) -> tuple[float, float]:
+    fn()  # warm-up (first call allocates, loads lazily)
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t) * 1000)
+    times.sort()
+    return statistics.median(times), times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+
+
+def rows(repeats: int = 20) -> list[dict]:
+    import PIL.Image
+    import torch
+
+    from demos import cyclegan_horse2cloudhorse as tab
+
+    g, f = tab.load_generators("a2b")
+    x = torch.rand(1, 3, 256, 256, generator=torch.Generator().manual_seed(0))
+    photo = PIL.Image.open(PHOTO).convert("RGB").resize((256, 256), PIL.Image.BICUBIC)
+    out = []
+    for name, fn, target in (
+        ("CycleGAN G: horse → cloud horse, 256x256", lambda: tab.translate(g, x), TARGET_MS),
+        ("CycleGAN F: cloud horse → horse, 256x256", lambda: tab.translate(f, x), TARGET_MS),
+        ("CycleGAN /cyclegan (G, F, F on noisy), 256x256", lambda: tab.cyclegan(photo, "a2b", 256, 10, 2), None),
+    ):
+        median, p95 = _time(fn, repeats)
+        out.append({"name": name, "median_ms": round(median, 1), "p95_ms": round(p95, 1), "target_ms": target})
+    return out
+
+
+if __name__ == "__main__":
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--repeats", type=int, default=20)
+    args = p.parse_args()
+    import torch
+
+    print(f"torch threads: {torch.get_num_threads()}")
+    print("| action | median ms | p95 ms | target ms |\n|---|---|---|---|")
+    for r in rows(args.repeats):
+        print(f"| {r['name']} | {r['median_ms']} | {r['p95_ms']} | {r['target_ms'] or '—'} |")

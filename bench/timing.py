@@ -1,0 +1,33 @@
+"""The one timing helper of the bench scripts: median and 95th percentile of warm runs, in milliseconds."""
+
+import statistics
+import time
+
+
+def percentile(xs, q: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))]
+
+
+def time_ms(fn, repeats: int, warmup: int = 1) -> tuple[float, float]:
+    """(median, p95) in ms of ``repeats`` calls of ``fn()`` after ``warmup`` calls (lazy loading, allocations)."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t) * 1000)
+    return statistics.median(times), percentile(times, 0.95)
+
+
+def row(name: str, timing: tuple[float, float], target_ms: float | None = None) -> dict:
+    return {"name": name, "median_ms": round(timing[0], 1), "p95_ms": round(timing[1], 1), "target_ms": target_ms}
+
+
+def print_rows(rows: list[dict]) -> None:
+    print("| measurement | median | p95 | target |")
+    print("|---|---|---|---|")
+    for r in rows:
+        target = f"≤ {r['target_ms']:g} ms" if r["target_ms"] else ""
+        print(f"| {r['name']} | {r['median_ms']:.1f} ms | {r['p95_ms']:.1f} ms | {target} |")

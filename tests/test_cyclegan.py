@@ -1,0 +1,265 @@
+"""CycleGAN: the networks, the training script's pieces (crops, history pool, split, dry run, resume,
+evaluation) and the tab's handlers on tiny random generators (aspect ratio, bad inputs, an API call)."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import PIL.Image
+import pytest
+import torch
+from torch import nn
+
+from models.cyclegan import CycleGANGenerator, InstanceNorm, PatchDiscriminator
+from tests.tiny_cyclegan import SLUGS, make_tiny_pretrained_cyclegan
+
+
+def test_shapes_and_range():
+    g = CycleGANGenerator(base_channels=4, res_blocks=2).eval()
+    x = torch.rand(2, 3, 36, 52)
+    with torch.no_grad():
+        y = g(x)
+    assert y.shape == x.shape and 0 <= float(y.min()) and float(y.max()) <= 1
+    d = PatchDiscriminator(base_channels=4)
+    with torch.no_grad():
+        assert d(torch.rand(2, 3, 128, 128)).shape == (2, 1, 14, 14)  # 70x70 PatchGAN: H/8 - 2
+
+
+def test_instance_norm_is_torchs():
+    x = torch.randn(2, 5, 9, 7) * 3 + 1
+    assert torch.allclose(InstanceNorm()(x), nn.InstanceNorm2d(5)(x), atol=1e-5)
+    assert not list(InstanceNorm().parameters())
+
+
+def test_default_width_is_small():
+    n = sum(p.numel() for p in CycleGANGenerator().parameters())
+    assert n * 4 < 9e6  # fp32 bytes of one generator: two of them stay well under 20 MB
+
+
+def test_random_batch_crops_and_flips():
+    from training.train_cyclegan import random_batch
+
+    images = torch.arange(2 * 3 * 6 * 6, dtype=torch.float32).reshape(2, 3, 6, 6).to(torch.uint8)
+    gen = torch.Generator().manual_seed(0)
+    x = random_batch(images, 16, 4, gen)
+    assert x.shape == (16, 3, 4, 4) and x.dtype == torch.float32
+    found_flip = False
+    for crop in x:
+        crop = (crop * 255).round().to(torch.uint8)
+        windows = [images[i, :, t:t + 4, s:s + 4] for i in range(2) for t in range(3) for s in range(3)]
+        plain = any(torch.equal(crop, w) for w in windows)
+        flipped = any(torch.equal(crop, w.flip(2)) for w in windows)
+        assert plain or flipped
+        found_flip |= flipped and not plain
+    assert found_flip
+
+
+def test_history_pool_returns_old_or_new_images():
+    from training.train_cyclegan import HistoryPool
+
+    pool = HistoryPool(3, torch.Generator().manual_seed(0))
+    first = torch.zeros(3, 1, 2, 2)
+    assert torch.equal(pool.query(first), first)  # filling up: the new images come back
+    seen_old = False
+    for k in range(1, 20):
+        out = pool.query(torch.full((2, 1, 2, 2), float(k)))
+        assert out.shape == (2, 1, 2, 2)
+        assert all(float(img[0, 0, 0]) <= k for img in out)
+        seen_old |= any(float(img[0, 0, 0]) < k for img in out)
+    assert seen_old and pool.images.shape[0] == 3
+
+
+def test_test_split_is_fixed_and_disjoint(tmp_path):
+    from training.train_cyclegan import split_files
+
+    folder = tmp_path / "hcaptcha" / "horse"
+    folder.mkdir(parents=True)
+    for i in range(30):
+        PIL.Image.new("RGB", (8, 8)).save(folder / f"{i}.jpg")
+    train, test = split_files(tmp_path, "horse", 0.1, 0)
+    assert len(test) == 3 and len(train) == 27 and not set(train) & set(test)
+    assert split_files(tmp_path, "horse", 0.1, 0) == (train, test)
+
+
+def test_training_dry_run_resume_and_eval(tmp_path):
+    from training import train_cyclegan as tc
+
+    g_dir, f_dir, ckpt = tmp_path / "g", tmp_path / "f", tmp_path / "ckpt"
+    common = ["--dry-run", "--output-dir", str(g_dir), "--reverse-output-dir", str(f_dir), "--checkpoint-dir", str(ckpt)]
+    tc.main(tc.parse_args(common + ["--steps", "2"]))
+    for folder in (g_dir, f_dir):
+        CycleGANGenerator.from_pretrained(folder, strict=True)
+        assert (folder / "SHA256SUMS").is_file() and (folder / "test_split.json").is_file()
+        assert "CycleGAN" in (folder / "README.md").read_text()
+    assert json.loads((ckpt / "state.json").read_text())["step"] == 2
+    assert list(ckpt.glob("samples_*.png"))
+    tc.main(tc.parse_args(common + ["--steps", "4", "--resume", str(ckpt), "--checkpoint-dir", str(tmp_path / "c2")]))
+    assert json.loads((tmp_path / "c2" / "state.json").read_text())["step"] == 4
+    r = tc.main(tc.parse_args(common + ["--eval-only", "--eval-dir", str(tmp_path / "eval"), "--write-card"]))
+    assert "FID-Lite0" in (g_dir / "README.md").read_text() and (f_dir / "training.json").is_file()
+    from models.loading import verify_checksum
+    verify_checksum("g", g_dir / "model.safetensors")  # the rewritten folder still matches its SHA256SUMS
+    assert r["fid_g_a2b"] >= 0 and 0 <= r["cycle_l1_a"] <= 1 and 0 <= r["cycle_l1_b"] <= 1
+    assert (tmp_path / "eval" / "a2b_000.png").is_file() and (tmp_path / "eval" / "metrics.json").is_file()
+
+
+def test_lr_schedule_is_constant_then_linear_to_zero():
+    from training.train_cyclegan import lr_factor
+
+    assert lr_factor(0.0, 0.5) == lr_factor(0.49, 0.5) == 1.0
+    assert lr_factor(0.75, 0.5) == pytest.approx(0.5) and lr_factor(1.0, 0.5) == 0.0 and lr_factor(1.2, 0.5) == 0.0
+
+
+# --- the tab ---------------------------------------------------------------------------------
+
+@pytest.fixture
+def tiny_cyclegan(tmp_path, monkeypatch):
+    from models import loading
+
+    make_tiny_pretrained_cyclegan(tmp_path)
+    monkeypatch.setenv("GALLERY_PRETRAINED_DIR", str(tmp_path))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    loading.clear_cache()
+    yield tmp_path
+    loading.clear_cache()
+
+
+def test_translate_keeps_the_aspect_ratio(tiny_cyclegan):
+    from demos import cyclegan_horse2cloudhorse as tab
+
+    photo = PIL.Image.new("RGB", (303, 201), "sienna")
+    for direction in ("a2b", "b2a"):
+        *images, figures = tab.cyclegan(photo, direction, 101, 10, 2)
+        assert [im.size for im in images] == [(101, 67)] * 6  # not multiples of 4: padded, then cropped back
+        assert "0." in figures
+    tall = PIL.Image.new("RGB", (50, 130), "white")
+    *images, _ = tab.cyclegan(tall, "a2b", 64, 10, 0)
+    assert {im.size for im in images} == {(25, 64)}
+
+
+def test_run_cycle_figures(tiny_cyclegan):
+    from demos import cyclegan_horse2cloudhorse as tab
+
+    g, f = tab.load_generators("a2b")
+    x = torch.rand(1, 3, 30, 42)
+    r = tab.run_cycle(g, f, x, amplify=10, noise=0)
+    assert r["cycle_l1_noisy"] == pytest.approx(r["cycle_l1"]) and r["noise_gain"] == 0
+    expected = float((tab.translate(f, tab.quantize(tab.translate(g, x))) - x).abs().mean())
+    assert r["cycle_l1"] == pytest.approx(expected, rel=1e-5)
+    r = tab.run_cycle(g, f, x, amplify=10, noise=4)
+    assert 0 < r["noise_l1"] <= 4 / 255 and r["noise_gain"] > 0
+    for key in ("translated", "reconstructed", "heat", "amplified", "noisy_reconstruction"):
+        assert r[key].shape == x.shape and 0 <= float(r[key].min()) and float(r[key].max()) <= 1
+
+
+def test_heatmap_and_high_pass():
+    from demos.cyclegan_horse2cloudhorse import heatmap, high_pass
+
+    err = torch.linspace(0, 0.5, 20).reshape(1, 1, 4, 5)
+    h = heatmap(err, vmax=0.25)
+    assert h.shape == (1, 3, 4, 5) and float(h[0, :, 0, 0].sum()) < 0.1 and float(h[0, :, -1, -1].sum()) > 2.5
+    flat = torch.full((1, 3, 9, 9), 0.3)
+    assert float(high_pass(flat).abs().max()) < 1e-6
+    assert high_pass(torch.rand(1, 3, 1, 1)).shape == (1, 3, 1, 1)
+
+
+def test_bad_inputs_and_missing_weights(tiny_cyclegan, tmp_path, monkeypatch):
+    import gradio as gr
+    from demos import cyclegan_horse2cloudhorse as tab
+    from models import loading
+
+    photo = PIL.Image.new("RGB", (64, 64))
+    with pytest.raises(gr.Error):
+        tab.cyclegan(None, "a2b", 256, 10, 2)
+    with pytest.raises(gr.Error):
+        tab.cyclegan(photo, "sideways", 256, 10, 2)
+    with pytest.raises(gr.Error):
+        tab.cyclegan(photo, "a2b", 5000, 10, 2)
+    with pytest.raises(gr.Error):
+        tab.cyclegan(photo, "a2b", 256, float("nan"), 2)
+    with pytest.raises(gr.Error):
+        tab.cyclegan(photo, "a2b", 256, 10, -1)
+    with pytest.raises(gr.Error):
+        tab.cyclegan(PIL.Image.new("RGB", (3, 200)), "a2b", 256, 10, 2)  # too thin
+    rgba = PIL.Image.fromarray(np.zeros((40, 60, 4), dtype=np.uint8), "RGBA")
+    assert tab.cyclegan(rgba, "b2a", 256, 10, 2)[0].size == (60, 40)  # small images are not enlarged
+    assert tab.open_tab(None)[1]["interactive"] is True
+    monkeypatch.setenv("GALLERY_PRETRAINED_DIR", str(tmp_path / "nothing"))
+    loading.clear_cache()
+    off = tab.open_tab(None)
+    assert off[0]["visible"] is True and SLUGS[0] in off[0]["value"] and off[1]["interactive"] is False
+    with pytest.raises(gr.Error):
+        tab.cyclegan(photo, "a2b", 256, 10, 2)
+
+
+@pytest.fixture
+def fake_data(tmp_path, monkeypatch):
+    """A data folder with every photo that examples.json and failures.json name (random pixels)."""
+    from demos import cyclegan_horse2cloudhorse as tab
+
+    names = json.loads((tab.EXAMPLES / "examples.json").read_text())
+    failures = tab.EXAMPLES / "failures.json"
+    files = names["a2b"] + names["b2a"] + ([i["file"] for i in json.loads(failures.read_text())] if failures.is_file() else [])
+    rng = np.random.default_rng(0)
+    for name in files:
+        path = tmp_path / "data" / "hcaptcha" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        PIL.Image.fromarray(rng.integers(0, 255, (128, 128, 3), dtype=np.uint8)).save(path)
+    monkeypatch.setenv("GALLERY_DATA_DIR", str(tmp_path / "data"))
+    return tmp_path / "data"
+
+
+def test_examples_are_test_images(fake_data, monkeypatch):
+    from demos import cyclegan_horse2cloudhorse as tab
+    from training.train_cyclegan import split_files
+
+    rows = tab.example_rows()
+    names = json.loads((tab.EXAMPLES / "examples.json").read_text())
+    assert len(rows) == len(names["a2b"]) + len(names["b2a"]) and not list(tab.EXAMPLES.glob("*.jpg"))
+    assert {d for path, d in rows if "/horse/" in path} == {"a2b"}
+    assert {d for path, d in rows if "/horse_made_of_clouds/" in path} == {"b2a"}
+    monkeypatch.setenv("GALLERY_DATA_DIR", str(fake_data.parent / "nowhere"))
+    assert tab.example_rows() == []  # no data folder: no examples (and no crash)
+    shared = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+    if (shared / "hcaptcha" / "horse").is_dir():  # the names really are in the fixed test split
+        for domain, key in (("horse", "a2b"), ("horse_made_of_clouds", "b2a")):
+            _train, test = split_files(shared, domain, 0.1, 0)
+            assert {f"{domain}/{p.name}" for p in test} >= set(names[key])
+
+
+def test_failure_gallery(tiny_cyclegan, fake_data, tmp_path, monkeypatch):
+    from demos import cyclegan_horse2cloudhorse as tab
+
+    folder = tmp_path / "examples"
+    folder.mkdir()
+    (folder / "failures.json").write_text(json.dumps([
+        {"file": "horse/1015.jpg", "en": "too blue", "ja": "青すぎる"},
+        {"file": "horse_made_of_clouds/1005.jpg", "en": "ghost", "ja": "幽霊"},
+        {"file": "horse/missing.jpg", "en": "not installed", "ja": "なし"}]))
+    monkeypatch.setattr(tab, "EXAMPLES", folder)
+    items = tab.failure_items(None)
+    assert [caption for _img, caption in items] == ["too blue", "ghost"]
+    assert items[0][0].size == (4 * 128, 128)
+    status, run, gallery = tab.open_tab(None)
+    assert gallery["visible"] is True and len(gallery["value"]) == 2
+
+
+def test_api_call(tiny_cyclegan, tmp_path):
+    from gradio_client import Client, handle_file
+
+    from demos import cyclegan_horse2cloudhorse as tab
+    from demos.i18n import make_i18n
+
+    path = tmp_path / "wide.png"
+    PIL.Image.new("RGB", (90, 50), "tan").save(path)
+    demo = tab.create_demo()
+    demo.launch(prevent_thread_lock=True, quiet=True, i18n=make_i18n())
+    try:
+        client = Client(demo.local_url, verbose=False)
+        out = client.predict(handle_file(str(path)), "a2b", 64, 10, 2, api_name="/cyclegan")
+        assert len(out) == 7
+        with PIL.Image.open(out[1]) as img:
+            assert img.size == (64, 36)
+        assert "0." in out[6]
+    finally:
+        demo.close()

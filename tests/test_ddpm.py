@@ -1,0 +1,290 @@
+"""DDPM tab: our sampling loop against diffusers' pipelines, the forward process, the handlers on a tiny
+U-Net (block_out_channels=(8, 16)), other models from a (stand-in) Hub, the api and bad inputs."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import PIL.Image
+import pytest
+import torch
+
+import gradio as gr
+from models import loading
+from models.ddpm import initial_noise, make_scheduler, q_sample, reverse_steps, sample
+from tests.conftest import MNIST_EXAMPLES, ROOT
+from tests.fake_hub import FakeHub
+from tests.tiny_ddpm import make_tiny_pretrained_ddpm, save_tiny_pipeline, tiny_unet
+
+DIGIT = MNIST_EXAMPLES / "2_0001.png"
+
+
+@pytest.fixture(scope="module")
+def ddpm_root(tmp_path_factory):
+    return make_tiny_pretrained_ddpm(tmp_path_factory.mktemp("pretrained_ddpm"))
+
+
+@pytest.fixture
+def tiny(ddpm_root, monkeypatch):
+    monkeypatch.setenv("GALLERY_PRETRAINED_DIR", str(ddpm_root))
+    loading.clear_cache()
+    yield ddpm_root
+    loading.clear_cache()
+
+
+@pytest.fixture
+def dd():
+    from demos import ddpm_step_by_step
+
+    return ddpm_step_by_step
+
+
+@pytest.mark.parametrize("steps", [1, 7, 25])
+def test_our_loop_matches_ddpm_pipeline(steps):
+    from diffusers import DDPMPipeline
+
+    unet = tiny_unet().eval()
+    pipe = DDPMPipeline(unet=unet, scheduler=make_scheduler("ddpm"))
+    pipe.set_progress_bar_config(disable=True)
+    expected = pipe(batch_size=3, generator=torch.Generator().manual_seed(7), num_inference_steps=steps,
+                    output_type="pt").images
+    ours = sample(unet, make_scheduler("ddpm"), 3, steps, generator=torch.Generator().manual_seed(7))
+    assert ours.shape == expected.shape == (3, 1, 32, 32)
+    torch.testing.assert_close(ours, expected, rtol=0, atol=1e-6)
+
+
+def test_our_loop_matches_ddim_pipeline():
+    from diffusers import DDIMPipeline
+
+    unet = tiny_unet().eval()
+    pipe = DDIMPipeline(unet=unet, scheduler=make_scheduler("ddim"))
+    pipe.set_progress_bar_config(disable=True)
+    expected = pipe(batch_size=2, generator=torch.Generator().manual_seed(3), num_inference_steps=10, eta=0.0,
+                    output_type="np").images  # (B, H, W, C)
+    ours = sample(unet, make_scheduler("ddim"), 2, 10, generator=torch.Generator().manual_seed(3))
+    np.testing.assert_allclose(ours.permute(0, 2, 3, 1).numpy(), expected, atol=1e-6)
+
+
+def test_loop_yields_every_step_and_predicted_x0_is_consistent():
+    unet = tiny_unet().eval()
+    scheduler = make_scheduler("ddpm")
+    x = initial_noise((2, 1, 32, 32), generator=torch.Generator().manual_seed(0))
+    steps = list(reverse_steps(unet, scheduler, x, 10, generator=torch.Generator().manual_seed(1)))
+    assert [s["i"] for s in steps] == list(range(10))
+    assert [s["t"] for s in steps] == [int(t) for t in scheduler.timesteps]
+    abar = scheduler.alphas_cumprod
+    for s in steps:  # x̂_0 = (x_t − √(1−ᾱ_t) ε_θ) / √ᾱ_t, clipped to [-1, 1]
+        a = abar[s["t"]]
+        x0 = ((s["x_t"] - (1 - a).sqrt() * s["eps"]) / a.sqrt()).clamp(-1, 1)
+        torch.testing.assert_close(s["x0"], x0, atol=1e-5, rtol=1e-5)
+    # resuming from the middle with the same generator state gives the same end
+    g = torch.Generator().manual_seed(5)
+    full = list(reverse_steps(unet, make_scheduler("ddim"), x, 10, generator=g))
+    resumed = list(reverse_steps(unet, make_scheduler("ddim"), full[4]["x_t"], 10, start_index=4))
+    torch.testing.assert_close(resumed[-1]["x_prev"], full[-1]["x_prev"])
+
+
+def test_forward_process_closed_form_is_the_schedulers():
+    scheduler = make_scheduler("ddpm")
+    assert scheduler.config.num_train_timesteps == 1000
+    assert float(scheduler.betas[0]) == pytest.approx(1e-4) and float(scheduler.betas[-1]) == pytest.approx(0.02)
+    x0 = torch.rand(4, 1, 32, 32) * 2 - 1
+    eps = torch.randn(4, 1, 32, 32)
+    t = torch.tensor([0, 10, 500, 999])
+    torch.testing.assert_close(q_sample(x0, t, eps, scheduler.alphas_cumprod), scheduler.add_noise(x0, eps, t))
+
+
+def test_forward_handler_same_noise_for_every_t(tiny, dd):
+    digit = PIL.Image.open(DIGIT)
+    a = dd.ddpm_forward(digit, 100, 3)
+    b = dd.ddpm_forward(digit, 100, 3)
+    c = dd.ddpm_forward(digit, 900, 3)
+    assert len(a) == 8
+    assert np.array_equal(np.asarray(a[1]), np.asarray(b[1]))  # seeded
+    assert np.array_equal(np.asarray(a[2]), np.asarray(c[2]))  # same ε at another t
+    assert not np.array_equal(np.asarray(a[1]), np.asarray(c[1]))
+    abar, beta, snr = a[4:7]
+    assert set(abar["curve"]) >= {"ᾱ_t", "t = 100"} and beta["value"].max() == pytest.approx(0.02)
+    assert "0.00208" in a[7] or "t = 100" in a[7]
+
+
+def test_forward_works_without_weights(dd, tmp_path, monkeypatch):
+    monkeypatch.setenv("GALLERY_PRETRAINED_DIR", str(tmp_path))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    loading.clear_cache()
+    assert len(dd.ddpm_forward(PIL.Image.open(DIGIT), 10, 0)) == 8
+    with pytest.raises(gr.Error, match="ddpm-mnist"):
+        list(dd.ddpm_sample("", "ddpm", 3, 2, 0, 1))
+    loading.clear_cache()
+
+
+def test_sample_streams_then_keeps_the_trajectory(tiny, dd):
+    outs = list(dd.ddpm_sample("", "ddpm", 12, 4, 0, 5))
+    assert len(outs) == 3 + 1  # steps 0, 5, 10 streamed, then the result
+    final = outs[-1]
+    traj, slider = final[4], final[5]
+    assert isinstance(final[0], PIL.Image.Image) and "12" in final[3]
+    assert traj["i"] == list(range(12)) and len(traj["x_t"]) == 12 and traj["final"].shape == (4, 1, 32, 32)
+    assert slider["maximum"] == 11 and slider["interactive"]
+    # the same seed gives the same digits
+    again = list(dd.ddpm_sample("", "ddpm", 12, 4, 0, 100))[-1][4]
+    assert np.array_equal(again["final"], traj["final"])
+    # scrubbing only reads the stored steps
+    xt, x0, eps, status = dd.ddpm_scrub(traj, 3)
+    assert isinstance(x0, PIL.Image.Image) and "4 / 12" in status
+    assert "t = " in dd.ddpm_scrub(traj, 999)[3]  # clamped to the last frame
+
+
+def test_long_runs_keep_at_most_max_frames(tiny, dd, monkeypatch):
+    monkeypatch.setattr(dd, "MAX_FRAMES", 4)
+    traj = list(dd.ddpm_sample("", "ddim", 10, 1, 0, 10))[-1][4]
+    assert traj["i"] == [0, 3, 6, 9]
+
+
+def test_branch_gives_different_futures_from_one_step(tiny, dd):
+    traj = list(dd.ddpm_sample("", "ddim", 10, 2, 0, 10))[-1][4]
+    outs = list(dd.ddpm_branch(traj, 2, 1, 4, 0))
+    origin, futures, status = outs[-1]
+    assert "4" in status and futures.size[0] > origin.size[0] // 2
+    arr = np.asarray(futures)
+    assert arr.std() > 0
+
+
+def test_compare_streams_four_runs_with_times(tiny, dd):
+    outs = list(dd.ddpm_compare("", 2, 0))
+    assert len(outs) == 4
+    table = outs[-1][-1]
+    for name in ("DDIM | 10", "DDIM | 20", "DDIM | 50", "DDPM | 1000"):
+        assert name in table
+    assert all(isinstance(img, PIL.Image.Image) for img in outs[-1][:4])
+
+
+@pytest.mark.parametrize("args", [
+    ("", "euler", 10, 2, 0, 1), ("", "ddpm", 0, 2, 0, 1), ("", "ddpm", 1001, 2, 0, 1), ("", "ddpm", 10, 0, 0, 1),
+    ("", "ddpm", 10, 17, 0, 1), ("", "ddpm", 10, 2, -1, 1), ("", "ddpm", 10, 2, "x", 1), ("", "ddpm", 10, 2, 0, 0),
+    ("", "ddpm", float("nan"), 2, 0, 1), ("../../etc", "ddpm", 10, 2, 0, 1), ("not a repo", "ddpm", 10, 2, 0, 1),
+])
+def test_bad_sample_settings_are_clear_errors(tiny, dd, args):
+    with pytest.raises(gr.Error):
+        list(dd.ddpm_sample(*args))
+
+
+def test_bad_forward_and_branch_inputs(tiny, dd):
+    with pytest.raises(gr.Error):
+        dd.ddpm_forward(None, 10, 0)
+    with pytest.raises(gr.Error):
+        dd.ddpm_forward(PIL.Image.new("L", (50, 50), 255), 10, 0)  # blank
+    with pytest.raises(gr.Error):
+        dd.ddpm_forward(PIL.Image.open(DIGIT), 1000, 0)
+    with pytest.raises(gr.Error, match="Generate"):
+        list(dd.ddpm_branch(None, 0, 0, 2, 0))
+    traj = list(dd.ddpm_sample("", "ddim", 5, 2, 0, 10))[-1][4]
+    for frame, image, futures in ((99, 0, 2), (0, 2, 2), (0, 0, 0), (0, 0, 17)):
+        with pytest.raises(gr.Error):
+            list(dd.ddpm_branch(traj, frame, image, futures, 0))
+    assert dd.ddpm_scrub(None, 0)[3]  # a message, not a crash
+
+
+def test_unreachable_hub_model_is_a_clear_error(tiny, dd, monkeypatch):
+    with pytest.raises(gr.Error, match="google/ddpm-cifar10-32"):
+        list(dd.ddpm_sample("google/ddpm-cifar10-32", "ddim", 5, 1, 0, 1))
+
+
+def test_work_limit_for_big_models(tiny, dd, monkeypatch):
+    model = dd.load_model("")
+    monkeypatch.setattr(dd, "MAX_WORK", model.n_params * 4 * 10)
+    list(dd.ddpm_sample("", "ddim", 10, 4, 0, 10))
+    with pytest.raises(gr.Error, match="at most"):
+        list(dd.ddpm_sample("", "ddim", 11, 4, 0, 10))
+
+
+HUB_CLIENT = """
+import json
+from demos import ddpm_step_by_step as dd
+out = {}
+final = list(dd.ddpm_sample("someone/tiny-ddpm", "ddim", 4, 2, 0, 1))[-1]
+out["hub_model"] = final[4]["final"].shape
+out["ours_from_hub"] = list(dd.ddpm_sample("", "ddpm", 3, 1, 0, 1))[-1][4]["final"].shape
+out["info"] = dd.model_info("someone/tiny-ddpm")
+try:
+    dd.load_model("someone/missing")
+except Exception as err:
+    out["missing"] = str(err)
+try:
+    dd.load_model("someone/tampered")
+except Exception as err:
+    out["tampered"] = str(err)
+print("RESULT" + json.dumps(out))
+"""
+
+
+def test_other_models_and_our_model_from_the_hub(tmp_path):
+    hub_root = tmp_path / "hub"
+    save_tiny_pipeline(hub_root / "someone" / "tiny-ddpm", seed=1)
+    save_tiny_pipeline(hub_root / "test-org" / "ddpm-mnist")
+    tampered = save_tiny_pipeline(hub_root / "someone" / "tampered")
+    weights = tampered / "unet" / "diffusion_pytorch_model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:-10] + b"0123456789")
+    with FakeHub(hub_root) as hub:
+        env = dict(os.environ, GALLERY_PRETRAINED_DIR=str(tmp_path / "empty"), HF_HOME=str(tmp_path / "hf_home"),
+                   GALLERY_HUB_ORG="test-org", GALLERY_HUB_REVISION="main", PYTHONPATH=str(ROOT), HF_ENDPOINT=hub.url)
+        env.pop("HF_HUB_OFFLINE", None)
+        proc = subprocess.run([sys.executable, "-c", HUB_CLIENT], env=env, capture_output=True, text=True, timeout=300, cwd=ROOT)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        out = json.loads([ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")][-1][len("RESULT"):])
+        assert out["hub_model"] == [2, 1, 32, 32] and out["ours_from_hub"] == [1, 1, 32, 32]
+        assert "someone/tiny-ddpm" in out["info"] and "(8, 16)" in out["info"]
+        assert "someone/missing" in out["missing"]
+        assert "checksum" in out["tampered"]
+        assert not any(path.endswith((".bin", ".pt", ".pth", ".pkl", ".ckpt")) for _, path in hub.requests)
+
+
+def test_api_of_the_tab_alone(tiny, dd):
+    from gradio_client import Client, handle_file
+
+    from demos.i18n import make_i18n
+
+    demo = dd.create_demo()
+    demo.launch(prevent_thread_lock=True, quiet=True, i18n=make_i18n(), max_file_size="10mb")
+    try:
+        client = Client(demo.local_url, verbose=False, download_files=False)
+        forward = client.predict({"background": handle_file(str(DIGIT)), "layers": [], "composite": handle_file(str(DIGIT))},
+                                 300, 0, api_name="/ddpm_forward")
+        assert len(forward) == 8 and "t = 300" in forward[-1]
+        result = client.predict("", "ddim", 5, 3, 0, 2, api_name="/ddpm_sample")
+        assert result[0] and "5" in result[3]
+        with pytest.raises(Exception):
+            client.predict("", "ddim", 5000, 3, 0, 2, api_name="/ddpm_sample")
+        compare = client.predict("", 1, 0, api_name="/ddpm_compare")
+        assert "DDPM" in compare[-1]
+    finally:
+        demo.close()
+
+
+def test_fast_unet_matches_the_original():
+    from models.ddpm import FastUNet
+
+    unet = tiny_unet().eval()
+    fast = FastUNet(unet)
+    assert fast.traced is not None
+    for b, t in ((1, 0), (5, 999), (16, 431)):
+        x = torch.randn(b, 1, 32, 32)
+        torch.testing.assert_close(fast(x, torch.tensor(t)).sample, unet(x, torch.tensor(t)).sample, atol=1e-4, rtol=1e-4)
+    ours = sample(fast, make_scheduler("ddim"), 2, 10, generator=torch.Generator().manual_seed(0))
+    plain = sample(unet, make_scheduler("ddim"), 2, 10, generator=torch.Generator().manual_seed(0))
+    torch.testing.assert_close(ours, plain, atol=1e-3, rtol=0)
+
+
+def test_open_tab_with_a_share_link(tiny, dd):
+    class Req:
+        headers = {"accept-language": "ja"}
+        query_params = {"t": "700", "fseed": "3", "sampler": "ddim", "steps": "20", "n": "4", "seed": "9", "every": "bad"}
+
+    out = dd.open_tab(Req())
+    assert out[0]["visible"] is False and out[1]["interactive"]
+    assert [u["value"] for u in out[5:12]] == [700, 3, "ddim", 20, 4, 9, 25]
+    assert "t = 700" in out[-1]
+    assert "ddim" in dd.ddpm_share_query(700, 3, "ddim", 20, 4, 9, 25)

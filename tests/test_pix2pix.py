@@ -1,0 +1,280 @@
+"""pix2pix edges → cats: the networks, the edge extractor shared by training and the tab, the training
+script (dry run, resume, eval), and the tab's handlers on tiny generators, with bad inputs."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import PIL.Image
+import pytest
+import torch
+
+import gradio as gr
+
+from demos import pix2pix_edges2cats as tab
+from models import loading
+from models.edges import canny_edges, photo_to_lines, sketch_to_lines, thicken
+from models.pix2pix import PatchDiscriminator, UNetGenerator
+from tests.conftest import drawing
+from tests.tiny_pix2pix import make_tiny_pretrained_pix2pix
+
+ROOT = Path(__file__).resolve().parent.parent
+CHELSEA = ROOT / "demos" / "examples" / "photos" / "chelsea.jpg"
+
+
+@pytest.fixture
+def tiny_p2p(tmp_path, monkeypatch):
+    make_tiny_pretrained_pix2pix(tmp_path)
+    monkeypatch.setenv("GALLERY_PRETRAINED_DIR", str(tmp_path))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    loading.clear_cache()
+    yield tmp_path
+    loading.clear_cache()
+
+
+# --- models ----------------------------------------------------------------------------------
+
+def test_unet_and_patchgan_shapes():
+    g = UNetGenerator(base_channels=4, max_multiplier=2).eval()
+    x = torch.rand(2, 1, 128, 128)
+    with torch.no_grad():
+        y = g(x)
+    assert y.shape == (2, 3, 128, 128) and 0 <= float(y.min()) and float(y.max()) <= 1
+    d = PatchDiscriminator(base_channels=4)
+    assert d(x, y).shape == (2, 1, 14, 14)  # one logit per 70x70 patch
+
+
+def test_skip_connections_carry_the_input():
+    """Every output pixel depends on the input, and a change at one place changes the output most there."""
+    torch.manual_seed(0)
+    g = UNetGenerator(base_channels=8, max_multiplier=2).eval()
+    x = torch.ones(1, 1, 128, 128)
+    x2 = x.clone()
+    x2[..., 10:14, 10:14] = 0
+    with torch.no_grad():
+        diff = (g(x) - g(x2)).abs().mean(1)[0]
+    assert diff[8:16, 8:16].mean() > 3 * diff[100:, 100:].mean()
+
+
+def test_dropout_noise_only_when_asked():
+    torch.manual_seed(0)
+    g = UNetGenerator(base_channels=4, max_multiplier=2).eval()
+    x = torch.rand(1, 1, 128, 128)
+    with torch.no_grad():
+        assert torch.equal(g(x), g(x))
+        assert not torch.equal(g(x, dropout_noise=True), g(x, dropout_noise=True))
+
+
+def test_default_generator_is_small_enough():
+    n = sum(p.numel() for p in UNetGenerator().parameters())
+    assert n * 4 < 10e6  # fp32 weights of one slug well under 14 MB
+
+
+# --- edges -----------------------------------------------------------------------------------
+
+def test_canny_finds_the_border_of_a_square_thin_and_only_there():
+    img = torch.ones(1, 3, 64, 64)
+    img[:, :, 16:48, 16:48] = 0.0
+    e = canny_edges(img, sigma=1.0)
+    assert e.shape == (1, 1, 64, 64)
+    assert e[0, 0, 32, 10:22].sum() <= 2 and e[0, 0, 32, 10:22].sum() >= 1  # one thin line across the left side
+    assert e[0, 0, 30:34, 30:34].sum() == 0 and e[0, 0, :5, :5].sum() == 0  # nothing inside nor far outside
+    lines = photo_to_lines(img, sigma=1.0)
+    assert set(lines.unique().tolist()) <= {0.0, 1.0} and lines.mean() > 0.9  # black lines on white
+
+
+def test_flat_image_has_no_edges():
+    assert canny_edges(torch.full((2, 3, 32, 32), 0.4)).sum() == 0
+
+
+def test_sketch_to_lines_and_thicken():
+    s = torch.ones(1, 3, 256, 256)
+    s[:, :, 100:103, 20:200] = 0.0  # a 3-px black stroke
+    lines = sketch_to_lines(s, 128)
+    assert lines.shape == (1, 1, 128, 128) and lines[0, 0, 51, 50] == 0 and lines[0, 0, 10, 10] == 1
+    assert (1 - thicken(lines, 1)).sum() > (1 - lines).sum()
+
+
+def test_examples_round_trip_to_the_same_edges():
+    """An exported example (128-px edges enlarged 2x) gives back exactly a 128-px binary edge map."""
+    files = tab.example_files()
+    assert len(files) >= 4
+    for f in files:
+        with PIL.Image.open(f) as img:
+            assert img.size == (256, 256)
+            lines = tab.sketch_to_input(img.copy())
+            arr = np.asarray(img.convert("L"), dtype=np.float32)[::2, ::2] / 255.0
+        assert torch.equal(lines[0, 0], torch.from_numpy((arr > 0.75).astype(np.float32)))
+        assert Path(f).stat().st_size < 5000
+
+
+# --- training script -------------------------------------------------------------------------
+
+def test_training_dry_run_resume_and_eval(tmp_path):
+    from training import train_pix2pix
+
+    out, out_l1, ckpt = tmp_path / "g", tmp_path / "g1", tmp_path / "ckpt"
+    common = ["--dry-run", "--device", "cpu", "--output-dir", str(out), "--l1-output-dir", str(out_l1),
+              "--checkpoint-dir", str(ckpt)]
+    train_pix2pix.main(train_pix2pix.parse_args(common))
+    for folder in (out, out_l1):
+        UNetGenerator.from_pretrained(folder, strict=True)
+        card = (folder / "README.md").read_text()
+        assert "FID-Lite0" in card and "PSNR" in card and (folder / "SHA256SUMS").is_file()
+    assert (ckpt / "samples.png").is_file() and json.loads((ckpt / "state.json").read_text())["position"]["step"] == 3
+    train_pix2pix.main(train_pix2pix.parse_args(common + ["--resume", str(ckpt), "--checkpoint-dir", str(tmp_path / "c2")]))
+    grid = tmp_path / "grid.png"
+    train_pix2pix.main(train_pix2pix.parse_args(common + ["--eval-only", "--grid", str(grid)]))
+    assert grid.is_file()
+
+
+def test_batches_crop_photo_and_edges_alike():
+    from training.train_pix2pix import all_edges, batch, fake_photos
+
+    g = torch.Generator().manual_seed(0)
+    photos = fake_photos(3, 144, g)
+    edges = all_edges(photos)
+    x, y = batch(photos, edges, 6, 0.0, g)
+    assert x.shape == (6, 1, 128, 128) and y.shape == (6, 3, 128, 128)
+    # Each edge map is the edge map of some crop (or flipped crop) of its photo.
+    full = edges.float() / 255.0
+    for i in range(6):
+        found = any(torch.equal(x[i, 0], c[0, oy:oy + 128, ox:ox + 128]) or torch.equal(x[i, 0].flip(-1), c[0, oy:oy + 128, ox:ox + 128])
+                    for c in full for oy in range(17) for ox in range(17))
+        assert found
+
+
+def test_test_split_is_fixed_and_disjoint():
+    from training.train_pix2pix import EXAMPLE_NAMES, SPLIT_FILE, TEST_COUNT
+
+    names = SPLIT_FILE.read_text().split()
+    assert len(names) == len(set(names)) == TEST_COUNT
+    assert set(EXAMPLE_NAMES) <= set(names)  # the tab's examples are held-out photos
+
+
+# --- tab -------------------------------------------------------------------------------------
+
+def test_sketch_handler_outputs(tiny_p2p):
+    edges, gan, l1 = tab.pix2pix({"composite": drawing(256)}, False, 0)
+    assert edges.size == gan.size == l1.size == (256, 256)
+    assert gan.mode == l1.mode == "RGB" and edges.mode == "L"
+    assert gan.tobytes() != l1.tobytes()  # two different generators
+
+
+def test_photo_handler_extracts_the_same_edges_as_training(tiny_p2p):
+    from training.train_pix2pix import square
+
+    with PIL.Image.open(CHELSEA) as img:
+        photo = img.copy()
+    edges, gan, l1 = tab.pix2pix_photo(photo, False, 0)
+    x = torch.from_numpy(square(CHELSEA, 128)).permute(2, 0, 1)[None].float() / 255.0
+    expected = photo_to_lines(x)
+    got = torch.from_numpy(np.asarray(edges, dtype=np.float32)[::2, ::2] / 255.0)
+    # Same function; the resizes (PIL vs torch bicubic) differ by a few grey levels, so nearly all pixels agree.
+    assert (got == expected[0, 0]).float().mean() > 0.97
+
+
+def test_dropout_noise_is_seeded(tiny_p2p):
+    sketch = {"composite": drawing(256)}
+    a = tab.pix2pix(sketch, True, 5)[1].tobytes()
+    assert a == tab.pix2pix(sketch, True, 5)[1].tobytes() and a != tab.pix2pix(sketch, True, 6)[1].tobytes()
+
+
+@pytest.mark.parametrize("image", [
+    drawing(256, mode="RGBA"),                                               # RGBA strokes on transparent
+    drawing(300, mode="L"),                                                  # greyscale
+    drawing(200, mode="RGB", ink=(0, 0, 0), background=(255, 255, 255)),     # RGB, not 256 px
+    PIL.Image.new("I;16", (64, 64), 65535),                                  # 16-bit, white ...
+])
+def test_sketch_modes(tiny_p2p, image):
+    if image.mode == "I;16":
+        arr = np.full((64, 64), 65535, dtype=np.uint16)
+        arr[30:33, 5:60] = 0
+        image = PIL.Image.fromarray(arr)
+    edges, gan, l1 = tab.pix2pix(image, False, 0)
+    assert gan.size == (256, 256) and np.asarray(edges).min() == 0
+
+
+def test_huge_and_wide_sketch_is_shrunk_with_a_notice(tiny_p2p):
+    big = PIL.Image.new("RGB", (3000, 1000), "white")
+    big.paste((0, 0, 0), (100, 400, 2900, 430))
+    with pytest.warns(UserWarning):  # gr.Warning outside a request is a UserWarning
+        edges, gan, _l1 = tab.pix2pix(big, False, 0)
+    assert gan.size == (256, 256) and np.asarray(edges).min() == 0
+
+
+@pytest.mark.parametrize("value", [
+    None,
+    {"background": None, "layers": [], "composite": None},
+    {"background": None, "layers": [], "composite": PIL.Image.new("RGBA", (256, 256))},   # cleared canvas
+    PIL.Image.new("RGB", (256, 256), "white"),                                           # blank paper
+    "not an image",
+])
+def test_empty_or_bad_sketch_is_a_clear_error_and_live_ignores_it(tiny_p2p, value):
+    with pytest.raises(gr.Error):
+        tab.pix2pix(value, False, 0)
+    assert all(isinstance(u, dict) for u in tab.pix2pix_live(value, False, 0))
+
+
+def test_dark_image_in_the_sketchpad_gets_a_warning(tiny_p2p):
+    with pytest.warns(UserWarning):
+        tab.pix2pix(PIL.Image.new("RGB", (256, 256), "black"), False, 0)
+
+
+@pytest.mark.parametrize("photo", [
+    PIL.Image.new("RGBA", (200, 150), (0, 0, 0, 0)),
+    PIL.Image.new("L", (90, 300), 128),
+    PIL.Image.new("P", (64, 64)),
+    PIL.Image.new("CMYK", (64, 64)),
+    np.zeros((50, 70, 3), dtype=np.uint8),
+])
+def test_photo_modes(tiny_p2p, photo):
+    edges, gan, l1 = tab.pix2pix_photo(photo, False, 0)
+    assert edges.size == gan.size == l1.size == (256, 256)
+
+
+def test_bad_photos_and_seeds(tiny_p2p):
+    with pytest.raises(gr.Error):
+        tab.pix2pix_photo(None, False, 0)
+    with pytest.raises(gr.Error):
+        tab.pix2pix_photo(PIL.Image.new("RGB", (3, 3)), False, 0)
+    for seed in (-1, "abc", 2**40):
+        with pytest.raises(gr.Error):
+            tab.pix2pix({"composite": drawing(256)}, True, seed)
+
+
+def test_open_tab_and_missing_weights(tiny_p2p, tmp_path, monkeypatch):
+    ok = tab.open_tab(None)
+    assert ok[0]["visible"] is False and ok[1]["interactive"] is True and ok[2]["interactive"] is True
+    assert ok[3] == tab.example_files()[0] and isinstance(ok[5], PIL.Image.Image) and len(ok) == 4 + tab.N_OUTPUTS
+    monkeypatch.setenv("GALLERY_PRETRAINED_DIR", str(tmp_path / "nothing"))
+    loading.clear_cache()
+    off = tab.open_tab(None)
+    assert off[0]["visible"] is True and "pix2pix-edges2cats" in off[0]["value"] and "train_pix2pix.py" in off[0]["value"]
+    assert off[1]["interactive"] is False and off[2]["interactive"] is False
+    with pytest.raises(gr.Error):
+        tab.pix2pix({"composite": drawing(256)}, False, 0)
+
+
+def test_api_of_the_tab_alone(tiny_p2p):
+    from gradio_client import Client, handle_file
+
+    from demos.i18n import make_i18n
+
+    demo = tab.create_demo()
+    demo.launch(prevent_thread_lock=True, quiet=True, i18n=make_i18n(), max_file_size="10mb")
+    try:
+        client = Client(demo.local_url, verbose=False, download_files=False)
+        example = tab.example_files()[0]
+        sketch = {"background": handle_file(example), "layers": [], "composite": handle_file(example)}
+        edges, gan, l1 = client.predict(sketch, False, 0, api_name="/pix2pix")
+        assert edges and gan and l1
+        outs = client.predict(handle_file(str(CHELSEA)), True, 3, api_name="/pix2pix_photo")
+        assert len(outs) == 3
+        path = tiny_p2p / "blank.png"
+        PIL.Image.new("RGB", (64, 64), "white").save(path)
+        with pytest.raises(Exception):
+            client.predict({"background": handle_file(str(path)), "layers": [], "composite": handle_file(str(path))},
+                           False, 0, api_name="/pix2pix")
+    finally:
+        demo.close()
