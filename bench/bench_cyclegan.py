@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-PHOTO = ROOT / "demos" / "examples" / "cyclegan" / "horse_1015.jpg"
+PHOTO = ROOT / "demos" / "examples" / "photos" / "chelsea.jpg"  # any photo: the timing does not depend on it
 TARGET_MS = 400
 
 

@@ -32,7 +32,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from gradio_client import handle_file  # noqa: E402
+
 from bench.benchmark import DIGIT, OTHER, editor, free_port, percentile, wait_for  # noqa: E402
+
+PHOTO = ROOT / "demos" / "examples" / "photos" / "chelsea.jpg"
+EDGES = sorted((ROOT / "demos" / "examples" / "pix2pix").glob("*.png"))[0]
 
 REQUESTS = {
     "/ae_denoise": lambda: (editor(DIGIT), random.choice(["gaussian", "salt_pepper", "mask"]), 0.5, 0.2, 0.5,
@@ -40,15 +45,18 @@ REQUESTS = {
     "/vae_decode": lambda: (random.uniform(-2, 2), random.uniform(-2, 2)),
     "/vae_encode": lambda: (editor(DIGIT),),
     "/vae_interpolate": lambda: (editor(DIGIT), editor(OTHER), 8, random.choice(["linear", "spherical"])),
+    "/dcgan_grid": lambda: (random.randint(0, 999),),
+    "/dcgan_arithmetic": lambda: ("0:1, 0:2, 0:3", "0:4, 0:5, 0:6", "1:0, 1:1, 1:2", 0.25, random.randint(0, 999)),
+    "/dcgan_forget_windows": lambda: (random.randint(0, 999), 8, "zero", 0, False),
+    "/pix2pix": lambda: (editor(EDGES), False, 0),
+    "/cyclegan": lambda: (handle_file(str(PHOTO)), random.choice(["a2b", "b2a"]), 256, 10, 2),
+    "/ddpm_forward": lambda: (editor(DIGIT), random.randint(0, 999), 0),
 }
 
 
-PHOTO = ROOT / "demos" / "examples" / "photos" / "chelsea.jpg"
 
 
 def heavy_request():
-    from gradio_client import handle_file
-
     return (handle_file(str(PHOTO)), "block7", "mean_square", 256, 2, 1.4, 5, 0.02, 16, random.randint(0, 999), None)
 
 

@@ -194,13 +194,31 @@ def failure_items(request: gr.Request | None = None) -> list[tuple[PIL.Image.Ima
 
 def open_tab(request: gr.Request | None = None):
     """Load both generators when the page opens (if weights are missing, say so and disable only this tab);
-    caption the failures in the user's language."""
+    show the failures, numbered, with their captions in the user's language below."""
     try:
         load_generators("a2b", request)
     except gr.Error as err:
-        return show_weights_problem(err), gr.update(interactive=False), gr.update()
+        return show_weights_problem(err), gr.update(interactive=False), gr.update(), gr.update()
     items = failure_items(request)
-    return gr.update(visible=False), gr.update(interactive=True), gr.update(value=items, visible=bool(items))
+    captions = "\n".join(f"{i}. {caption}" for i, (_strip, caption) in enumerate(items, 1))
+    return (gr.update(visible=False), gr.update(interactive=True),
+            gr.update(value=stack_strips([strip for strip, _caption in items]) if items else None, visible=bool(items)),
+            gr.update(value=captions, visible=bool(items)))
+
+
+def stack_strips(strips: list[PIL.Image.Image], height: int = 128) -> PIL.Image.Image:
+    """The failure strips one above the other (each scaled to ``height``), numbered 1, 2, ... on the left."""
+    import PIL.ImageDraw
+
+    scaled = [s.resize((round(s.width * height / s.height), height), PIL.Image.BICUBIC) for s in strips]
+    margin = 28
+    sheet = PIL.Image.new("RGB", (margin + max(s.width for s in scaled), len(scaled) * (height + 4) - 4), "white")
+    draw = PIL.ImageDraw.Draw(sheet)
+    for i, s in enumerate(scaled):
+        top = i * (height + 4)
+        sheet.paste(s, (margin, top))
+        draw.text((8, top + height // 2 - 6), str(i + 1), fill="black")
+    return sheet
 
 
 def create_demo() -> gr.Blocks:
@@ -231,14 +249,16 @@ def create_demo() -> gr.Blocks:
                     noisy = gr.Image(label=_("cyc.noisy"), type="pil", interactive=False, buttons=["fullscreen"])
                 figures = gr.Markdown(latex_delimiters=LATEX)
                 with gr.Accordion(_("cyc.failures"), open=False):
-                    failures = gr.Gallery(label=_("cyc.failures"), columns=1, height="auto", visible=False)
                     gr.Markdown(_("cyc.failures_note"))
+                    failures = gr.Image(label=_("cyc.failures"), type="pil", interactive=False, visible=False,
+                                        show_label=False, buttons=["fullscreen"])
+                    failure_captions = gr.Markdown(visible=False)
             with gr.Column(scale=3, min_width=280):
                 explanation("cyc.explain")
         run.click(cyclegan, [photo, direction, resolution, amplify, noise],
                   [seen, translated, reconstructed, heat, amplified, noisy, figures], api_name="cyclegan",
                   concurrency_limit=1, concurrency_id="heavy")
-        demo.load(open_tab, None, [status, run, failures], api_visibility="private")
+        demo.load(open_tab, None, [status, run, failures, failure_captions], api_visibility="private")
     return demo
 
 

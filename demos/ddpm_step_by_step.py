@@ -88,7 +88,7 @@ def other_model(repo_id: str):
 
 
 def check_work(model, n: int, steps: int, request) -> None:
-    c, h, w = model.image_shape
+    _c, h, w = model.image_shape
     if max(h, w) > MAX_SAMPLE_SIZE:
         raise gr.Error(text("ddpm.err_too_big", request, size=f"{h}×{w}", max=MAX_SAMPLE_SIZE))
     work = n * steps * model.n_params * h * w / 1024
@@ -149,21 +149,25 @@ def digit_to_model_space(digit: torch.Tensor) -> torch.Tensor:
     return F.pad(digit, (2, 2, 2, 2), value=0.0) * 2 - 1
 
 
+CURVE_COLORS = {"ᾱ_t": "#1f77b4", "√ᾱ_t": "#ff7f0e", "√(1−ᾱ_t)": "#d62728", "β_t": "#1f77b4", "log₁₀ SNR": "#1f77b4",
+                "t": "#7f7f7f"}
+
+
 def schedule_curves(alphas_cumprod: torch.Tensor, betas: torch.Tensor, t: int) -> tuple[pd.DataFrame, ...]:
-    """Data of the three plots (every 10th step + a vertical marker at t): (ᾱ and friends, β, log₁₀ SNR)."""
-    ts = list(range(0, len(betas), 10)) + [len(betas) - 1]
+    """Data of the three plots (every 10th step + a grey vertical marker at t): (ᾱ_t, √ᾱ_t, √(1−ᾱ_t)), β_t, log₁₀ SNR."""
+    ts = [*range(0, len(betas), 10), len(betas) - 1]
     abar = alphas_cumprod[ts].double()
-    rows = []
-    for name, values in (("ᾱ_t", abar), ("√ᾱ_t (signal)", abar.sqrt()), ("√(1−ᾱ_t) (noise)", (1 - abar).sqrt())):
-        rows += [{"t": s, "value": float(v), "curve": name} for s, v in zip(ts, values)]
-    rows += [{"t": t, "value": 0.0, "curve": f"t = {t}"}, {"t": t, "value": 1.0, "curve": f"t = {t}"}]
-    beta_rows = [{"t": s, "value": float(betas[s]), "curve": "β_t"} for s in ts]
-    beta_rows += [{"t": t, "value": 0.0, "curve": f"t = {t}"}, {"t": t, "value": float(betas.max()), "curve": f"t = {t}"}]
+
+    def curve(name, values):
+        return [{"t": s, "value": float(v), "curve": name} for s, v in zip(ts, values)]
+
+    def marker(lo, hi):
+        return [{"t": t, "value": float(lo), "curve": "t"}, {"t": t, "value": float(hi), "curve": "t"}]
+
     snr = (abar / (1 - abar)).log10()
-    snr_rows = [{"t": s, "value": float(v), "curve": "log₁₀ SNR"} for s, v in zip(ts, snr)]
-    lo, hi = float(snr.min()), float(snr.max())
-    snr_rows += [{"t": t, "value": lo, "curve": f"t = {t}"}, {"t": t, "value": hi, "curve": f"t = {t}"}]
-    return pd.DataFrame(rows), pd.DataFrame(beta_rows), pd.DataFrame(snr_rows)
+    return (pd.DataFrame(curve("ᾱ_t", abar) + curve("√ᾱ_t", abar.sqrt()) + curve("√(1−ᾱ_t)", (1 - abar).sqrt()) + marker(0, 1)),
+            pd.DataFrame(curve("β_t", betas[ts]) + marker(0, betas.max())),
+            pd.DataFrame(curve("log₁₀ SNR", snr) + marker(snr.min(), snr.max())))
 
 
 @torch.inference_mode()
@@ -280,7 +284,7 @@ def ddpm_scrub(traj, frame, request: gr.Request | None = None):
 
 def ddpm_branch(traj, frame, image: int, futures: int, seed: int, request: gr.Request | None = None,
                 progress=gr.Progress()):
-    """api ``/ddpm_branch``: from the stored x_t of image ``image`` at scrub position ``frame``, run the rest of
+    """The "branch from here" button (private api): from the stored x_t of image ``image`` at scrub position ``frame``, run the rest of
     the reverse process ``futures`` times with fresh noise (seeded). DDIM uses η = 1 here, otherwise every
     future would be the same. Streams the futures, then (x_t it started from, futures, status)."""
     if not traj or not traj.get("i"):
@@ -405,11 +409,12 @@ def create_demo() -> gr.Blocks:
                             f_eps = gr.Image(label=_("ddpm.eps"), height=150, min_width=90, **image_opts)
                         f_values = gr.Markdown(latex_delimiters=[{"left": "$", "right": "$", "display": False}])
                 f_strip = gr.Image(label=_("ddpm.strip"), **image_opts)
+                plot_opts = {"x": "t", "y": "value", "color": "curve", "height": 260, "min_width": 240, "y_title": " ",
+                             "color_map": CURVE_COLORS}
+                plot_abar = gr.LinePlot(label=_("ddpm.plot_abar"), color_title=" ", **plot_opts)
                 with gr.Row():
-                    plot_opts = dict(x="t", y="value", color="curve", height=300, min_width=200)
-                    plot_abar = gr.LinePlot(label=_("ddpm.plot_abar"), **plot_opts)
-                    plot_beta = gr.LinePlot(label=_("ddpm.plot_beta"), **plot_opts)
-                    plot_snr = gr.LinePlot(label=_("ddpm.plot_snr"), **plot_opts)
+                    plot_beta = gr.LinePlot(label=_("ddpm.plot_beta"), color_title=" ", **plot_opts)
+                    plot_snr = gr.LinePlot(label=_("ddpm.plot_snr"), color_title=" ", **plot_opts)
 
                 # ---- reverse process
                 gr.Markdown(_("ddpm.reverse_title"))
@@ -480,8 +485,9 @@ def create_demo() -> gr.Blocks:
             ddpm_sample, [model_id, sampler, steps, n, seed, every], sample_out, api_name="ddpm_sample", **heavy)
         dice.click(new_seed, None, seed, queue=False, api_visibility="private")
         scrub.input(ddpm_scrub, [trajectory, scrub], [r_xt, r_x0, r_eps, run_status], **quiet)
+        # Private: it works on the trajectory kept in the browser session, which an API client does not have.
         branch.click(ddpm_branch, [trajectory, scrub, b_image, b_futures, b_seed], [b_origin, b_out, b_status],
-                     api_name="ddpm_branch", **heavy)
+                     api_visibility="private", **heavy)
         b_dice.click(new_seed, None, b_seed, queue=False, api_visibility="private")
         compare.click(ddpm_compare, [model_id, n, seed], [*c_out, c_table], api_name="ddpm_compare", **heavy)
         info_button.click(model_info, model_id, info_md, api_visibility="private")

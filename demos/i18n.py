@@ -456,7 +456,7 @@ $F$ is reading such a hidden, fragile signal.
     "ddpm.xt": "Noisy x_t",
     "ddpm.eps": "ε (the same at every t)",
     "ddpm.strip": "x_t at t = 0, 50, 100, 200, 300, 500, 700, 999 (same ε)",
-    "ddpm.plot_abar": "ᾱ_t, signal √ᾱ_t and noise √(1−ᾱ_t)",
+    "ddpm.plot_abar": "ᾱ_t (blue), signal √ᾱ_t (orange) and noise √(1−ᾱ_t) (red); grey line: the chosen t",
     "ddpm.plot_beta": "Noise schedule β_t (linear)",
     "ddpm.plot_snr": "Signal-to-noise ratio: log₁₀ SNR(t) = log₁₀ ᾱ_t / (1−ᾱ_t)",
     "ddpm.forward_values": (
@@ -981,7 +981,7 @@ $F$ はそのような隠れた、壊れやすい信号を読んでいます。
     "ddpm.xt": "ノイズを加えた x_t",
     "ddpm.eps": "ε（どの t でも同じ）",
     "ddpm.strip": "t = 0, 50, 100, 200, 300, 500, 700, 999 での x_t（同じ ε）",
-    "ddpm.plot_abar": "ᾱ_t、信号 √ᾱ_t とノイズ √(1−ᾱ_t)",
+    "ddpm.plot_abar": "ᾱ_t（青）、信号 √ᾱ_t（橙）とノイズ √(1−ᾱ_t)（赤）。灰色の線：選んだ t",
     "ddpm.plot_beta": "ノイズスケジュール β_t（線形）",
     "ddpm.plot_snr": "信号対雑音比：log₁₀ SNR(t) = log₁₀ ᾱ_t / (1−ᾱ_t)",
     "ddpm.forward_values": (

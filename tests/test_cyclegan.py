@@ -211,8 +211,6 @@ def fake_data(tmp_path, monkeypatch):
 
 def test_examples_are_test_images(fake_data, monkeypatch):
     from demos import cyclegan_horse2cloudhorse as tab
-    from training.train_cyclegan import split_files
-
     rows = tab.example_rows()
     names = json.loads((tab.EXAMPLES / "examples.json").read_text())
     assert len(rows) == len(names["a2b"]) + len(names["b2a"]) and not list(tab.EXAMPLES.glob("*.jpg"))
@@ -220,11 +218,13 @@ def test_examples_are_test_images(fake_data, monkeypatch):
     assert {d for path, d in rows if "/horse_made_of_clouds/" in path} == {"b2a"}
     monkeypatch.setenv("GALLERY_DATA_DIR", str(fake_data.parent / "nowhere"))
     assert tab.example_rows() == []  # no data folder: no examples (and no crash)
-    shared = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
-    if (shared / "hcaptcha" / "horse").is_dir():  # the names really are in the fixed test split
-        for domain, key in (("horse", "a2b"), ("horse_made_of_clouds", "b2a")):
-            _train, test = split_files(shared, domain, 0.1, 0)
-            assert {f"{domain}/{p.name}" for p in test} >= set(names[key])
+    saved = Path(__file__).resolve().parent.parent / "pretrained" / "cyclegan-horse2cloudhorse" / "test_split.json"
+    if saved.is_file():  # the names really are held-out test images of the trained weights
+        split = json.loads(saved.read_text())
+        assert set(split["test_a"]) >= set(names["a2b"]) and set(split["test_b"]) >= set(names["b2a"])
+        failures = tab.EXAMPLES / "failures.json"
+        if failures.is_file():
+            assert {i["file"] for i in json.loads(failures.read_text())} <= set(split["test_a"] + split["test_b"])
 
 
 def test_failure_gallery(tiny_cyclegan, fake_data, tmp_path, monkeypatch):
@@ -233,15 +233,16 @@ def test_failure_gallery(tiny_cyclegan, fake_data, tmp_path, monkeypatch):
     folder = tmp_path / "examples"
     folder.mkdir()
     (folder / "failures.json").write_text(json.dumps([
-        {"file": "horse/1015.jpg", "en": "too blue", "ja": "青すぎる"},
+        {"file": "horse/1045.jpg", "en": "too blue", "ja": "青すぎる"},
         {"file": "horse_made_of_clouds/1005.jpg", "en": "ghost", "ja": "幽霊"},
         {"file": "horse/missing.jpg", "en": "not installed", "ja": "なし"}]))
     monkeypatch.setattr(tab, "EXAMPLES", folder)
     items = tab.failure_items(None)
     assert [caption for _img, caption in items] == ["too blue", "ghost"]
     assert items[0][0].size == (4 * 128, 128)
-    status, run, gallery = tab.open_tab(None)
-    assert gallery["visible"] is True and len(gallery["value"]) == 2
+    status, run, gallery, captions = tab.open_tab(None)
+    assert gallery["visible"] is True and gallery["value"].size == (28 + 4 * 128, 2 * 128 + 4)
+    assert captions["value"] == "1. too blue\n2. ghost"
 
 
 def test_api_call(tiny_cyclegan, tmp_path):

@@ -3,7 +3,6 @@ U-Net (block_out_channels=(8, 16)), other models from a (stand-in) Hub, the api 
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 
@@ -106,8 +105,9 @@ def test_forward_handler_same_noise_for_every_t(tiny, dd):
     assert np.array_equal(np.asarray(a[1]), np.asarray(b[1]))  # seeded
     assert np.array_equal(np.asarray(a[2]), np.asarray(c[2]))  # same ε at another t
     assert not np.array_equal(np.asarray(a[1]), np.asarray(c[1]))
-    abar, beta, snr = a[4:7]
-    assert set(abar["curve"]) >= {"ᾱ_t", "t = 100"} and beta["value"].max() == pytest.approx(0.02)
+    abar, beta, _snr = a[4:7]
+    assert set(abar["curve"]) == {"ᾱ_t", "√ᾱ_t", "√(1−ᾱ_t)", "t"} and beta["value"].max() == pytest.approx(0.02)
+    assert list(abar[abar["curve"] == "t"]["t"]) == [100, 100]
     assert "0.00208" in a[7] or "t = 100" in a[7]
 
 
@@ -133,7 +133,7 @@ def test_sample_streams_then_keeps_the_trajectory(tiny, dd):
     again = list(dd.ddpm_sample("", "ddpm", 12, 4, 0, 100))[-1][4]
     assert np.array_equal(again["final"], traj["final"])
     # scrubbing only reads the stored steps
-    xt, x0, eps, status = dd.ddpm_scrub(traj, 3)
+    _xt, x0, _eps, status = dd.ddpm_scrub(traj, 3)
     assert isinstance(x0, PIL.Image.Image) and "4 / 12" in status
     assert "t = " in dd.ddpm_scrub(traj, 999)[3]  # clamped to the last frame
 
@@ -251,6 +251,8 @@ def test_api_of_the_tab_alone(tiny, dd):
     demo.launch(prevent_thread_lock=True, quiet=True, i18n=make_i18n(), max_file_size="10mb")
     try:
         client = Client(demo.local_url, verbose=False, download_files=False)
+        apis = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+        assert {"/ddpm_forward", "/ddpm_sample", "/ddpm_compare"} <= set(apis) and "/ddpm_branch" not in apis
         forward = client.predict({"background": handle_file(str(DIGIT)), "layers": [], "composite": handle_file(str(DIGIT))},
                                  300, 0, api_name="/ddpm_forward")
         assert len(forward) == 8 and "t = 300" in forward[-1]

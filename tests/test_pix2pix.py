@@ -124,8 +124,10 @@ def test_training_dry_run_resume_and_eval(tmp_path):
     assert (ckpt / "samples.png").is_file() and json.loads((ckpt / "state.json").read_text())["position"]["step"] == 3
     train_pix2pix.main(train_pix2pix.parse_args(common + ["--resume", str(ckpt), "--checkpoint-dir", str(tmp_path / "c2")]))
     grid = tmp_path / "grid.png"
-    train_pix2pix.main(train_pix2pix.parse_args(common + ["--eval-only", "--grid", str(grid)]))
+    train_pix2pix.main(train_pix2pix.parse_args(common + ["--eval-only", "--grid", str(grid), "--update-cards"]))
     assert grid.is_file()
+    card = (out / "README.md").read_text()
+    assert "trained on 12 pairs" in card and "3 steps" in card and "on the 8 of them" in card
 
 
 def test_batches_crop_photo_and_edges_alike():

@@ -58,8 +58,9 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-def generate(unet, scheduler_config, kind: str, steps: int, n: int, batch_size: int, seed: int, device) -> torch.Tensor:
-    """n samples (n, 1, 32, 32) in [0, 1] on the CPU."""
+def generate(unet, scheduler_config, kind: str, steps: int, n: int, batch_size: int, seed: int, device,
+             after_batch=None) -> torch.Tensor:
+    """n samples (n, 1, 32, 32) in [0, 1] on the CPU; ``after_batch(samples so far)`` after each batch."""
     from models.ddpm import make_scheduler
 
     out = []
@@ -67,6 +68,8 @@ def generate(unet, scheduler_config, kind: str, steps: int, n: int, batch_size: 
         g = torch.Generator(device=device).manual_seed(seed + k)
         out.append(sample(unet, make_scheduler(kind, scheduler_config), min(batch_size, n - start), steps,
                           generator=g, device=device).float().cpu())
+        if after_batch is not None:
+            after_batch(torch.cat(out))
     return torch.cat(out)
 
 
@@ -129,7 +132,14 @@ def main(args):
         kind, steps = spec.split(":")
         name = f"{kind.upper()} {int(steps)} steps ({args.n})"
         start = time.time()
-        images = generate(unet, scheduler_config, kind, int(steps), args.n, args.batch_size, args.seed, device)
+        def progress(so_far, name=name, start=start):
+            """Figures of the samples so far (a long CPU run can be stopped and still say something)."""
+            if len(so_far) < args.n:
+                r = judge(classifier, so_far[:, :, 2:30, 2:30], test_stats)
+                print(f"  {name}: {len(so_far)} samples after {time.time() - start:.0f} s: "
+                      f"confident {100 * r['confident_share']:.1f} %, FD {r['frechet_distance']:.2f}", flush=True)
+
+        images = generate(unet, scheduler_config, kind, int(steps), args.n, args.batch_size, args.seed, device, progress)
         seconds = time.time() - start
         digits = images[:, :, 2:30, 2:30]  # undo the 2-px padding of the training data
         rows[name] = {**judge(classifier, digits, test_stats), "seconds": seconds, "device": str(device)}

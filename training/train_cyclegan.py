@@ -117,6 +117,22 @@ def split_files(data_dir: Path, domain: str, test_fraction: float, seed: int) ->
     return train, test
 
 
+def split_from_file(path: Path, data_dir: Path) -> tuple[list[Path], list[Path], list[Path], list[Path]]:
+    """(train A, test A, train B, test B) from a saved ``test_split.json``: its test files, and every other file of
+    the data folder as "train" (used only as real reference images)."""
+    saved = json.loads(Path(path).read_text())
+    root = Path(data_dir) / "hcaptcha"
+    out = []
+    for domain, key in ((DOMAIN_A, "test_a"), (DOMAIN_B, "test_b")):
+        test = [root / name for name in saved[key]]
+        missing = [p for p in test if not p.is_file()]
+        if missing:
+            raise SystemExit(f"{len(missing)} test files of {path} are not in {root}, e.g. {missing[0]}")
+        names = set(saved[key])
+        out += [sorted(p for p in (root / domain).glob("*.jpg") if f"{domain}/{p.name}" not in names), test]
+    return tuple(out)
+
+
 def load_images(files: list[Path], size: int) -> torch.Tensor:
     """Photos resized (bicubic, whole image: they are square) to size x size: uint8 (N, 3, size, size)."""
     arrays = []
@@ -282,8 +298,8 @@ def metrics_text(r: dict) -> str:
             f"FID-Lite0 of G(horse) vs the test cloud horses: {r['fid_g_a2b']:.2f}; of F(cloud horse) vs the test "
             f"horses: {r['fid_f_b2a']:.2f} (reference, the untranslated horses vs the cloud horses: "
             f"{r['fid_input_a_vs_b']:.2f}"
-            + (f"; real vs real, {r['n_test_a']} training cloud horses vs the test cloud horses: "
-               f"{r['fid_real_b_train_vs_test']:.2f}, {r['n_test_b']} training horses vs the test horses: "
+            + (f"; real vs real, {r['n_test_a']} other cloud horses (not in the test split) vs the test cloud horses: "
+               f"{r['fid_real_b_train_vs_test']:.2f}, {r['n_test_b']} other horses vs the test horses: "
                f"{r['fid_real_a_train_vs_test']:.2f}" if "fid_real_b_train_vs_test" in r else "")
             + f"). Cycle reconstruction L1 (pixels in [0, 1]): horse → G → F "
             f"{r['cycle_l1_a']:.4f}, cloud horse → F → G {r['cycle_l1_b']:.4f}. Noise of ±2/255 on the translation moves the "
@@ -412,6 +428,11 @@ def main(args):
     else:
         files_a, files_test_a = split_files(Path(args.data_dir), DOMAIN_A, args.test_fraction, args.seed)
         files_b, files_test_b = split_files(Path(args.data_dir), DOMAIN_B, args.test_fraction, args.seed)
+        saved = Path(args.output_dir) / SPLIT_FILE
+        if not args.resume and (args.eval_only or args.export_failures or args.export_examples) and saved.is_file():
+            # evaluate on the split the weights were trained with (the data folder may hold other files)
+            files_a, files_test_a, files_b, files_test_b = split_from_file(saved, Path(args.data_dir))
+            print(f"test split from {saved}")
         split = {"seed": args.seed, "test_fraction": args.test_fraction,
                  "test_a": [f"{DOMAIN_A}/{p.name}" for p in files_test_a],
                  "test_b": [f"{DOMAIN_B}/{p.name}" for p in files_test_b]}
@@ -438,7 +459,7 @@ def main(args):
         g = CycleGANGenerator.from_pretrained(args.output_dir, strict=True).to(device)
         f = CycleGANGenerator.from_pretrained(args.reverse_output_dir, strict=True).to(device)
         r = evaluate(g, f, test_a, test_b, cnn, device)
-        if not args.dry_run and not args.fake_data:  # the floor: real training images vs the real test images
+        if not args.dry_run and not args.fake_data:  # the floor: other real images vs the real test images
             from models.frechet import fid_lite0
 
             pick = random.Random(args.seed)

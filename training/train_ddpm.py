@@ -43,7 +43,7 @@ from torch.nn import functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from models.ddpm import SCHEDULER_CONFIG, image_grid, make_scheduler, make_unet, sample, save_png  # noqa: E402
+from models.ddpm import image_grid, make_scheduler, make_unet, sample, save_png  # noqa: E402
 from training.common import DEFAULT_DATA_DIR, PROJECT_ROOT, fake_mnist, load_mnist, seed_everything  # noqa: E402
 
 

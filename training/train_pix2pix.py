@@ -83,8 +83,12 @@ def parse_args(argv=None):
     p.add_argument("--dry-run", action="store_true", help="a few steps on fake data, for tests")
     p.add_argument("--eval-only", action="store_true", help="evaluate the saved generators on the test split")
     p.add_argument("--grid", help="with --eval-only: write a PNG grid of test results here")
+    p.add_argument("--update-cards", action="store_true",
+                   help="with --eval-only: rewrite both model cards (README.md) with these figures and the training "
+                        "run recorded in <checkpoint-dir>/metrics.json")
     p.add_argument("--export-examples", action="store_true",
                    help=f"only write the edge maps of a few test photos (EXAMPLE_NAMES) to {EXAMPLES_DIR.relative_to(PROJECT_ROOT)}")
+    p.add_argument("--train-pairs", type=int, help="with --update-cards, for runs whose metrics.json lacks it")
     p.add_argument("--push-to-hub", action="store_true")
     p.add_argument("--hub-repo-id", help="e.g. my-org/pix2pix-edges2cats")
     p.add_argument("--l1-hub-repo-id", help="e.g. my-org/pix2pix-edges2cats-l1")
@@ -265,7 +269,7 @@ def sample_grid(generators: dict, test_edges: torch.Tensor, test_photos: torch.T
     return PIL.Image.fromarray((grid.clamp(0, 1).permute(1, 2, 0).cpu().numpy() * 255).round().astype(np.uint8))
 
 
-def card(args, gan: bool, table: str, steps: int, seconds: float) -> dict:
+def card(args, gan: bool, table: str, steps: int, seconds: float, n_train: int, n_test: int) -> dict:
     slug = SLUG if gan else f"{SLUG}-l1"
     return {
         "title": f"{slug}: pix2pix U-Net, edge maps → cat photos" + ("" if gan else " (L1 loss only)"),
@@ -278,17 +282,36 @@ def card(args, gan: bool, table: str, steps: int, seconds: float) -> dict:
                "adversarial term adds (the paper's Figure 4): L1 alone predicts the average of the plausible photos, "
                "which is blurry.")
         ),
-        "data": "The gallery's real cat photographs (hcaptcha `domestic_cat`, 3,636 images; research/educational use "
-                "only, not redistributed), paired with their Canny edge maps (`models/edges.py`); "
-                f"{TEST_COUNT} photos held out (`training/splits/{SLUG}-test.txt`).",
+        "data": "The gallery's real cat photographs (hcaptcha `domestic_cat`; research/educational use only, not "
+                "redistributed), paired with their Canny edge maps (`models/edges.py`): trained on "
+                f"{n_train:,} pairs; the {TEST_COUNT} photos listed in `training/splits/{SLUG}-test.txt` are held out "
+                f"(the figures below are on the {n_test} of them that were available).",
         "training_command": f"python training/train_pix2pix.py --device {args.device} --steps {args.steps} "
                             f"--max-minutes {args.max_minutes:g} --batch-size {args.batch_size}  "
-                            f"# {steps} steps in {seconds / 60:.1f} min",
+                            f"# {steps} steps ({steps * args.batch_size / max(n_train, 1):.0f} epochs) in {seconds / 60:.1f} min on {args.device}",
         "metrics": table + "\n\nReproduce with `python training/train_pix2pix.py --eval-only`.",
         "usage": f"from models.pix2pix import UNetGenerator\nfrom models.edges import photo_to_lines\n"
                  f"g = UNetGenerator.from_pretrained(\"pretrained/{slug}\", strict=True).eval()\n"
                  f"photo_like = g(photo_to_lines(photos_128px))  # (N, 3, 128, 128) in [0, 1]",
     }
+
+
+def update_cards(args, table: str, n_test: int):
+    """Rewrite the README.md of both saved generators with ``table`` (e.g. measured again on another machine, on the
+    full test split). The training facts come from the run's ``metrics.json``; the weights are not touched (the
+    model card is not part of SHA256SUMS)."""
+    run = json.loads((Path(args.checkpoint_dir) / "metrics.json").read_text())
+    trained = argparse.Namespace(**{**vars(args), "device": run.get("device", "cuda"), "steps": run.get("steps", args.steps),
+                                    "max_minutes": run.get("max_minutes", args.max_minutes),
+                                    "batch_size": run.get("batch_size", args.batch_size)})
+    n_train = run.get("n_train") or args.train_pairs
+    if not n_train:
+        raise SystemExit("metrics.json does not record the number of training pairs: pass --train-pairs N")
+    for gan, out in ((True, args.output_dir), (False, args.l1_output_dir)):
+        g = UNetGenerator.from_pretrained(out, strict=True)
+        info = card(trained, gan, table, run["position"]["step"], run["position"]["seconds"], n_train, n_test)
+        g.generate_model_card(**info).save(Path(out) / "README.md")
+        print(f"rewrote {Path(out) / 'README.md'}")
 
 
 # --- main ----------------------------------------------------------------------------------
@@ -322,7 +345,10 @@ def main(args):
         gens = {"cGAN + 100·L1 (pix2pix-edges2cats)": UNetGenerator.from_pretrained(args.output_dir, strict=True),
                 "L1 only (pix2pix-edges2cats-l1)": UNetGenerator.from_pretrained(args.l1_output_dir, strict=True)}
         gens = {k: g.to(device).eval() for k, g in gens.items()}
-        print(metrics_table(evaluate(gens, cnn, test_edges, test_u8, reference), test_u8.shape[0]))
+        table = metrics_table(evaluate(gens, cnn, test_edges, test_u8, reference), test_u8.shape[0])
+        print(table)
+        if args.update_cards:
+            update_cards(args, table, test_u8.shape[0])
         if args.grid:
             sample_grid(gens, test_edges, test_u8, rows=16).save(args.grid)
             print(f"grid (edges | cGAN+L1 | L1 only | real) written to {args.grid}")
@@ -405,9 +431,12 @@ def main(args):
                        cnn, test_edges, test_u8, reference)
     table = metrics_table(results, test_u8.shape[0])
     print(table)
-    (checkpoints / "metrics.json").write_text(json.dumps({"position": position, "results": results}, indent=1))
+    n_train, n_test = train_u8.shape[0], test_u8.shape[0]
+    run = {"position": position, "results": results, "n_train": n_train, "n_test": n_test, "device": args.device,
+           "steps": args.steps, "max_minutes": args.max_minutes, "batch_size": args.batch_size}
+    (checkpoints / "metrics.json").write_text(json.dumps(run, indent=1))
     for gan, net, out, repo in ((True, g, args.output_dir, args.hub_repo_id), (False, g_l1, args.l1_output_dir, args.l1_hub_repo_id)):
-        save_model(net.cpu().eval(), out, card(args, gan, table, step, seconds))
+        save_model(net.cpu().eval(), out, card(args, gan, table, step, seconds, n_train, n_test))
         print(f"saved {out}")
         if args.push_to_hub:
             push_folder(out, repo)
