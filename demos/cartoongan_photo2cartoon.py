@@ -67,7 +67,7 @@ def cartoonize(image, resolution: int, request: gr.Request | None = None):
     return tensor_to_pil(x), tensor_to_pil(cartoonize_tensor(final, x)), tensor_to_pil(cartoonize_tensor(init, x))
 
 
-def all_styles(image, resolution: int, request: gr.Request | None = None):
+def cartoonize_styles(image, resolution: int, request: gr.Request | None = None):
     """api ``/cartoonize_styles``: the photo in every available style, as a gallery."""
     side = int(check_range(resolution, *RESOLUTION[:2], "cg.resolution", request))
     x = photo_to_tensor(image, side, request)
@@ -113,7 +113,7 @@ def create_demo() -> gr.Blocks:
             with gr.Column(scale=3, min_width=280):
                 explanation("cg.explain")
         run.click(cartoonize, [photo, resolution], [seen, final, init], api_name="cartoonize", **heavy_queue())
-        styles_btn.click(all_styles, [photo, resolution], gallery, api_name="cartoonize_styles", **heavy_queue())
+        styles_btn.click(cartoonize_styles, [photo, resolution], gallery, api_name="cartoonize_styles", **heavy_queue())
         wire_share(share_button, share_link, cg_share_query, [resolution])
         demo.load(open_tab, None, [status, run, styles_btn, resolution], api_visibility="private")
     return demo

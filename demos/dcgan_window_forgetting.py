@@ -27,7 +27,7 @@ from torch.nn import functional as F
 import gradio as gr
 
 from demos.common import MAX_SEED, check_range, check_seed, explanation, load_or_explain, new_seed, seed_input, show_weights_problem, weights_status
-from demos.dcgan_bedroom_arithmetic import SLUG, TRAINING_COMMAND, load_generator, tile, z_batch
+from demos.dcgan_bedroom_arithmetic import SLUG, load_generator, tile, z_batch
 from demos.i18n import _, text
 from demos.share import query_value, share_query, share_row, wire_share
 from models.efficientnet_lite import EfficientNetLite0

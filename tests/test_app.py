@@ -4,7 +4,7 @@ import shutil
 
 import pytest
 
-from tests.conftest import MNIST_EXAMPLES, drawing, editor
+from tests.conftest import MNIST_EXAMPLES, ROOT, drawing, editor
 
 
 def test_every_tab_api_answers(tiny_models, launched, tmp_path):
@@ -20,6 +20,38 @@ def test_every_tab_api_answers(tiny_models, launched, tmp_path):
     assert "ELBO" in out[5]
     out = client.predict(editor(digit), editor(drawn), 4, "spherical", api_name="/vae_interpolate")
     assert len(out) == 4
+
+
+EVERY_API = ("ae_denoise", "vae_decode", "vae_encode", "vae_interpolate", "dcgan_grid", "dcgan_arithmetic", "dcgan_walk",
+             "dcgan_forget_windows", "pix2pix", "pix2pix_photo", "cyclegan", "cartoonize", "cartoonize_styles", "deepdream",
+             "deepdream_zoom", "ddpm_forward", "ddpm_sample", "ddpm_compare")
+
+
+def test_the_other_tabs_answer_in_the_whole_app(tiny_models, launched, tmp_path):
+    """The main action of every tab after AE and VAE, through the launched gallery (tiny models, small settings)."""
+    from gradio_client import handle_file
+
+    client = launched(tiny_models)
+    assert {e.lstrip("/") for e in client.view_api(print_info=False, return_format="dict")["named_endpoints"]} == set(EVERY_API)
+    photo = ROOT / "demos" / "examples" / "photos" / "chelsea.jpg"
+    digit = MNIST_EXAMPLES / "2_0001.png"
+    assert len(client.predict(1, api_name="/dcgan_grid")) == 16
+    figure, averaged, single, caption = client.predict("0:1, 0:2", "0:3", "1:4", 0.2, 1, api_name="/dcgan_arithmetic")
+    assert figure and averaged and single
+    figure, caption = client.predict(1, 2, "zero", 0, False, api_name="/dcgan_forget_windows")
+    assert figure
+    edges = sorted((ROOT / "demos" / "examples" / "pix2pix").glob("*.png"))[0]
+    assert all(client.predict(editor(edges), False, 0, api_name="/pix2pix"))
+    out = client.predict(handle_file(str(photo)), "a2b", 64, 10, 2, api_name="/cyclegan")
+    assert out[1]
+    seen, final, init = client.predict(handle_file(str(photo)), 96, api_name="/cartoonize")
+    assert final and init
+    dream, progress, panel = client.predict(handle_file(str(photo)), "block4", "mean_square", 64, 1, 1.4, 1, 0.02, 4, 0,
+                                            None, api_name="/deepdream")
+    assert dream
+    forward = client.predict(editor(digit), 300, 0, api_name="/ddpm_forward")
+    assert "t = 300" in forward[-1]
+    assert client.predict("", "ddim", 5, 2, 0, 2, api_name="/ddpm_sample")[0]
 
 
 def test_bad_inputs_get_clear_errors_and_the_app_keeps_serving(tiny_models, launched, tmp_path):
@@ -70,4 +102,5 @@ def test_mcp_server_lists_every_tab_api(tiny_models, monkeypatch):
             tools = {tool["name"] for tool in json.load(r)}
     finally:
         demo.close()
-    assert {"ae_denoise", "vae_decode", "vae_encode", "vae_interpolate"} <= tools
+    # a tool is named after its handler: the same as the api name except DeepDream's (``deepdream`` is the algorithm)
+    assert {"deepdream_run" if name == "deepdream" else name for name in EVERY_API} <= tools

@@ -134,7 +134,7 @@ def test_cartoonize_keeps_the_aspect_ratio(tiny_cartoon_models):
     seen, final, init = tab.cartoonize(photo, 101)
     assert seen.size == final.size == init.size == (101, 67)  # not multiples of 4: padded, then cropped back
     assert tab.available_styles() == ["openmoji"]  # the released styles are neither local nor reachable
-    assert [caption for _img, caption in tab.all_styles(photo, 64)] == ["openmoji"]
+    assert [caption for _img, caption in tab.cartoonize_styles(photo, 64)] == ["openmoji"]
 
 
 def test_cartoonize_bad_inputs_and_missing_weights(tiny_cartoon_models, tmp_path, monkeypatch):
