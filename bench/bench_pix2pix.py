@@ -13,27 +13,16 @@ Uses the real weights in ``pretrained/``; timings are not asserted anywhere.
 """
 
 import argparse
-import statistics
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.timing import time_ms  # noqa: E402
+
 PHOTO = ROOT / "demos" / "examples" / "photos" / "chelsea.jpg"
 TARGET_MS = 400
-
-
-def _time(fn, repeats: int) -> tuple[float, float]:
-    fn()  # warm-up (first call allocates, loads lazily)
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t) * 1000)
-    times.sort()
-    return statistics.median(times), times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
 
 
 def rows(repeats: int = 20) -> list[dict]:
@@ -53,7 +42,7 @@ def rows(repeats: int = 20) -> list[dict]:
         ("pix2pix /pix2pix_photo: 256x256 photo → Canny → both generators", lambda: tab.pix2pix_photo(photo, False, 0),
          TARGET_MS),
     ):
-        median, p95 = _time(fn, repeats)
+        median, p95 = time_ms(fn, repeats)
         out.append({"name": name, "median_ms": round(median, 1), "p95_ms": round(p95, 1), "target_ms": target})
     return out
 

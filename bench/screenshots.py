@@ -1,6 +1,6 @@
 """Drive the app in headless Chromium (Debian's, through Playwright) and save a screenshot of every tab
-in Japanese and in English, after performing its main action. Used for the README's pictures and to
-look at the app as a student would.
+in Japanese and in English, after performing its main action (the same actions as tests/test_browser.py).
+Used for the README's pictures and to look at the app as a student would.
 
     apt-get install chromium fonts-noto-cjk          # once
     python bench/screenshots.py --out docs/screenshots
@@ -63,16 +63,31 @@ def vae_action(page, lang):
     page.wait_for_timeout(2500)
 
 
-def deepdream_action(page, lang):
-    """Pick chelsea and dream (the tab runs alone: python -m demos.deepdream)."""
-    page.locator("button.gallery-item").nth(1).click()
-    page.wait_for_timeout(1500)
-    page.get_by_role("button", name="夢を見る" if lang == "ja" else "Dream", exact=True).click()
-    page.wait_for_timeout(6000)
+# The other tabs: (screenshot name, tab title, main button, output image, example to pick first or None), i18n keys.
+OTHER_TABS = [
+    ("dcgan", "tab.dca", "dca.run", "dca.averaged", None),
+    ("dcgan_windows", "tab.dcw", "dcw.run", "dcw.figure", None),
+    ("pix2pix", "tab.p2p", "p2p.run_sketch", "p2p.gan", 1),
+    ("cyclegan", "tab.cyc", "cyc.run", "cyc.translated", 0),
+    ("cartoongan", "tab.cg", "cg.run", "cg.final", 1),
+    ("deepdream", "tab.dd", "dd.run", "dd.output", 1),
+    ("ddpm", "tab.ddpm", "ddpm.run", "ddpm.r_xt", None),
+]
 
 
-# Tabs built and tested but not yet placed in app.py: (module, action)
-STANDALONE = {"deepdream": ("demos.deepdream", deepdream_action)}
+def generic_action(button_key, example):
+    """Pick an example (if any), press the tab's main button and give the result time to arrive."""
+    def action(page, lang):
+        from demos.i18n import EN, JA
+
+        keys = {"ja": JA, "en": EN}[lang]
+        tab = page.locator(".tabitem:visible")
+        if example is not None:
+            tab.locator("button.gallery-item").nth(example).click()
+            page.wait_for_timeout(1500)
+        tab.get_by_role("button", name=keys[button_key], exact=True).first.click()
+        page.wait_for_timeout(12000)
+    return action
 
 
 def launch(command: list[str]):
@@ -102,7 +117,9 @@ def main(args):
             page.goto(url)
             page.wait_for_timeout(3000)
             if tab_name:
-                page.get_by_role("tab", name=tab_name).click()
+                from tests.test_browser import open_tab
+
+                open_tab(page, tab_name)
                 page.wait_for_timeout(1500)
             action(page, lang)
             problems.extend(f"{lang}/{name} toast: {t}" for t in page.locator(".toast-body").all_inner_texts())
@@ -114,20 +131,17 @@ def main(args):
 
         proc, url = launch(["app.py"])
         try:
+            from demos.i18n import EN, JA
+
             for lang in ("ja", "en"):
                 for tab, names in TABS.items():
                     visit(url, lang, tab, {"ae": ae_action, "vae": vae_action}[tab], names[lang])
+                for name, tab_key, button_key, _output, example in OTHER_TABS:
+                    title = {"ja": JA, "en": EN}[lang][tab_key]
+                    visit(url, lang, name, generic_action(button_key, example), title)
         finally:
             proc.terminate()
             proc.wait(timeout=30)
-        for name, (module, action) in STANDALONE.items():
-            proc, url = launch(["-m", module])
-            try:
-                for lang in ("ja", "en"):
-                    visit(url, lang, name, action)
-            finally:
-                proc.terminate()
-                proc.wait(timeout=30)
         browser.close()
     print("\n".join(problems) if problems else "no console errors, no error toasts")
 

@@ -148,7 +148,10 @@ from models.vae import VAE
 a = load_pretrained(ConvAutoencoder, "ae-mnist")
 v = load_pretrained(VAE, "vae-mnist")
 n = load_extra_file("vae-mnist", "latent_map.safetensors", lambda p: p.stat().st_size)
-print("RESULT" + json.dumps({"ok": True, "latent_bytes": n}))
+from models.ddpm import read_unet_pipeline
+from models.loading import load_pretrained_folder
+ddpm = load_pretrained_folder("ddpm-mnist", read_unet_pipeline)  # a diffusers pipeline folder: unet/, scheduler/
+print("RESULT" + json.dumps({"ok": ddpm is not None, "latent_bytes": n}))
 """
 
 
@@ -165,8 +168,8 @@ def test_publish_every_pretrained_folder_then_load_it_from_the_hub(tiny_root, tm
                               text=True, timeout=120, cwd=ROOT)
         assert proc.returncode == 0, proc.stderr[-3000:]
         for folder in tiny_root.iterdir():
-            for f in folder.iterdir():
-                assert (hub_root / "test-org" / folder.name / f.name).read_bytes() == f.read_bytes()
+            for f in (f for f in folder.rglob("*") if f.is_file()):  # sub-folders too (unet/, scheduler/)
+                assert (hub_root / "test-org" / folder.name / f.relative_to(folder)).read_bytes() == f.read_bytes()
         assert sorted(repo for repo, tag, _ in hub.tags if tag == "v1") == sorted(f"test-org/{p.name}" for p in tiny_root.iterdir())
         assert any("/test-org/vae-mnist/resolve/v1/model.safetensors" in path for _, path in hub.requests)
         result = json.loads([ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")][-1][6:])
