@@ -42,7 +42,7 @@ from models.dcgan import Generator
 from models.vae import lerp, slerp
 
 SLUG = "dcgan-bedrooms"
-TRAINING_COMMAND = "python training/train_dcgan.py --device cuda --max-minutes 20"
+TRAINING_COMMAND = "python training/train_dcgan.py --device cuda --max-minutes 15"
 BATCH = 16              # a seed names 16 z: the grid shows them all
 MAX_PER_BUCKET = 8
 LIMITS = {"sigma": (0.0, 1.0, 0.25), "frames": (2, 16, 8)}
@@ -271,7 +271,7 @@ def _query_tokens(request, name: str, default: str) -> str:
 def open_tab(request: gr.Request | None = None):
     """When the page opens: load G, show the grid of the (share link's or default) seed, the buckets and, when
     they are filled, their arithmetic and the walk. Returns updates for (status, seed, grid, A, B, C, start, end,
-    sigma, noise seed, frames, run, walk, new batch, *arithmetic outputs, *walk outputs)."""
+    sigma, noise seed, frames, run, walk, new batch, *arithmetic outputs, *walk outputs, the three bucket previews)."""
     seed = query_value(request, "seed", int, 0, MAX_SEED, default=DEFAULT["seed"])
     fields = [_query_tokens(request, k.lower(), DEFAULT[k]) for k in TARGETS]
     sigma = query_value(request, "sigma", float, *LIMITS["sigma"][:2], default=LIMITS["sigma"][2])
@@ -283,7 +283,7 @@ def open_tab(request: gr.Request | None = None):
     except gr.Error as err:
         off = gr.update(interactive=False)
         return (show_weights_problem(err), gr.update(value=seed), gr.update(), *settings, off, off, off,
-                *[gr.update()] * (N_ARITHMETIC + N_WALK))
+                *[gr.update()] * (N_ARITHMETIC + N_WALK + 3))
     try:
         arithmetic = dcgan_arithmetic(*fields[:3], sigma, noise_seed, request)
     except gr.Error:  # empty buckets: nothing to show yet
@@ -293,7 +293,8 @@ def open_tab(request: gr.Request | None = None):
     except gr.Error:
         walked = [gr.update()] * N_WALK
     on = gr.update(interactive=True)
-    return (gr.update(visible=False), gr.update(value=seed), grid, *settings, on, on, on, *arithmetic, *walked)
+    previews = [bucket_preview(v, request) for v in fields[:3]]  # a value set to what it was fires no change event
+    return (gr.update(visible=False), gr.update(value=seed), grid, *settings, on, on, on, *arithmetic, *walked, *previews)
 
 
 # --- the tab -----------------------------------------------------------------------------
@@ -356,7 +357,8 @@ def create_demo() -> gr.Blocks:
         walk.click(dcgan_walk, [start, end, frames], [walk_linear, walk_spherical, walk_gif, walk_caption], api_name="dcgan_walk")
         wire_share(share_button, share_link, dca_share_query, [seed, *fields[:3], sigma, noise_seed, start, end, frames])
         demo.load(open_tab, None, [status, seed, grid, *fields, sigma, noise_seed, frames, run, walk, new_batch,
-                                  figure, averaged, single, caption, walk_linear, walk_spherical, walk_gif, walk_caption],
+                                  figure, averaged, single, caption, walk_linear, walk_spherical, walk_gif, walk_caption,
+                                  previews["A"], previews["B"], previews["C"]],
                   api_visibility="private")
     return demo
 

@@ -321,12 +321,12 @@ Model: the paper's DCGAN at 64×64, trained here on 2,911 real bedroom photos wi
     "dcw.control_seed": "Seed of the random maps (control)",
     "dcw.show_detector": "Tint what the window detector sees (red; slower)",
     "dcw.run": "Draw",
-    "dcw.figure": "Top: normal · middle: top-k window maps zeroed · bottom: k random maps zeroed",
+    "dcw.figure": "Top: normal · middle: top-k window maps dropped · bottom: k random maps dropped",
     "dcw.plot": "Predicted window area vs k, over many samples",
     "dcw.curve_window": "top-k window maps",
     "dcw.curve_random": "k random maps (mean)",
     "dcw.caption": (
-        "Samples seed:0…7. Zeroed {k} of the {n} window maps (of {total} maps in the layer): {maps}. "
+        "Samples seed:0…7. Dropped {k} of the {n} window maps (of {total} maps in the layer): {maps}. "
         "Control: random maps {random}."
     ),
     "dcw.areas": " Window area predicted by the detector (mean of the 8) — normal: {normal} %, windows dropped: {windows} %, random maps dropped: {random} %.",
@@ -847,12 +847,12 @@ $z_1$ から $z_2$ への経路上の点を復号すると、部屋はなめら�
     "dcw.control_seed": "ランダムなマップのシード（対照）",
     "dcw.show_detector": "窓検出器が見ている場所を赤く表示（遅くなります）",
     "dcw.run": "描画",
-    "dcw.figure": "上：通常 · 中：上位 k 個の窓マップをゼロ · 下：ランダムな k 個のマップをゼロ",
+    "dcw.figure": "上：通常 · 中：上位 k 個の窓マップを除去 · 下：ランダムな k 個のマップを除去",
     "dcw.plot": "k に対する予測窓面積（多数のサンプルの平均）",
     "dcw.curve_window": "上位 k 個の窓マップ",
     "dcw.curve_random": "ランダムな k 個のマップ（平均）",
     "dcw.caption": (
-        "サンプル seed:0…7。{n} 個の窓マップ（この層のマップは全 {total} 個）のうち {k} 個をゼロにしました：{maps}。"
+        "サンプル seed:0…7。{n} 個の窓マップ（この層のマップは全 {total} 個）のうち {k} 個を落としました：{maps}。"
         "対照：ランダムなマップ {random}。"
     ),
     "dcw.areas": " 検出器が予測した窓面積（8 枚の平均）— 通常：{normal} %、窓マップを除去：{windows} %、ランダムなマップを除去：{random} %。",

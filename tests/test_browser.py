@@ -64,16 +64,18 @@ IMAGE_SRC_JS = """(label) => {
 }"""
 
 
-# (tab title, main button, output image, index of the example to pick first or None) of the tabs after AE and VAE,
-# as i18n keys: each tab's main action, performed as a student would.
+# The tabs after AE and VAE, each with its main action as a student would do it, as i18n keys: (screenshot name, tab
+# title, main button, output image, example to pick first or None, number field to change first or None). Several
+# tabs show a result as soon as the page opens, so each action changes an input first: the same input gives the
+# same picture again, which the page could not tell from no answer at all.
 TAB_ACTIONS = [
-    ("dcgan", "tab.dca", "dca.run", "dca.averaged", None),
-    ("dcgan_windows", "tab.dcw", "dcw.run", "dcw.figure", None),
-    ("pix2pix", "tab.p2p", "p2p.run_sketch", "p2p.gan", 1),
-    ("cyclegan", "tab.cyc", "cyc.run", "cyc.translated", 0),
-    ("cg", "tab.cg", "cg.run", "cg.final", 1),
-    ("dd", "tab.dd", "dd.run", "dd.output", 1),
-    ("ddpm", "tab.ddpm", "ddpm.run", "ddpm.r_xt", None),
+    ("dcgan", "tab.dca", "dca.run", "dca.averaged", None, "dca.noise_seed"),
+    ("dcgan_windows", "tab.dcw", "dcw.run", "dcw.figure", None, "dcw.control_seed"),
+    ("pix2pix", "tab.p2p", "p2p.run_sketch", "p2p.gan", 1, None),
+    ("cyclegan", "tab.cyc", "cyc.run", "cyc.translated", 0, None),
+    ("cg", "tab.cg", "cg.run", "cg.final", 1, None),
+    ("dd", "tab.dd", "dd.run", "dd.output", 1, None),
+    ("ddpm", "tab.ddpm", "ddpm.run", "ddpm.r_xt", None, None),
 ]
 
 
@@ -147,16 +149,21 @@ def test_every_tab_in_a_real_browser(app_url, lang, tmp_path):
         from demos.i18n import EN, JA
 
         keys = {"ja": JA, "en": EN}[lang]
-        for name, tab_key, button_key, output_key, example in TAB_ACTIONS:
+        for name, tab_key, button_key, output_key, example, number_key in TAB_ACTIONS:
             open_tab(page, keys[tab_key])
             panel = page.locator(".tabitem:visible")
+            settle(page)
+            before = image_src(page, keys[output_key])
             if example is not None:
                 panel.locator("button.gallery-item").nth(example).click()
                 settle(page)
-            before = image_src(page, keys[output_key])
+            if number_key is not None:
+                panel.get_by_label(keys[number_key], exact=True).first.fill("7")
             panel.get_by_role("button", name=keys[button_key], exact=True).first.click()
-            wait_for_image(page, keys[output_key], not_src=before, timeout=180_000)
-            page.screenshot(path=str(shots / f"browser_{name}_{lang}.png"), full_page=True)
+            try:
+                wait_for_image(page, keys[output_key], not_src=before, timeout=180_000)
+            finally:
+                page.screenshot(path=str(shots / f"browser_{name}_{lang}.png"), full_page=True)
 
         toasts = page.locator(".toast-body").all_inner_texts()
         browser.close()

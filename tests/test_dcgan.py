@@ -225,6 +225,7 @@ def test_open_tab_with_a_share_link(tiny_dcgan):
     out = tab.open_tab(request)
     assert out[0]["visible"] is False and out[1]["value"] == 4 and len(out[2]) == 16
     assert out[3]["value"] == "4:1,4:2" and out[5]["value"] == tab.DEFAULT["C"] and out[10]["value"] == tab.LIMITS["frames"][2]
+    assert [len(p) for p in out[-3:]] == [2, 1, 3]  # the bucket previews
     assert "tab=dcgan" in tab.dca_share_query(4, "4:1", "4:2", "4:3", 0.25, 0, "0:0", "0:1", 8)
 
 
@@ -272,7 +273,7 @@ def test_tabs_without_window_data_or_weights(tiny_dcgan, tmp_path, monkeypatch):
     monkeypatch.setenv("GALLERY_PRETRAINED_DIR", str(tmp_path / "nothing"))
     loading.clear_cache()
     off = dca.open_tab(None)
-    assert off[0]["visible"] is True and "dcgan-bedrooms" in off[0]["value"] and off[-9]["interactive"] is False
+    assert off[0]["visible"] is True and "dcgan-bedrooms" in off[0]["value"] and off[-12]["interactive"] is False
 
 
 def test_api_of_both_tabs(tiny_dcgan):

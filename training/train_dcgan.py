@@ -34,7 +34,7 @@ Outputs
 
 Usage (from the project root)::
 
-    python training/train_dcgan.py --device cuda --max-minutes 20           # what made the shipped weights
+    python training/train_dcgan.py --device cuda --max-minutes 15           # what made the shipped weights
     python training/train_dcgan.py --resume runs/dcgan-bedrooms-ckpt         # continue after an interruption
     python training/train_dcgan.py --eval-only                               # FID-Lite0 table + nearest.png
     python training/train_dcgan.py --dry-run --output-dir /tmp/g --first-epoch-output-dir /tmp/g1 --checkpoint-dir /tmp/c
