@@ -15,24 +15,13 @@ Uses the real weights in ``pretrained/dcgan-bedrooms``; timings are not asserted
 """
 
 import argparse
-import statistics
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-
-def _time(fn, repeats: int) -> tuple[float, float]:
-    fn()  # warm-up (first call allocates, loads lazily)
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t) * 1000)
-    times.sort()
-    return statistics.median(times), times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+from bench.timing import time_ms  # noqa: E402
 
 
 def rows(repeats: int = 20) -> list[dict]:
@@ -60,7 +49,7 @@ def rows(repeats: int = 20) -> list[dict]:
          lambda: dcw.dcgan_forget_windows(0, n_window, "zero", 0, False), 300),
         ("DCGAN /dcgan_forget_windows with the window detector's tint", lambda: dcw.dcgan_forget_windows(0, n_window, "zero", 0, True), None),
     ):
-        median, p95 = _time(fn, repeats)
+        median, p95 = time_ms(fn, repeats)
         out.append({"name": name, "median_ms": round(median, 1), "p95_ms": round(p95, 1), "target_ms": target})
     return out
 

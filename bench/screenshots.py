@@ -64,15 +64,18 @@ def vae_action(page, lang):
 
 
 # The other tabs: (screenshot name, tab title, main button, output image, example to pick first or None), i18n keys.
+# The app runs without the data folder here (GALLERY_DATA_DIR points nowhere), so that no training photo (no
+# licence, not to be redistributed) ends up in a committed screenshot: CycleGAN gets an upload instead (index "upload").
 OTHER_TABS = [
     ("dcgan", "tab.dca", "dca.run", "dca.averaged", None),
     ("dcgan_windows", "tab.dcw", "dcw.run", "dcw.figure", None),
     ("pix2pix", "tab.p2p", "p2p.run_sketch", "p2p.gan", 1),
-    ("cyclegan", "tab.cyc", "cyc.run", "cyc.translated", 0),
+    ("cyclegan", "tab.cyc", "cyc.run", "cyc.translated", "upload"),
     ("cartoongan", "tab.cg", "cg.run", "cg.final", 1),
     ("deepdream", "tab.dd", "dd.run", "dd.output", 1),
     ("ddpm", "tab.ddpm", "ddpm.run", "ddpm.r_xt", None),
 ]
+UPLOAD = ROOT / "demos" / "examples" / "photos" / "astronaut.jpg"
 
 
 def generic_action(button_key, example):
@@ -82,7 +85,10 @@ def generic_action(button_key, example):
 
         keys = {"ja": JA, "en": EN}[lang]
         tab = page.locator(".tabitem:visible")
-        if example is not None:
+        if example == "upload":
+            tab.locator("input[type=file]").first.set_input_files(str(UPLOAD))
+            page.wait_for_timeout(2500)
+        elif example is not None:
             tab.locator("button.gallery-item").nth(example).click()
             page.wait_for_timeout(1500)
         tab.get_by_role("button", name=keys[button_key], exact=True).first.click()
@@ -94,7 +100,8 @@ def launch(command: list[str]):
     port = free_port()
     proc = subprocess.Popen([sys.executable, *command, "--port", str(port)] if command[0] == "app.py" else
                             [sys.executable, *command], cwd=ROOT,
-                            env=dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", GRADIO_SERVER_PORT=str(port)),
+                            env=dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", GRADIO_SERVER_PORT=str(port),
+                                     GALLERY_DATA_DIR=str(ROOT / "no-data-for-screenshots")),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/"
     wait_for(url)
