@@ -31,9 +31,11 @@ from torch.nn import functional as F
 
 import gradio as gr
 
-from demos.common import LATEX, check_range, explanation, load_or_explain, show_weights_problem, weights_status
+from demos.common import (LATEX, check_range, explanation, heavy_queue, load_or_explain, show_weights_problem,
+                          weights_status)
 from demos.i18n import _, request_language, text
 from demos.image_input import photo_input, photo_to_tensor, tensor_to_pil
+from demos.share import query_value, share_query, share_row, wire_share
 from models.cyclegan import CycleGANGenerator
 
 SLUG_G = "cyclegan-horse2cloudhorse"   # G: A (horse photo) -> B (cloud horse)
@@ -192,18 +194,33 @@ def failure_items(request: gr.Request | None = None) -> list[tuple[PIL.Image.Ima
     return items
 
 
+def cyc_share_query(direction: str, resolution, amplify, noise) -> str:
+    """The query string of a share link to this tab with these settings (never the photo)."""
+    return share_query("cyclegan", direction=direction, resolution=int(resolution), amplify=float(amplify),
+                       noise=float(noise))
+
+
+def settings_from_query(request: gr.Request | None) -> list:
+    """[direction, resolution, amplify, noise] from a share link, the defaults for whatever is absent or invalid."""
+    numbers = [query_value(request, name, cast, LIMITS[name][0], LIMITS[name][1], default=LIMITS[name][2])
+               for name, cast in (("resolution", int), ("amplify", float), ("noise", float))]
+    return [query_value(request, "direction", str, choices=DIRECTIONS, default="a2b"), *numbers]
+
+
 def open_tab(request: gr.Request | None = None):
     """Load both generators when the page opens (if weights are missing, say so and disable only this tab);
-    show the failures, numbered, with their captions in the user's language below."""
+    show the failures, numbered, with their captions in the user's language below; restore a share link's
+    settings. Returns (status, run, failures, captions, direction, resolution, amplify, noise)."""
+    settings = settings_from_query(request)
     try:
         load_generators("a2b", request)
     except gr.Error as err:
-        return show_weights_problem(err), gr.update(interactive=False), gr.update(), gr.update()
+        return show_weights_problem(err), gr.update(interactive=False), gr.update(), gr.update(), *settings
     items = failure_items(request)
     captions = "\n".join(f"{i}. {caption}" for i, (_strip, caption) in enumerate(items, 1))
     return (gr.update(visible=False), gr.update(interactive=True),
             gr.update(value=stack_strips([strip for strip, _caption in items]) if items else None, visible=bool(items)),
-            gr.update(value=captions, visible=bool(items)))
+            gr.update(value=captions, visible=bool(items)), *settings)
 
 
 def stack_strips(strips: list[PIL.Image.Image], height: int = 128) -> PIL.Image.Image:
@@ -238,6 +255,7 @@ def create_demo() -> gr.Blocks:
                 amplify = gr.Slider(*LIMITS["amplify"][:2], value=LIMITS["amplify"][2], step=1, label=_("cyc.amplify"))
                 noise = gr.Slider(*LIMITS["noise"][:2], value=LIMITS["noise"][2], step=0.5, label=_("cyc.noise"))
                 run = gr.Button(_("cyc.run"), variant="primary")
+                share_button, share_link = share_row()
             with gr.Column(scale=5, min_width=360):
                 with gr.Row():
                     seen = gr.Image(label=_("cyc.as_used"), type="pil", interactive=False, buttons=["fullscreen"])
@@ -257,8 +275,10 @@ def create_demo() -> gr.Blocks:
                 explanation("cyc.explain")
         run.click(cyclegan, [photo, direction, resolution, amplify, noise],
                   [seen, translated, reconstructed, heat, amplified, noisy, figures], api_name="cyclegan",
-                  concurrency_limit=1, concurrency_id="heavy")
-        demo.load(open_tab, None, [status, run, failures, failure_captions], api_visibility="private")
+                  **heavy_queue())
+        wire_share(share_button, share_link, cyc_share_query, [direction, resolution, amplify, noise])
+        demo.load(open_tab, None, [status, run, failures, failure_captions, direction, resolution, amplify, noise],
+                  api_visibility="private")
     return demo
 
 

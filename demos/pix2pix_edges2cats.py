@@ -30,10 +30,12 @@ from torch.nn import functional as F
 
 import gradio as gr
 
-from demos.common import check_seed, explanation, load_or_explain, new_seed, seed_input, show_weights_problem, weights_status
+from demos.common import (MAX_SEED, check_seed, explanation, load_or_explain, new_seed, seed_input, show_weights_problem,
+                          weights_status)
 from demos.i18n import _, text
 from demos.image_input import (MAX_SIDE, DigitCanvas, composite_of, photo_input_with_examples, photo_to_tensor,
                                to_float_array)
+from demos.share import query_value, share_query, share_row, wire_share
 from models.edges import photo_to_lines, sketch_to_lines
 from models.pix2pix import UNetGenerator
 
@@ -151,22 +153,30 @@ def pix2pix_live(sketch, dropout_noise: bool = False, seed: int = 0, request: gr
         return [gr.update()] * N_OUTPUTS
 
 
+def p2p_share_query(dropout_noise: bool, seed) -> str:
+    """The query string of a share link to this tab: the dropout switch and the seed (never the drawing)."""
+    return share_query("pix2pix", dropout=int(bool(dropout_noise)), seed=int(seed or 0))
+
+
 def open_tab(request: gr.Request | None = None):
     """When the page opens: load the weights; if they are missing, show why and disable only this tab.
-    Otherwise put the first test edge map on the sketchpad and show its results.
-    Returns updates for (status, sketch button, photo button, sketchpad, *the outputs of pix2pix)."""
+    Otherwise take the settings of a share link (if any), put the first test edge map on the sketchpad and show
+    its results. Returns updates for (status, sketch button, photo button, sketchpad, *the outputs of pix2pix,
+    dropout switch, seed)."""
+    dropout = bool(query_value(request, "dropout", int, 0, 1, default=0))
+    seed = query_value(request, "seed", int, 0, MAX_SEED, default=0)
     try:
         load_models(request)
     except gr.Error as err:
         off = gr.update(interactive=False)
-        return (show_weights_problem(err), off, off, gr.update(), *[gr.update()] * N_OUTPUTS)
+        return (show_weights_problem(err), off, off, gr.update(), *[gr.update()] * N_OUTPUTS, dropout, seed)
     on = gr.update(interactive=True)
     examples = example_files()
     if not examples:
-        return (gr.update(visible=False), on, on, gr.update(), *[gr.update()] * N_OUTPUTS)
+        return (gr.update(visible=False), on, on, gr.update(), *[gr.update()] * N_OUTPUTS, dropout, seed)
     with PIL.Image.open(examples[0]) as img:
-        first = pix2pix(img.copy(), False, 0, request)
-    return (gr.update(visible=False), on, on, examples[0], *first)
+        first = pix2pix(img.copy(), dropout, seed, request)
+    return (gr.update(visible=False), on, on, examples[0], *first, dropout, seed)
 
 
 def sketchpad(label, **kwargs) -> DigitCanvas:
@@ -205,6 +215,7 @@ def create_demo() -> gr.Blocks:
                     dropout = gr.Checkbox(False, label=_("p2p.dropout"), scale=3)
                     with gr.Column(scale=2, min_width=160):
                         seed, dice = seed_input(0)
+                share_button, share_link = share_row()
             with gr.Column(scale=5, min_width=380):
                 image_opts = dict(type="pil", interactive=False, buttons=["download"], min_width=180)
                 with gr.Row():
@@ -223,7 +234,8 @@ def create_demo() -> gr.Blocks:
         sketch.change(pix2pix_live, [sketch, dropout, seed], outputs, **quiet)
         examples.load_input_event.then(pix2pix_live, [sketch, dropout, seed], outputs, **quiet)
         dice.click(new_seed, None, seed, queue=False, api_visibility="private")
-        demo.load(open_tab, None, [status, run_sketch, run_photo, sketch, *outputs], api_visibility="private")
+        wire_share(share_button, share_link, p2p_share_query, [dropout, seed])
+        demo.load(open_tab, None, [status, run_sketch, run_photo, sketch, *outputs, dropout, seed], api_visibility="private")
     return demo
 
 

@@ -240,7 +240,7 @@ def test_failure_gallery(tiny_cyclegan, fake_data, tmp_path, monkeypatch):
     items = tab.failure_items(None)
     assert [caption for _img, caption in items] == ["too blue", "ghost"]
     assert items[0][0].size == (4 * 128, 128)
-    status, run, gallery, captions = tab.open_tab(None)
+    status, run, gallery, captions, *settings = tab.open_tab(None)
     assert gallery["visible"] is True and gallery["value"].size == (28 + 4 * 128, 2 * 128 + 4)
     assert captions["value"] == "1. too blue\n2. ghost"
 
@@ -264,3 +264,16 @@ def test_api_call(tiny_cyclegan, tmp_path):
         assert "0." in out[6]
     finally:
         demo.close()
+
+
+def test_share_link_restores_the_settings(tiny_cyclegan):
+    from urllib.parse import parse_qsl
+
+    from demos import cyclegan_horse2cloudhorse as tab
+    from tests.test_ae_denoising import LinkRequest
+
+    query = tab.cyc_share_query("b2a", 192, 20, 4)
+    assert query.startswith("?tab=cyclegan&")
+    assert list(tab.open_tab(LinkRequest(**dict(parse_qsl(query[1:]))))[-4:]) == ["b2a", 192, 20.0, 4.0]
+    broken = list(tab.open_tab(LinkRequest(direction="sideways", resolution="1e9", noise="nan"))[-4:])
+    assert broken == ["a2b", *[tab.LIMITS[n][2] for n in ("resolution", "amplify", "noise")]]

@@ -248,7 +248,7 @@ def test_bad_photos_and_seeds(tiny_p2p):
 def test_open_tab_and_missing_weights(tiny_p2p, tmp_path, monkeypatch):
     ok = tab.open_tab(None)
     assert ok[0]["visible"] is False and ok[1]["interactive"] is True and ok[2]["interactive"] is True
-    assert ok[3] == tab.example_files()[0] and isinstance(ok[5], PIL.Image.Image) and len(ok) == 4 + tab.N_OUTPUTS
+    assert ok[3] == tab.example_files()[0] and isinstance(ok[5], PIL.Image.Image) and len(ok) == 4 + tab.N_OUTPUTS + 2
     monkeypatch.setenv("GALLERY_PRETRAINED_DIR", str(tmp_path / "nothing"))
     loading.clear_cache()
     off = tab.open_tab(None)
@@ -256,6 +256,17 @@ def test_open_tab_and_missing_weights(tiny_p2p, tmp_path, monkeypatch):
     assert off[1]["interactive"] is False and off[2]["interactive"] is False
     with pytest.raises(gr.Error):
         tab.pix2pix({"composite": drawing(256)}, False, 0)
+
+
+def test_share_link_restores_dropout_and_seed(tiny_p2p):
+    from urllib.parse import parse_qsl
+
+    from tests.test_ae_denoising import LinkRequest
+
+    query = tab.p2p_share_query(True, 42)
+    assert query == "?tab=pix2pix&dropout=1&seed=42"
+    assert list(tab.open_tab(LinkRequest(**dict(parse_qsl(query[1:]))))[-2:]) == [True, 42]
+    assert list(tab.open_tab(LinkRequest(dropout="yes", seed="-3"))[-2:]) == [False, 0]
 
 
 def test_api_of_the_tab_alone(tiny_p2p):
