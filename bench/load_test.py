@@ -12,6 +12,8 @@ Heavy jobs beside the light tabs (do dreams freeze the AE tab?)::
 
     python bench/load_test.py --heavy-clients 3 --heavy-concurrency 3   # before: 3 dreams at once
     python bench/load_test.py --heavy-clients 3                         # after: the "heavy" queue runs 1 at a time
+    python bench/load_test.py --clients 1 --requests 40 --apis /ae_denoise /vae_decode /vae_encode --heavy-clients 3
+                                                                        # one student on AE/VAE while 3 others dream
 
 ``--heavy-clients K`` adds K clients that keep asking for DeepDream (256 px, 2 octaves x 5 iterations) for as
 long as the light clients run; ``--heavy-concurrency`` sets ``GALLERY_HEAVY_CONCURRENCY``, how many heavy jobs
@@ -77,13 +79,13 @@ def heavy_loop(url, stop, times, errors, lock):
             times["/deepdream (heavy)"].append((time.perf_counter() - t) * 1000)
 
 
-def client_loop(url, n, seed, times, errors, lock):
+def client_loop(url, n, seed, times, errors, lock, apis=tuple(REQUESTS)):
     from gradio_client import Client
 
     rng = random.Random(seed)
     client = Client(url, verbose=False, download_files=False)
     for _ in range(n):
-        api = rng.choice(list(REQUESTS))
+        api = rng.choice(apis)
         args = REQUESTS[api]()
         t = time.perf_counter()
         try:
@@ -121,7 +123,8 @@ def main(args):
         if heavy:
             time.sleep(5)  # let the dreams start first
         t0 = time.perf_counter()
-        threads = [threading.Thread(target=client_loop, args=(url, args.requests, i, times, errors, lock))
+        apis = tuple(args.apis or REQUESTS)
+        threads = [threading.Thread(target=client_loop, args=(url, args.requests, i, times, errors, lock, apis))
                    for i in range(args.clients)]
         for th in threads:
             th.start()
@@ -140,7 +143,7 @@ def main(args):
           f"{args.heavy_clients} heavy clients, heavy concurrency {args.heavy_concurrency or 'app default (1)'})\n")
     print("| api | requests | errors | median | p95 |")
     print("|---|---|---|---|---|")
-    for api in [*REQUESTS, *(["/deepdream (heavy)"] if args.heavy_clients else [])]:
+    for api in [*(args.apis or REQUESTS), *(["/deepdream (heavy)"] if args.heavy_clients else [])]:
         ts = times.get(api, [])
         n = len(ts) + len(errors.get(api, []))
         med = f"{statistics.median(ts):.0f} ms" if ts else "–"
@@ -157,6 +160,7 @@ def parse_args(argv=None):
     p.add_argument("--concurrency", type=int, help="Gradio's default_concurrency_limit for the app")
     p.add_argument("--torch-threads", type=int, help="torch.set_num_threads for the app")
     p.add_argument("--heavy-clients", type=int, default=0, help="clients that keep DeepDream busy meanwhile")
+    p.add_argument("--apis", nargs="*", choices=list(REQUESTS), help="only these apis for the light clients")
     p.add_argument("--heavy-concurrency", type=int, help="GALLERY_HEAVY_CONCURRENCY for the app (default 1)")
     return p.parse_args(argv)
 

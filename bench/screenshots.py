@@ -142,8 +142,11 @@ def main(args):
 
             for lang in ("ja", "en"):
                 for tab, names in TABS.items():
-                    visit(url, lang, tab, {"ae": ae_action, "vae": vae_action}[tab], names[lang])
+                    if not args.only or tab in args.only:
+                        visit(url, lang, tab, {"ae": ae_action, "vae": vae_action}[tab], names[lang])
                 for name, tab_key, button_key, _output, example in OTHER_TABS:
+                    if args.only and name not in args.only:
+                        continue
                     title = {"ja": JA, "en": EN}[lang][tab_key]
                     visit(url, lang, name, generic_action(button_key, example), title)
         finally:
@@ -157,6 +160,7 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
     p.add_argument("--chromium", default="/usr/bin/chromium")
+    p.add_argument("--only", nargs="*", help="only these screenshots, e.g. --only cyclegan ddpm")
     return p.parse_args(argv)
 
 

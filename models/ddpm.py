@@ -18,11 +18,16 @@ shape, the schedulers' settings and our own sampling loop (``reverse_steps``), w
 intermediate step (``DDPMPipeline`` only returns the end result). No gradio, no argparse here.
 """
 
+import threading
+
 import torch
 
 # Ho et al. 2020: T = 1000, β linear from 1e-4 to 0.02. Passed to DDPMScheduler / DDIMScheduler.
 SCHEDULER_CONFIG = dict(num_train_timesteps=1000, beta_start=1e-4, beta_end=0.02, beta_schedule="linear",
                         prediction_type="epsilon", clip_sample=True)
+
+# Gradio runs handlers in threads; two first imports of a diffusers class at once fail (seen under load).
+DIFFUSERS_IMPORT = threading.Lock()
 
 
 def make_unet(channels=(16, 32, 64), attention: bool = True, layers_per_block: int = 1, sample_size: int = 32,
@@ -34,7 +39,8 @@ def make_unet(channels=(16, 32, 64), attention: bool = True, layers_per_block: i
     self-attention only at the lowest resolution when ``attention`` is true (cheap there: 8×8 = 64 tokens).
     The default (~0.7 M parameters, 2.8 MB) is sized to run 16 images × 1000 steps on 2 CPU cores.
     """
-    from diffusers import UNet2DModel
+    with DIFFUSERS_IMPORT:  # diffusers' lazy importer is not thread-safe
+        from diffusers import UNet2DModel
 
     channels = tuple(int(c) for c in channels)
     n = len(channels)
@@ -56,7 +62,8 @@ def make_scheduler(kind: str = "ddpm", config: dict | None = None):
 
     Schedulers keep state (their timesteps), so every sampling run gets its own instance.
     """
-    from diffusers import DDIMScheduler, DDPMScheduler
+    with DIFFUSERS_IMPORT:  # diffusers' lazy importer is not thread-safe
+        from diffusers import DDIMScheduler, DDPMScheduler
 
     cls = {"ddpm": DDPMScheduler, "ddim": DDIMScheduler}[kind]
     config = dict(config if config is not None else SCHEDULER_CONFIG)
@@ -73,7 +80,8 @@ def q_sample(x0: torch.Tensor, t: int | torch.Tensor, eps: torch.Tensor, alphas_
 
 def initial_noise(shape, generator: torch.Generator | None = None, device="cpu", dtype=torch.float32) -> torch.Tensor:
     """x_T ~ N(0, I), drawn exactly as ``DDPMPipeline`` draws it (so the same seed gives the same start)."""
-    from diffusers.utils.torch_utils import randn_tensor
+    with DIFFUSERS_IMPORT:  # diffusers' lazy importer is not thread-safe
+        from diffusers.utils.torch_utils import randn_tensor
 
     return randn_tensor(tuple(shape), generator=generator, device=torch.device(device), dtype=dtype)
 
@@ -96,7 +104,8 @@ def reverse_steps(unet, scheduler, x: torch.Tensor, num_inference_steps: int, ge
     step): this is how "branch from here" samples several futures of one trajectory.
     ``eta`` is passed to DDIM only (0 = deterministic DDIM).
     """
-    from diffusers import DDIMScheduler
+    with DIFFUSERS_IMPORT:  # diffusers' lazy importer is not thread-safe
+        from diffusers import DDIMScheduler
 
     scheduler.set_timesteps(num_inference_steps)
     timesteps = scheduler.timesteps
@@ -247,7 +256,9 @@ def read_unet_pipeline(folder, files) -> DiffusionModel:
     import json
     from pathlib import Path
 
-    from diffusers import UNet2DModel
+    with DIFFUSERS_IMPORT:  # diffusers' lazy importer is not thread-safe
+
+        from diffusers import UNet2DModel
 
     folder = Path(folder)
     unet_dir = (folder / files[0]).parent

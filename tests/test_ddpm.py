@@ -290,3 +290,32 @@ def test_open_tab_with_a_share_link(tiny, dd):
     assert [u["value"] for u in out[5:12]] == [700, 3, "ddim", 20, 4, 9, 25]
     assert "t = 700" in out[-1]
     assert "ddim" in dd.ddpm_share_query(700, 3, "ddim", 20, 4, 9, 25)
+
+
+CONCURRENT_FIRST_CALLS = """
+import sys, threading, traceback
+import PIL.Image
+from demos import ddpm_step_by_step as d
+img = PIL.Image.open("demos/examples/mnist/2_0001.png").copy()
+errors = []
+def work():
+    try:
+        d.ddpm_forward(img, 300, 0)
+    except Exception:
+        errors.append(traceback.format_exc())
+threads = [threading.Thread(target=work) for _ in range(8)]
+[t.start() for t in threads]; [t.join() for t in threads]
+print("ERRORS", len(errors), errors[:1])
+"""
+
+
+def test_first_calls_from_many_threads_at_once():
+    """Gradio runs handlers in threads: 8 first calls at once (each importing diffusers' schedulers lazily) all work.
+    (Without the import lock, the load test saw `cannot import name 'DDIMScheduler'`.) A fresh process, so that
+    diffusers is imported for the first time."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", CONCURRENT_FIRST_CALLS], capture_output=True, text=True, timeout=120,
+                          cwd=ROOT, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert "ERRORS 0 " in proc.stdout, proc.stdout[-2000:] + proc.stderr[-2000:]
