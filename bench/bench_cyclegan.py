@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.timing import time_ms  # noqa: E402
+from bench.timing import print_rows, row, time_ms  # noqa: E402
 
 PHOTO = ROOT / "demos" / "examples" / "photos" / "chelsea.jpg"  # any photo: the timing does not depend on it
 TARGET_MS = 400
@@ -39,8 +39,7 @@ def rows(repeats: int = 20) -> list[dict]:
         ("CycleGAN F: cloud horse → horse, 256x256", lambda: tab.translate(f, x), TARGET_MS),
         ("CycleGAN /cyclegan (G, F, F on noisy), 256x256", lambda: tab.cyclegan(photo, "a2b", 256, 10, 2), None),
     ):
-        median, p95 = time_ms(fn, repeats)
-        out.append({"name": name, "median_ms": round(median, 1), "p95_ms": round(p95, 1), "target_ms": target})
+        out.append(row(name, time_ms(fn, repeats), target))
     return out
 
 
@@ -50,7 +49,5 @@ if __name__ == "__main__":
     args = p.parse_args()
     import torch
 
-    print(f"torch threads: {torch.get_num_threads()}")
-    print("| action | median ms | p95 ms | target ms |\n|---|---|---|---|")
-    for r in rows(args.repeats):
-        print(f"| {r['name']} | {r['median_ms']} | {r['p95_ms']} | {r['target_ms'] or '—'} |")
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads\n")
+    print_rows(rows(args.repeats))

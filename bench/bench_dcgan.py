@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.timing import time_ms  # noqa: E402
+from bench.timing import print_rows, row, time_ms  # noqa: E402
 
 
 def rows(repeats: int = 20) -> list[dict]:
@@ -49,8 +49,7 @@ def rows(repeats: int = 20) -> list[dict]:
          lambda: dcw.dcgan_forget_windows(0, n_window, "zero", 0, False), 300),
         ("DCGAN /dcgan_forget_windows with the window detector's tint", lambda: dcw.dcgan_forget_windows(0, n_window, "zero", 0, True), None),
     ):
-        median, p95 = time_ms(fn, repeats)
-        out.append({"name": name, "median_ms": round(median, 1), "p95_ms": round(p95, 1), "target_ms": target})
+        out.append(row(name, time_ms(fn, repeats), target))
     return out
 
 
@@ -58,6 +57,7 @@ if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--repeats", type=int, default=20)
     args = p.parse_args()
-    print("| what | median ms | p95 ms | target ms |\n|---|---|---|---|")
-    for r in rows(args.repeats):
-        print(f"| {r['name']} | {r['median_ms']} | {r['p95_ms']} | {r['target_ms'] or '—'} |")
+    import torch
+
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads\n")
+    print_rows(rows(args.repeats))

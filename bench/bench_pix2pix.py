@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.timing import time_ms  # noqa: E402
+from bench.timing import print_rows, row, time_ms  # noqa: E402
 
 PHOTO = ROOT / "demos" / "examples" / "photos" / "chelsea.jpg"
 TARGET_MS = 400
@@ -42,8 +42,7 @@ def rows(repeats: int = 20) -> list[dict]:
         ("pix2pix /pix2pix_photo: 256x256 photo → Canny → both generators", lambda: tab.pix2pix_photo(photo, False, 0),
          TARGET_MS),
     ):
-        median, p95 = time_ms(fn, repeats)
-        out.append({"name": name, "median_ms": round(median, 1), "p95_ms": round(p95, 1), "target_ms": target})
+        out.append(row(name, time_ms(fn, repeats), target))
     return out
 
 
@@ -54,8 +53,4 @@ if __name__ == "__main__":
     import torch
 
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads\n")
-    print("| measurement | median | p95 | target |")
-    print("|---|---|---|---|")
-    for r in rows(args.repeats):
-        target = f"≤ {r['target_ms']} ms" if r["target_ms"] else ""
-        print(f"| {r['name']} | {r['median_ms']:.1f} ms | {r['p95_ms']:.1f} ms | {target} |")
+    print_rows(rows(args.repeats))
