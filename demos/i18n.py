@@ -242,7 +242,7 @@ $$\mathcal{L}(G, D) = \mathcal{L}_{adv}(G, D) + \omega\,\mathcal{L}_{con}(G), \q
 
 Our style: real photos → OpenMoji drawings (CC BY-SA 4.0).
 """,
-    # --- DCGAN (issue 3) ---------------------------------------------------------- ANCHOR DCGAN EN
+    # --- DCGAN --------------------------------------------------------------------------------
     "tab.dca": "DCGAN: bedroom arithmetic",
     "dca.seed": "Seed of the batch (16 samples)",
     "dca.new_batch": "🎲 New batch",
@@ -359,7 +359,7 @@ since dropping its positive maps lowers its output by construction).
 Our generator is narrower than the paper's (48 maps in that layer instead of 128) and trained on 2,911
 photos, so the effect is coarser — look at the samples with big bright windows.
 """,
-    # --- pix2pix (issue 4) ---------------------------------------------------------- ANCHOR pix2pix EN
+    # --- pix2pix ------------------------------------------------------------------------------
     "tab.p2p": "pix2pix: edges → cats",
     "p2p.sketch_tab": "✏️ Draw",
     "p2p.photo_tab": "📷 Photo",
@@ -396,7 +396,7 @@ $$\mathcal{L}_{L1} = \mathbb{E}_{x,y}\,\lVert y - G(x) \rVert_1, \qquad \lambda 
 - **What PatchGAN judges**: $D$ outputs one real/fake score per overlapping 70×70 patch (a 14×14 grid for our 128-px images) and averages them. It only asks for sharp, realistic *texture*; L1 already takes care of the low frequencies (the overall colours and layout).
 - **U-Net**: skip connections carry each encoder layer to the decoder layer of the same size, so the positions of your lines reach the output without passing through the 1×1 bottleneck. Dropout in the decoder is the only randomness: tick the box to see how little it changes — the paper's finding too.
 """,
-    # --- CycleGAN (issue 4) ---------------------------------------------------------- ANCHOR CycleGAN EN
+    # --- CycleGAN -----------------------------------------------------------------------------
     "tab.cyc": "CycleGAN",
     "cyc.input": "Your photo: a horse, or a horse made of clouds",
     "cyc.direction": "Direction",
@@ -445,7 +445,7 @@ $F$ is reading such a hidden, fragile signal.
 
 **Try this**: compare the error heat map of a horse and of a cloud horse; raise the noise to 4 and watch the reconstruction.
 """,
-    # --- DDPM (issue 6) ---------------------------------------------------------- ANCHOR DDPM EN
+    # --- DDPM ---------------------------------------------------------------------------------
     "tab.ddpm": "DDPM step by step",
     "ddpm.forward_title": "### 1. Forward process: adding noise in closed form",
     "ddpm.input": "x₀: your digit",
@@ -770,7 +770,7 @@ $$\mathcal{L}(G, D) = \mathcal{L}_{adv}(G, D) + \omega\,\mathcal{L}_{con}(G), \q
 
 このギャラリーのスタイル：実写真 → OpenMoji のイラスト（CC BY-SA 4.0）。
 """,
-    # --- DCGAN (issue 3) ---------------------------------------------------------- ANCHOR DCGAN JA
+    # --- DCGAN --------------------------------------------------------------------------------
     "tab.dca": "DCGAN：寝室のベクトル演算",
     "dca.seed": "バッチのシード（16 サンプル）",
     "dca.new_batch": "🎲 新しいバッチ",
@@ -884,7 +884,7 @@ $$p(\text{位置 } (i,j) \text{ が窓}) = \sigma\Big(\textstyle\sum_c w_c\, h_{
 この生成器は論文より細く（この層のマップは 128 個ではなく 48 個）、2,911 枚の写真で学習しているので、
 効果は粗めです。大きく明るい窓のあるサンプルを見てください。
 """,
-    # --- pix2pix (issue 4) ---------------------------------------------------------- ANCHOR pix2pix JA
+    # --- pix2pix ------------------------------------------------------------------------------
     "tab.p2p": "pix2pix：線画 → 猫",
     "p2p.sketch_tab": "✏️ 描く",
     "p2p.photo_tab": "📷 写真",
@@ -921,7 +921,7 @@ $$\mathcal{L}_{L1} = \mathbb{E}_{x,y}\,\lVert y - G(x) \rVert_1, \qquad \lambda 
 - **PatchGAN が見るもの**：$D$ は重なり合う 70×70 のパッチごとに本物らしさを出力し（128 px の画像では 14×14 個）、その平均をとります。求めるのはくっきりした本物らしい*質感*だけで、全体の色や配置（低周波）は L1 が担当します。
 - **U-Net**：スキップ接続がエンコーダの各層を同じ大きさのデコーダ層へ直接渡すので、線の位置は 1×1 のボトルネックを通らずに出力へ届きます。デコーダのドロップアウトが唯一の乱数です。チェックを入れても出力はほとんど変わりません（論文の観察と同じ）。
 """,
-    # --- CycleGAN (issue 4) ---------------------------------------------------------- ANCHOR CycleGAN JA
+    # --- CycleGAN -----------------------------------------------------------------------------
     "tab.cyc": "CycleGAN（馬 ↔ 雲の馬）",
     "cyc.input": "写真：馬、または雲でできた馬",
     "cyc.direction": "変換の向き",
@@ -970,7 +970,7 @@ $F$ はそのような隠れた、壊れやすい信号を読んでいます。
 
 **試してみよう**：馬と雲の馬で誤差ヒートマップを比べてみましょう。ノイズを 4 にして再構成の変化を見てみましょう。
 """,
-    # --- DDPM (issue 6) ---------------------------------------------------------- ANCHOR DDPM JA
+    # --- DDPM ---------------------------------------------------------------------------------
     "tab.ddpm": "DDPM をステップごとに",
     "ddpm.forward_title": "### 1. 拡散過程（フォワード）：閉じた式でノイズを加える",
     "ddpm.input": "x₀：あなたの数字",
