@@ -8,14 +8,13 @@ initialisation-only) run, so the row also shows the cost of one generator alone.
 Uses the real weights in ``pretrained/cartoongan-openmoji{,-init}``; timings are asserted nowhere.
 """
 
-import argparse
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.timing import print_rows, row, time_ms  # noqa: E402
+from bench.timing import row, run_alone, time_ms  # noqa: E402
 
 
 def rows(repeats: int = 10) -> list[dict]:
@@ -37,6 +36,4 @@ def rows(repeats: int = 10) -> list[dict]:
 
 
 if __name__ == "__main__":
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--repeats", type=int, default=10)
-    print_rows(rows(p.parse_args().repeats))
+    run_alone(rows, __doc__, repeats=10)

@@ -11,14 +11,13 @@ Rows
 Uses the real weights in ``pretrained/``; timings are not asserted anywhere.
 """
 
-import argparse
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.timing import print_rows, row, time_ms  # noqa: E402
+from bench.timing import row, run_alone, time_ms  # noqa: E402
 
 PHOTO = ROOT / "demos" / "examples" / "photos" / "chelsea.jpg"  # any photo: the timing does not depend on it
 TARGET_MS = 400
@@ -44,10 +43,4 @@ def rows(repeats: int = 20) -> list[dict]:
 
 
 if __name__ == "__main__":
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--repeats", type=int, default=20)
-    args = p.parse_args()
-    import torch
-
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads\n")
-    print_rows(rows(args.repeats))
+    run_alone(rows, __doc__, repeats=20)

@@ -1,5 +1,6 @@
 """The one timing helper of the bench scripts: median and 95th percentile of warm runs, in milliseconds."""
 
+import argparse
 import statistics
 import time
 
@@ -31,3 +32,14 @@ def print_rows(rows: list[dict]) -> None:
     for r in rows:
         target = f"≤ {r['target_ms']:g} ms" if r["target_ms"] else ""
         print(f"| {r['name']} | {r['median_ms']:.1f} ms | {r['p95_ms']:.1f} ms | {target} |")
+
+
+def run_alone(rows, doc: str, repeats: int = 20) -> None:
+    """``python bench/bench_<tab>.py [--repeats N]``: print that script's ``rows(repeats)`` as a Markdown table."""
+    import torch
+
+    p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--repeats", type=int, default=repeats)
+    args = p.parse_args()
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads\n")
+    print_rows(rows(args.repeats))
