@@ -35,6 +35,17 @@ def load_mnist(data_dir: str | Path, train: bool, download: bool = False) -> tup
     return images, ds.targets.clone()
 
 
+def centre_square(img, size: int, resample=None) -> np.ndarray:
+    """A photo centre-cropped to a square and resized: (size, size, 3) uint8 RGB (bicubic unless ``resample``)."""
+    import PIL.Image
+
+    img = img.convert("RGB")
+    s = min(img.size)
+    left, top = (img.width - s) // 2, (img.height - s) // 2
+    resample = PIL.Image.BICUBIC if resample is None else resample
+    return np.array(img.crop((left, top, left + s, top + s)).resize((size, size), resample))
+
+
 def fake_mnist(n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
     """Random stand-in data with MNIST's shapes, for ``--dry-run`` smoke tests (seconds, no files)."""
     images = (torch.rand(n, 1, 28, 28, generator=generator) > 0.8).float()

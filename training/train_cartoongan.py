@@ -42,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from models.cartoongan import CartoonDiscriminator, CartoonGenerator  # noqa: E402
 from models.efficientnet_lite import EfficientNetLite0  # noqa: E402
 from models.frechet import fid_lite0  # noqa: E402
-from training.common import DEFAULT_DATA_DIR, PROJECT_ROOT, push_folder, save_model, seed_everything  # noqa: E402
+from training.common import DEFAULT_DATA_DIR, PROJECT_ROOT, centre_square, push_folder, save_model, seed_everything  # noqa: E402
 
 PHOTO_CLASSES = ("bedroom", "living_room", "horse", "domestic_cat", "dog")
 CONTENT_LAYER = "block10"
@@ -84,10 +84,7 @@ def parse_args(argv=None):
 
 def square(img: PIL.Image.Image, size: int) -> np.ndarray:
     """Centre-crop to a square and resize: (size, size, 3) uint8."""
-    img = img.convert("RGB")
-    s = min(img.size)
-    left, top = (img.width - s) // 2, (img.height - s) // 2
-    return np.asarray(img.crop((left, top, left + s, top + s)).resize((size, size), PIL.Image.BICUBIC))
+    return centre_square(img, size)
 
 
 def load_photos(data_dir: Path, size: int, classes=PHOTO_CLASSES) -> tuple[torch.Tensor, torch.Tensor]:

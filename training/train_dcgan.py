@@ -60,7 +60,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from models.dcgan import Discriminator, Generator  # noqa: E402
 from models.efficientnet_lite import EfficientNetLite0  # noqa: E402
 from models.frechet import frechet_distance, gaussian_stats, lite0_features  # noqa: E402
-from training.common import DEFAULT_DATA_DIR, PROJECT_ROOT, push_folder, save_model, seed_everything  # noqa: E402
+from training.common import DEFAULT_DATA_DIR, PROJECT_ROOT, centre_square, push_folder, save_model, seed_everything  # noqa: E402
 
 IMAGE_SIZE = 64
 EVAL_SEED = 1234  # the z of the FID-Lite0 samples (same for every model, so the figures compare)
@@ -98,11 +98,8 @@ def parse_args(argv=None):
 # --- data ----------------------------------------------------------------------------------
 
 def square(img: PIL.Image.Image, size: int) -> np.ndarray:
-    """Centre-crop to a square and resize with antialiasing: (size, size, 3) uint8."""
-    img = img.convert("RGB")
-    s = min(img.size)
-    left, top = (img.width - s) // 2, (img.height - s) // 2
-    return np.asarray(img.crop((left, top, left + s, top + s)).resize((size, size), PIL.Image.LANCZOS))
+    """Centre-crop to a square and resize with antialiasing (Lanczos): (size, size, 3) uint8."""
+    return centre_square(img, size, PIL.Image.LANCZOS)
 
 
 def load_photos(data_dir: Path, classes: list[str], size: int = IMAGE_SIZE) -> torch.Tensor:

@@ -47,7 +47,7 @@ from models.edges import photo_to_lines, thicken  # noqa: E402
 from models.efficientnet_lite import EfficientNetLite0  # noqa: E402
 from models.frechet import fid_lite0  # noqa: E402
 from models.pix2pix import PatchDiscriminator, UNetGenerator  # noqa: E402
-from training.common import DEFAULT_DATA_DIR, PROJECT_ROOT, push_folder, save_model, seed_everything  # noqa: E402
+from training.common import DEFAULT_DATA_DIR, PROJECT_ROOT, centre_square, push_folder, save_model, seed_everything  # noqa: E402
 
 SLUG = "pix2pix-edges2cats"
 SPLIT_FILE = PROJECT_ROOT / "training" / "splits" / f"{SLUG}-test.txt"
@@ -98,12 +98,9 @@ def parse_args(argv=None):
 # --- data ----------------------------------------------------------------------------------
 
 def square(path: Path, size: int) -> np.ndarray:
-    """Centre-crop a photo to a square and resize it: (size, size, 3) uint8."""
+    """Centre-crop a photo (a file) to a square and resize it: (size, size, 3) uint8."""
     with PIL.Image.open(path) as img:
-        img = img.convert("RGB")
-        s = min(img.size)
-        left, top = (img.width - s) // 2, (img.height - s) // 2
-        return np.array(img.crop((left, top, left + s, top + s)).resize((size, size), PIL.Image.BICUBIC))
+        return centre_square(img, size)
 
 
 def test_split(files: list[Path], seed: int = 0) -> set[str]:
