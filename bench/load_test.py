@@ -14,10 +14,12 @@ Heavy jobs beside the light tabs (do dreams freeze the AE tab?)::
     python bench/load_test.py --heavy-clients 3                         # after: the "heavy" queue runs 1 at a time
     python bench/load_test.py --clients 1 --requests 40 --apis /ae_denoise /vae_decode /vae_encode --heavy-clients 3
                                                                         # one student on AE/VAE while 3 others dream
+    python bench/load_test.py --clients 1 --requests 40 --apis /ae_denoise /vae_decode /vae_encode --heavy-clients 3 \\
+        --protocol browser                                              # the same, timed as a browser sees it
 
-``--heavy-clients K`` adds K clients that keep asking for DeepDream (256 px, 2 octaves x 5 iterations) for as
-long as the light clients run; ``--heavy-concurrency`` sets ``GALLERY_HEAVY_CONCURRENCY``, how many heavy jobs
-the app's shared "heavy" queue runs at once (default 1).
+``--heavy-clients K`` adds K clients that keep asking for DeepDream (256 px, 2 octaves x 5 iterations; or, with
+``--heavy-api /ddpm_sample``, 16 digits by 1000 DDPM steps) for as long as the light clients run;
+``--heavy-concurrency`` sets ``GALLERY_HEAVY_CONCURRENCY``, how many heavy jobs the app's shared "heavy" queue runs at once (default 1).
 """
 
 import argparse
@@ -37,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 from gradio_client import handle_file  # noqa: E402
 
 from bench.benchmark import DIGIT, OTHER, editor, free_port, percentile, wait_for  # noqa: E402
+from bench.browser_client import BrowserProtocolClient  # noqa: E402
 
 PHOTO = ROOT / "demos" / "examples" / "photos" / "chelsea.jpg"
 EDGES = sorted((ROOT / "demos" / "examples" / "pix2pix").glob("*.png"))[0]
@@ -58,32 +61,42 @@ REQUESTS = {
 
 
 
-def heavy_request():
-    return (handle_file(str(PHOTO)), "block7", "mean_square", 256, 2, 1.4, 5, 0.02, 16, random.randint(0, 999), None)
+HEAVY_REQUESTS = {  # one job of each heavy api: a dream of 256 px, or 16 digits by DDPM's 1000 steps
+    "/deepdream": lambda: (handle_file(str(PHOTO)), "block7", "mean_square", 256, 2, 1.4, 5, 0.02, 16,
+                           random.randint(0, 999), None),
+    "/ddpm_sample": lambda: ("", "ddpm", 1000, 16, random.randint(0, 999), 50),
+}
 
 
-def heavy_loop(url, stop, times, errors, lock):
-    """Keep one DeepDream job in the app's queue until ``stop`` is set."""
+def heavy_loop(url, stop, times, errors, lock, api="/deepdream"):
+    """Keep one heavy job in the app's queue until ``stop`` is set."""
     from gradio_client import Client
 
     client = Client(url, verbose=False, download_files=False)
     while not stop.is_set():
         t = time.perf_counter()
         try:
-            client.predict(*heavy_request(), api_name="/deepdream")
+            client.predict(*HEAVY_REQUESTS[api](), api_name=api)
         except Exception as err:  # counted and reported
             with lock:
-                errors["/deepdream (heavy)"].append(repr(err)[:200])
+                errors[f"{api} (heavy)"].append(repr(err)[:200])
             continue
         with lock:
-            times["/deepdream (heavy)"].append((time.perf_counter() - t) * 1000)
+            times[f"{api} (heavy)"].append((time.perf_counter() - t) * 1000)
 
 
-def client_loop(url, n, seed, times, errors, lock, apis=tuple(REQUESTS)):
+def make_client(url, protocol):
+    """A light client: ``gradio_client`` or one that speaks the browser's protocol (``bench/browser_client.py``)."""
+    if protocol == "browser":
+        return BrowserProtocolClient(url)
     from gradio_client import Client
 
+    return Client(url, verbose=False, download_files=False)
+
+
+def client_loop(url, n, seed, times, errors, lock, apis=tuple(REQUESTS), protocol="gradio_client"):
     rng = random.Random(seed)
-    client = Client(url, verbose=False, download_files=False)
+    client = make_client(url, protocol)
     for _ in range(n):
         api = rng.choice(apis)
         args = REQUESTS[api]()
@@ -115,16 +128,19 @@ def main(args):
         url = f"http://127.0.0.1:{port}/"
         wait_for(url)
         times, errors, lock = defaultdict(list), defaultdict(list), threading.Lock()
-        client_loop(url, 4, 0, defaultdict(list), defaultdict(list), lock)  # warm up (lazy model loading)
+        warm_up = make_client(url, args.protocol)  # every api once, so that lazy model loading is not timed
+        for api in [*(args.apis or REQUESTS), *([args.heavy_api] if args.heavy_clients else [])]:
+            warm_up.predict(*{**REQUESTS, **HEAVY_REQUESTS}[api](), api_name=api)
         stop = threading.Event()
-        heavy = [threading.Thread(target=heavy_loop, args=(url, stop, times, errors, lock)) for _ in range(args.heavy_clients)]
+        heavy = [threading.Thread(target=heavy_loop, args=(url, stop, times, errors, lock, args.heavy_api))
+                 for _ in range(args.heavy_clients)]
         for th in heavy:
             th.start()
         if heavy:
             time.sleep(5)  # let the dreams start first
         t0 = time.perf_counter()
         apis = tuple(args.apis or REQUESTS)
-        threads = [threading.Thread(target=client_loop, args=(url, args.requests, i, times, errors, lock, apis))
+        threads = [threading.Thread(target=client_loop, args=(url, args.requests, i, times, errors, lock, apis, args.protocol))
                    for i in range(args.clients)]
         for th in threads:
             th.start()
@@ -140,10 +156,11 @@ def main(args):
     total = sum(len(v) for v in times.values()) + sum(len(v) for v in errors.values())
     print(f"{args.clients} clients x {args.requests} requests = {total} in {wall:.1f} s "
           f"(concurrency limit {args.concurrency or 'app default'}, torch threads {args.torch_threads or 'app default'}, "
-          f"{args.heavy_clients} heavy clients, heavy concurrency {args.heavy_concurrency or 'app default (1)'})\n")
+          f"{args.heavy_clients} heavy {args.heavy_api} clients, heavy concurrency {args.heavy_concurrency or 'app default (1)'}, "
+          f"light clients speak the {args.protocol} protocol)\n")
     print("| api | requests | errors | median | p95 |")
     print("|---|---|---|---|---|")
-    for api in [*(args.apis or REQUESTS), *(["/deepdream (heavy)"] if args.heavy_clients else [])]:
+    for api in [*(args.apis or REQUESTS), *([f"{args.heavy_api} (heavy)"] if args.heavy_clients else [])]:
         ts = times.get(api, [])
         n = len(ts) + len(errors.get(api, []))
         med = f"{statistics.median(ts):.0f} ms" if ts else "–"
@@ -160,8 +177,12 @@ def parse_args(argv=None):
     p.add_argument("--concurrency", type=int, help="Gradio's default_concurrency_limit for the app")
     p.add_argument("--torch-threads", type=int, help="torch.set_num_threads for the app")
     p.add_argument("--heavy-clients", type=int, default=0, help="clients that keep DeepDream busy meanwhile")
+    p.add_argument("--heavy-api", choices=list(HEAVY_REQUESTS), default="/deepdream", help="what the heavy clients ask for")
     p.add_argument("--apis", nargs="*", choices=list(REQUESTS), help="only these apis for the light clients")
     p.add_argument("--heavy-concurrency", type=int, help="GALLERY_HEAVY_CONCURRENCY for the app (default 1)")
+    p.add_argument("--protocol", choices=["gradio_client", "browser"], default="gradio_client",
+                   help="how the light clients call the app: gradio_client (polls every 50 ms) or the browser's "
+                        "own protocol (bench/browser_client.py), which is what a student waits for")
     return p.parse_args(argv)
 
 

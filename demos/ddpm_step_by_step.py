@@ -479,7 +479,7 @@ def create_demo() -> gr.Blocks:
         fseed.submit(ddpm_forward_live, fwd_in, fwd_out, **quiet)
         fdice.click(new_seed, None, fseed, queue=False, api_visibility="private").then(ddpm_forward_live, fwd_in, fwd_out, **quiet)
 
-        sampler.change(steps_for_sampler, sampler, steps, queue=False, api_visibility="private")
+        sampler.input(steps_for_sampler, sampler, steps, queue=False, api_visibility="private")  # not a share link's
         sample_out = [r_xt, r_x0, r_eps, run_status, trajectory, scrub]
         run.click(lambda: gr.update(interactive=False), None, scrub, queue=False, api_visibility="private").then(
             ddpm_sample, [model_id, sampler, steps, n, seed, every], sample_out, api_name="ddpm_sample", **heavy)

@@ -65,17 +65,18 @@ IMAGE_SRC_JS = """(label) => {
 
 
 # The tabs after AE and VAE, each with its main action as a student would do it, as i18n keys: (screenshot name, tab
-# title, main button, output image, example to pick first or None, number field to change first or None). Several
-# tabs show a result as soon as the page opens, so each action changes an input first: the same input gives the
-# same picture again, which the page could not tell from no answer at all.
+# title, main button, output image, example to pick first or None, number field to change first or None, choice
+# to click first or None). Several tabs show a result as soon as the page opens, so each action changes an input
+# first: the same input gives the same picture again, which the page could not tell from no answer at all. The
+# DDPM tab samples with DDIM (switching to it sets 50 steps), a second instead of DDPM's 1000 steps.
 TAB_ACTIONS = [
-    ("dcgan", "tab.dca", "dca.run", "dca.averaged", None, "dca.noise_seed"),
-    ("dcgan_windows", "tab.dcw", "dcw.run", "dcw.figure", None, "dcw.control_seed"),
-    ("pix2pix", "tab.p2p", "p2p.run_sketch", "p2p.gan", 1, None),
-    ("cyclegan", "tab.cyc", "cyc.run", "cyc.translated", 0, None),
-    ("cg", "tab.cg", "cg.run", "cg.final", 1, None),
-    ("dd", "tab.dd", "dd.run", "dd.output", 1, None),
-    ("ddpm", "tab.ddpm", "ddpm.run", "ddpm.r_xt", None, None),
+    ("dcgan", "tab.dca", "dca.run", "dca.averaged", None, "dca.noise_seed", None),
+    ("dcgan_windows", "tab.dcw", "dcw.run", "dcw.figure", None, "dcw.control_seed", None),
+    ("pix2pix", "tab.p2p", "p2p.run_sketch", "p2p.gan", 1, None, None),
+    ("cyclegan", "tab.cyc", "cyc.run", "cyc.translated", 0, None, None),
+    ("cg", "tab.cg", "cg.run", "cg.final", 1, None, None),
+    ("dd", "tab.dd", "dd.run", "dd.output", 1, None, None),
+    ("ddpm", "tab.ddpm", "ddpm.run", "ddpm.r_xt", None, None, "ddpm.sampler_ddim"),
 ]
 
 
@@ -89,14 +90,21 @@ def open_tab(page, title: str):
     page.locator("button:visible", has_text=title).last.click()
 
 
+# Whether some component shows Gradio's progress indicator (its status tracker without the "hide" class).
+BUSY_JS = """() => [...document.querySelectorAll('[data-testid="status-tracker"]')]
+    .some(e => e.offsetParent !== null && !e.classList.contains('hide'))"""
+
+
 def settle(page, timeout=15_000):
-    """Wait until the page's requests have calmed down (an example travelling to its input), or ``timeout``: the
-    other tabs may still be computing what they show when the page opens, so "idle" can take long on 2 cores."""
+    """Wait until no component shows Gradio's progress indicator (an example travelling to its input, a tab's first
+    computation), or ``timeout``; a busy page is not an error in itself, the checks after it wait for what matters.
+    (Playwright's "networkidle" never comes: Gradio keeps a connection open.)"""
+    page.wait_for_timeout(300)
     try:
-        page.wait_for_load_state("networkidle", timeout=timeout)
-    except Exception:  # noqa: BLE001 — a busy page is not an error; the checks below wait for what matters
+        page.wait_for_function(f"() => !({BUSY_JS})()", timeout=timeout)
+    except Exception:  # noqa: BLE001
         pass
-    page.wait_for_timeout(1000)
+    page.wait_for_timeout(300)
 
 
 def image_src(page, label: str):
@@ -149,7 +157,7 @@ def test_every_tab_in_a_real_browser(app_url, lang, tmp_path):
         from demos.i18n import EN, JA
 
         keys = {"ja": JA, "en": EN}[lang]
-        for name, tab_key, button_key, output_key, example, number_key in TAB_ACTIONS:
+        for name, tab_key, button_key, output_key, example, number_key, choice_key in TAB_ACTIONS:
             open_tab(page, keys[tab_key])
             panel = page.locator(".tabitem:visible")
             settle(page)
@@ -159,6 +167,9 @@ def test_every_tab_in_a_real_browser(app_url, lang, tmp_path):
                 settle(page)
             if number_key is not None:
                 panel.get_by_label(keys[number_key], exact=True).first.fill("7")
+            if choice_key is not None:
+                panel.get_by_label(keys[choice_key], exact=True).first.check()
+                settle(page, timeout=3_000)
             panel.get_by_role("button", name=keys[button_key], exact=True).first.click()
             try:
                 wait_for_image(page, keys[output_key], not_src=before, timeout=180_000)

@@ -1,0 +1,64 @@
+"""A client that speaks the browser's protocol, to measure what a student's browser waits for.
+
+``gradio_client`` polls its queue of server messages every 50 ms (``time.sleep(0.05)`` in
+``gradio_client.utils.stream_sse_v1plus``), so each call it makes waits up to 50 ms after every message the
+server sends (estimation, process_starts, process_completed): a call that takes the server 25 ms reads as
+75 ms. Gradio's JavaScript client in the browser reacts to each message as it arrives. This class does what
+the browser does, with httpx: upload files (``POST /gradio_api/upload``), join the queue
+(``POST /gradio_api/queue/join``) and read the server-sent events (``GET /gradio_api/queue/data``) until
+``process_completed`` for that event.
+
+    client = BrowserProtocolClient("http://127.0.0.1:7860/")
+    client.predict(0.1, 0.2, api_name="/vae_decode")       # same call as gradio_client.Client.predict
+"""
+
+import json
+import uuid
+from pathlib import Path
+
+import httpx
+
+
+class BrowserProtocolClient:
+    def __init__(self, url: str, timeout: float = 120):
+        self.url = url.rstrip("/")
+        self.http = httpx.Client(timeout=timeout)
+        config = self.http.get(self.url + "/config").json()
+        self.fn_index = {"/" + d["api_name"]: d["id"] for d in config["dependencies"] if d.get("api_name")}
+        self.session_hash = uuid.uuid4().hex[:11]
+
+    def upload(self, file: dict) -> dict:
+        """A ``gradio_client.handle_file`` dict → the server's copy, as the browser sends it."""
+        path = Path(file["path"])
+        with path.open("rb") as f:
+            response = self.http.post(self.url + "/gradio_api/upload", files={"files": (path.name, f)})
+        response.raise_for_status()
+        return {"path": response.json()[0], "orig_name": path.name, "meta": {"_type": "gradio.FileData"}}
+
+    def _upload_files(self, value):
+        if isinstance(value, dict) and value.get("meta", {}).get("_type") == "gradio.FileData":
+            return self.upload(value)
+        if isinstance(value, dict):
+            return {k: self._upload_files(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [self._upload_files(v) for v in value]
+        return value
+
+    def predict(self, *data, api_name: str):
+        """Run one api like the browser does and return its output data (raises on an error message)."""
+        body = {"data": [self._upload_files(d) for d in data], "fn_index": self.fn_index[api_name],
+                "session_hash": self.session_hash, "event_data": None, "trigger_id": None}
+        joined = self.http.post(self.url + "/gradio_api/queue/join", json=body)
+        joined.raise_for_status()
+        event_id = joined.json()["event_id"]
+        with self.http.stream("GET", self.url + "/gradio_api/queue/data", params={"session_hash": self.session_hash}) as r:
+            for line in r.iter_lines():
+                if not line.startswith("data:"):
+                    continue
+                msg = json.loads(line[5:])
+                if msg.get("event_id") != event_id or msg.get("msg") != "process_completed":
+                    continue
+                if not msg.get("success"):
+                    raise RuntimeError(f"{api_name} failed: {msg.get('output')}")
+                return msg["output"]["data"]
+        raise RuntimeError(f"{api_name}: the event stream ended before the result")
