@@ -104,3 +104,18 @@ def test_mcp_server_lists_every_tab_api(tiny_models, monkeypatch):
         demo.close()
     # a tool is named after its handler: the same as the api name except DeepDream's (``deepdream`` is the algorithm)
     assert {"deepdream_run" if name == "deepdream" else name for name in EVERY_API} <= tools
+
+
+def test_the_browser_protocol_client_of_the_load_test_gets_the_same_answers(tiny_models, launched):
+    """bench/browser_client.py (the load test's stand-in for a browser) uploads, queues and reads the events like
+    Gradio's JavaScript client: same results as gradio_client, and an app error is raised, not hidden."""
+    from bench.browser_client import BrowserProtocolClient
+
+    client = launched(tiny_models)
+    browser = BrowserProtocolClient(client.src)
+    digit = MNIST_EXAMPLES / "2_0001.png"
+    out = browser.predict(editor(digit), "gaussian", 0.5, 0.2, 0.5, 1, api_name="/ae_denoise")
+    assert out[5] == client.predict(editor(digit), "gaussian", 0.5, 0.2, 0.5, 1, api_name="/ae_denoise")[5]
+    assert out[2]["url"]  # the denoised digit, as a file the page shows
+    with pytest.raises(RuntimeError, match="/ae_denoise failed"):
+        browser.predict(editor(digit), "no such noise", 0.5, 0.2, 0.5, 1, api_name="/ae_denoise")
