@@ -100,6 +100,15 @@ def test_training_dry_run_and_resume(tmp_path):
     assert (ckpt / "generator.safetensors").is_file()
     train_cartoongan.main(train_cartoongan.parse_args(common + ["--resume", str(ckpt)]))
 
+    # --start-from: a new adversarial phase from the saved final generator (the init folder is left alone)
+    init_weights = (init / "model.safetensors").read_bytes()
+    again = tmp_path / "cg-again"
+    train_cartoongan.main(train_cartoongan.parse_args(
+        [*common, "--output-dir", str(again), "--start-from", str(out), "--content-weight", "1"]))
+    assert (init / "model.safetensors").read_bytes() == init_weights
+    assert "--start-from" in (again / "README.md").read_text()
+    CartoonGenerator.from_pretrained(again, strict=True)
+
 
 def test_edge_smoothing_blurs_only_the_edges():
     from training.train_cartoongan import edge_smoothed

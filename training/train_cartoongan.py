@@ -9,7 +9,7 @@ Data
   blur there) — the paper's trick: shown to D as *fakes*, they teach it that cartoons have crisp edges.
 
 Losses (the paper's): D learns cartoon → 1, edge-smoothed cartoon → 0, G(photo) → 0 (binary cross-entropy);
-G minimises the adversarial loss plus ω · content loss, ω = 10, where the content loss is the L1 distance
+G minimises the adversarial loss plus ω · content loss (the paper: ω = 10), where the content loss is the L1 distance
 between the pretrained CNN's features of G(photo) and of the photo (the paper used VGG conv4_4; we use
 EfficientNet-Lite0's block 10, ``pretrained/efficientnet-lite0``). An *initialisation phase* first trains
 G on the content loss alone, so it starts by reproducing its input; that generator is saved too
@@ -19,6 +19,8 @@ Usage (from the project root)::
 
     python training/train_cartoongan.py --data-dir ../shared/data             # long on 2 CPU cores; use a GPU if you have one
     python training/train_cartoongan.py --resume runs/cartoongan/checkpoint   # continue after an interruption
+    python training/train_cartoongan.py --start-from pretrained/cartoongan-openmoji --content-weight 1
+                                        # a new adversarial phase from a saved generator, with a new discriminator
     python training/train_cartoongan.py --eval-only                           # content loss and FID-Lite0 of the saved G
     python training/train_cartoongan.py --dry-run --output-dir /tmp/cg --init-output-dir /tmp/cg0
 """
@@ -56,6 +58,8 @@ def parse_args(argv=None):
     p.add_argument("--init-output-dir", default=str(PROJECT_ROOT / "pretrained" / "cartoongan-openmoji-init"))
     p.add_argument("--checkpoint-dir", default=str(PROJECT_ROOT / "runs" / "cartoongan" / "checkpoint"))
     p.add_argument("--resume", help="a checkpoint folder written by an earlier run")
+    p.add_argument("--start-from", help="skip the initialisation phase: start the adversarial phase from this saved "
+                                        "generator (a pretrained/<slug> folder) with a new discriminator")
     p.add_argument("--image-size", type=int, default=128)
     p.add_argument("--base-channels", type=int, default=32, help="64 in the paper; 32 trains ~4x faster on a CPU")
     p.add_argument("--res-blocks", type=int, default=8)
@@ -77,7 +81,9 @@ def parse_args(argv=None):
     p.add_argument("--eval-only", action="store_true")
     p.add_argument("--push-to-hub", action="store_true")
     p.add_argument("--hub-repo-id", help="e.g. my-org/cartoongan-openmoji")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    args.command_line = " ".join(sys.argv[1:] if argv is None else argv)  # for the model card
+    return args
 
 
 # --- data ----------------------------------------------------------------------------------
@@ -213,8 +219,7 @@ def card(args, init_only: bool, metrics: str, seconds: float) -> dict:
         "data": "Photos: the gallery's real photographs (bedroom, living room, horse, cat, dog; research/educational use "
                 "only, not redistributed). Cartoons: OpenMoji (https://openmoji.org), CC BY-SA 4.0 — these weights are a "
                 "work derived from OpenMoji and are shared under CC BY-SA 4.0 too.",
-        "training_command": f"python training/train_cartoongan.py --image-size {args.image_size} --base-channels "
-                            f"{args.base_channels} --init-steps {args.init_steps} --steps {args.steps}  # {seconds / 60:.0f} min",
+        "training_command": f"python training/train_cartoongan.py {args.command_line}  # {seconds / 60:.0f} min",
         "metrics": metrics,
         "usage": f"from models.cartoongan import CartoonGenerator\nmodel = CartoonGenerator.from_pretrained(\"pretrained/{slug}\", strict=True)",
     }
@@ -279,6 +284,9 @@ def main(args):
         d.load_state_dict(load_file(str(Path(args.resume) / "discriminator.safetensors")), strict=True)
         state = json.loads((Path(args.resume) / "state.json").read_text())
         start_step, phase = state["step"], state["phase"]
+    elif args.start_from:
+        g = CartoonGenerator.from_pretrained(args.start_from, strict=True).to(device)
+        start_step, phase = 0, "adversarial"
     opt_g = torch.optim.Adam(g.parameters(), lr=args.lr, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(d.parameters(), lr=args.lr, betas=(0.5, 0.999))
     checkpoints = Path(args.checkpoint_dir)
