@@ -82,16 +82,17 @@ def cg_share_query(resolution) -> str:
 
 def open_tab(request: gr.Request | None = None):
     """Load both generators when the page opens (or show why not, disabling only this tab) and restore the
-    resolution of a share link. Returns (status, run button, styles button, resolution)."""
+    resolution of a share link. Returns (status, run button, styles button, styles grid, resolution)."""
     resolution = query_value(request, "resolution", int, RESOLUTION[0], RESOLUTION[1], default=RESOLUTION[2])
     try:
         load_or_explain(CartoonGenerator, SLUG, TRAINING_COMMAND, request)
         load_or_explain(CartoonGenerator, INIT_SLUG, TRAINING_COMMAND, request)
     except gr.Error as err:
         off = gr.update(interactive=False)
-        return show_weights_problem(err), off, off, resolution
-    styles_on = gr.update(interactive=True, visible=len(available_styles()) > 1)
-    return gr.update(visible=False), gr.update(interactive=True), styles_on, resolution
+        return show_weights_problem(err), off, off, gr.update(), resolution
+    several = len(available_styles()) > 1  # the all-styles button and grid only when there is more than our style
+    return (gr.update(visible=False), gr.update(interactive=True), gr.update(interactive=True, visible=several),
+            gr.update(visible=several), resolution)
 
 
 def create_demo() -> gr.Blocks:
@@ -105,17 +106,17 @@ def create_demo() -> gr.Blocks:
                 styles_btn = gr.Button(_("cg.all_styles"), visible=False)
                 share_button, share_link = share_row()
             with gr.Column(scale=5, min_width=360):
+                final = gr.Image(label=_("cg.final"), type="pil", interactive=False, buttons=["download"], height=420)
                 with gr.Row():
-                    seen = gr.Image(label=_("cg.as_used"), type="pil", interactive=False)
-                    final = gr.Image(label=_("cg.final"), type="pil", interactive=False, buttons=["download"])
-                    init = gr.Image(label=_("cg.init"), type="pil", interactive=False)
-                gallery = gr.Gallery(label=_("cg.styles"), columns=5, height="auto")
+                    seen = gr.Image(label=_("cg.as_used"), type="pil", interactive=False, height=220)
+                    init = gr.Image(label=_("cg.init"), type="pil", interactive=False, height=220)
+                gallery = gr.Gallery(label=_("cg.styles"), columns=5, height="auto", visible=False)
             with gr.Column(scale=3, min_width=280):
                 explanation("cg.explain")
         run.click(cartoonize, [photo, resolution], [seen, final, init], api_name="cartoonize", **heavy_queue())
         styles_btn.click(cartoonize_styles, [photo, resolution], gallery, api_name="cartoonize_styles", **heavy_queue())
         wire_share(share_button, share_link, cg_share_query, [resolution])
-        demo.load(open_tab, None, [status, run, styles_btn, resolution], api_visibility="private")
+        demo.load(open_tab, None, [status, run, styles_btn, gallery, resolution], api_visibility="private")
     return demo
 
 

@@ -234,7 +234,9 @@ Network: EfficientNet-Lite0 (ImageNet); the original used GoogLeNet.
 A generator $G$ redraws a photo $p$ as a cartoon. It is trained against a discriminator $D$ with
 (Chen et al., 2018)
 
-$$\mathcal{L}(G, D) = \mathcal{L}_{adv}(G, D) + \omega\,\mathcal{L}_{con}(G), \qquad \mathcal{L}_{con} = \big\|\varphi(G(p)) - \varphi(p)\big\|_1$$
+$$\mathcal{L}(G, D) = \mathcal{L}_{adv}(G, D) + \omega\,\mathcal{L}_{con}(G)$$
+
+$$\mathcal{L}_{con}(G) = \big\|\varphi(G(p)) - \varphi(p)\big\|_1$$
 
 - $\varphi$: features of a pretrained CNN (here EfficientNet-Lite0), so the **content** of the photo survives.
 - $D$ sees real cartoons as real, and both $G(p)$ and **edge-smoothed cartoons** as fake: $G$ must draw crisp outlines.
@@ -764,7 +766,9 @@ $$\begin{aligned} x &\leftarrow x + \eta\,\frac{g}{\operatorname{mean}|g|} \\ g 
 生成器 $G$ は写真 $p$ をカートゥーン（アニメ風のイラスト）として描き直します。識別器 $D$ と競わせて、次の損失で学習します
 （Chen ら, 2018）：
 
-$$\mathcal{L}(G, D) = \mathcal{L}_{adv}(G, D) + \omega\,\mathcal{L}_{con}(G), \qquad \mathcal{L}_{con} = \big\|\varphi(G(p)) - \varphi(p)\big\|_1$$
+$$\mathcal{L}(G, D) = \mathcal{L}_{adv}(G, D) + \omega\,\mathcal{L}_{con}(G)$$
+
+$$\mathcal{L}_{con}(G) = \big\|\varphi(G(p)) - \varphi(p)\big\|_1$$
 
 - $\varphi$：学習済み CNN（ここでは EfficientNet-Lite0）の特徴。写真の **内容** が保たれるようにします。
 - $D$ は本物のカートゥーンを本物、$G(p)$ と **エッジをぼかしたカートゥーン** を偽物として学習するので、$G$ はくっきりした輪郭を描く必要があります。

@@ -51,8 +51,8 @@ def main(stage1: str, run_checkpoints: str):
         for c in range(len(PHOTOS)):
             img = PIL.Image.fromarray((y[c].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8))
             sheet.paste(img, (240 * c, top + label_h))
-    out = Path(__file__).with_name("training_stages.png")
-    sheet.save(out, optimize=True)
+    out = Path(__file__).with_name("training_stages.jpg")
+    sheet.save(out, quality=88)
     print(out)
 
 
