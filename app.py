@@ -29,7 +29,7 @@ from demos import (  # noqa: E402
     vae_latent_explorer,
 )
 from demos.i18n import LANGUAGES, _, make_i18n  # noqa: E402
-from demos.share import query_value  # noqa: E402
+from demos.share import TAB_IDS, linked_tab  # noqa: E402
 
 MAX_FILE_SIZE = "10mb"
 CSS = """
@@ -39,49 +39,45 @@ CSS = """
 """
 
 
-# The tabs in their order; a share link names one with ?tab=<id>.
-TAB_IDS = ("ae", "vae", "dcgan", "dcgan_windows", "pix2pix", "cyclegan", "cg", "dd", "ddpm")
-
-
 def tab_from_link(request: gr.Request):
     """Open the tab named by a share link (``?tab=vae``); stay on the first one otherwise."""
-    return gr.Tabs(selected=query_value(request, "tab", str, choices=TAB_IDS, default=TAB_IDS[0]))
+    return gr.Tabs(selected=linked_tab(request))
 
 
 def build_app() -> gr.Blocks:
     """The whole gallery: title and intro, then one tab per demo module."""
-    # Each tab is built as its own Blocks first (so that it also runs alone), then rendered in a tab.
-    ae_tab = ae_denoising.create_demo()
-    vae_tab = vae_latent_explorer.create_demo()
-    dcgan_tab = dcgan_bedroom_arithmetic.create_demo()
-    windows_tab = dcgan_window_forgetting.create_demo()
-    pix2pix_tab = pix2pix_edges2cats.create_demo()
-    cyclegan_tab = cyclegan_horse2cloudhorse.create_demo()
-    cg_tab = cartoongan_photo2cartoon.create_demo()
-    dd_tab = deepdream.create_demo()
-    ddpm_tab = ddpm_step_by_step.create_demo()
+    # Each tab is built as its own Blocks first (so that it also runs alone), then rendered in its gr.Tab. The tab
+    # is made first and handed to the demo, which computes its first results when the student opens that tab
+    # (demos/share.py: when_shown), not all nine at once when the page opens.
+    tab_ae = gr.Tab(_("tab.ae"), id="ae", render=False)
+    tab_vae = gr.Tab(_("tab.vae"), id="vae", render=False)
+    tab_dcgan = gr.Tab(_("tab.dca"), id="dcgan", render=False)
+    tab_windows = gr.Tab(_("tab.dcw"), id="dcgan_windows", render=False)
+    tab_pix2pix = gr.Tab(_("tab.p2p"), id="pix2pix", render=False)
+    tab_cyclegan = gr.Tab(_("tab.cyc"), id="cyclegan", render=False)
+    tab_cg = gr.Tab(_("tab.cg"), id="cg", render=False)
+    tab_dd = gr.Tab(_("tab.dd"), id="dd", render=False)
+    tab_ddpm = gr.Tab(_("tab.ddpm"), id="ddpm", render=False)
+    pages = [
+        (tab_ae, ae_denoising.create_demo(tab_ae)),
+        (tab_vae, vae_latent_explorer.create_demo(tab_vae)),
+        (tab_dcgan, dcgan_bedroom_arithmetic.create_demo(tab_dcgan)),
+        (tab_windows, dcgan_window_forgetting.create_demo(tab_windows)),
+        (tab_pix2pix, pix2pix_edges2cats.create_demo(tab_pix2pix)),
+        (tab_cyclegan, cyclegan_horse2cloudhorse.create_demo(tab_cyclegan)),
+        (tab_cg, cartoongan_photo2cartoon.create_demo(tab_cg)),
+        (tab_dd, deepdream.create_demo(tab_dd)),
+        (tab_ddpm, ddpm_step_by_step.create_demo(tab_ddpm)),
+    ]
+    assert tuple(tab.id for tab, _demo in pages) == TAB_IDS
     with gr.Blocks(title="Generative Models Gallery / 生成モデル・ギャラリー") as app:
         gr.Markdown(_("app.title"))
         gr.Markdown(_("app.intro"))
         with gr.Tabs() as tabs:
-            with gr.Tab(_("tab.ae"), id="ae"):
-                ae_tab.render()
-            with gr.Tab(_("tab.vae"), id="vae"):
-                vae_tab.render()
-            with gr.Tab(_("tab.dca"), id="dcgan"):
-                dcgan_tab.render()
-            with gr.Tab(_("tab.dcw"), id="dcgan_windows"):
-                windows_tab.render()
-            with gr.Tab(_("tab.p2p"), id="pix2pix"):
-                pix2pix_tab.render()
-            with gr.Tab(_("tab.cyc"), id="cyclegan"):
-                cyclegan_tab.render()
-            with gr.Tab(_("tab.cg"), id="cg"):
-                cg_tab.render()
-            with gr.Tab(_("tab.dd"), id="dd"):
-                dd_tab.render()
-            with gr.Tab(_("tab.ddpm"), id="ddpm"):
-                ddpm_tab.render()
+            for tab, demo in pages:
+                tab.render()
+                with tab:
+                    demo.render()
         app.load(tab_from_link, None, tabs, queue=False, api_visibility="private")
     # How many requests of one event run at once. The tabs' work takes milliseconds, so a small limit keeps the
     # two cores busy without piling threads on each other (see bench/load_test.py for the figures).

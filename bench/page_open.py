@@ -1,15 +1,18 @@
-"""What opening the gallery costs the server: each tab computes something when the page opens (loads its
-models, shows a first example), so one page open sends every tab's "load" event to the queue.
+"""What opening the gallery costs the server. Each tab computes something when the student first sees it (loads
+its models, shows a first example): the tab the page opens on does it at once, the others when they are first
+selected (``demos/share.py: when_shown``). One page open still sends every tab's "load" event to the queue, which
+answers at once for the tabs not shown.
 
     python bench/page_open.py                 # the first visitor, then a class of 10 at once
     python bench/page_open.py --students 20
 
 1. The first visitor of a freshly started app, in Chromium (Debian's, through Playwright): the time until the
-   first tab shows its result (the AE tab's denoised digit), and how many events the page sent to the queue.
+   first tab shows its result (the AE tab's denoised digit; the AE models load then), and how many events
+   the page sent to the queue.
 2. A class opening the page at once: N students send the page's load events (read from the app's /config) the
    way the browser does (``bench/browser_client.py``'s protocol), without N browsers rendering on the same two
    cores (ten Chromium pages on this machine take far longer to draw than the server takes to answer): the time
-   until each student's first tab, and all tabs, are ready. Not a test.
+   until each student's first tab is ready, and until all of the page's load events are answered. Not a test.
 """
 
 import argparse
@@ -97,7 +100,7 @@ def main(args):
             first = []
             visit(browser, url, first, threading.Lock())
             browser.close()
-        print(f"first visitor, in Chromium (every tab loads its models): first tab's result after {first[0][0]:.2f} s, "
+        print(f"first visitor, in Chromium (the AE models load): first tab's result after {first[0][0]:.2f} s, "
               f"{first[0][1]} events sent to the queue while opening")
         loads = [d for d in httpx.get(url + "config").json()["dependencies"] if any(t[1] == "load" for t in d["targets"])]
         first_tab = min(d["id"] for d in loads)  # the AE tab's, the first one registered
@@ -110,7 +113,7 @@ def main(args):
                 th.join()
             firsts, alls = [d[first_tab] for d in out], [max(d.values()) for d in out]
             print(f"{students} student(s) opening at once ({len(loads)} load events each): first tab ready after "
-                  f"median {statistics.median(firsts):.2f} s (p95 {percentile(firsts, 0.95):.2f} s), every tab ready after "
+                  f"median {statistics.median(firsts):.2f} s (p95 {percentile(firsts, 0.95):.2f} s), every load event answered after "
                   f"median {statistics.median(alls):.2f} s (p95 {percentile(alls, 0.95):.2f} s)")
     finally:
         proc.terminate()

@@ -24,7 +24,7 @@ from demos.common import (MAX_SEED, check_range, check_seed, explanation, load_o
                           show_weights_problem, weights_status)
 from demos.i18n import _, text
 from demos.image_input import digit_canvas, image_to_digit, to_pil
-from demos.share import query_value, share_query, share_row, wire_share
+from demos.share import query_value, share_query, share_row, when_shown, wire_share
 from models.autoencoder import ConvAutoencoder
 from models.noise import add_noise, psnr
 
@@ -164,7 +164,7 @@ def settings_from_query(request: gr.Request | None) -> tuple[str, list[float], i
 
 
 def open_tab(request: gr.Request | None = None):
-    """When the page opens: load the weights; if they are missing, show why and disable only this tab.
+    """When the student first sees the tab (see ``when_shown``): load the weights; if they are missing, show why and disable only this tab.
     Otherwise take the settings of a share link (if any), put a real MNIST test digit on the canvas and
     show its results. Returns updates for (status, run button, canvas, noise kind, the three sliders,
     seed, *the outputs of ae_denoise)."""
@@ -181,7 +181,8 @@ def open_tab(request: gr.Request | None = None):
     return (gr.update(visible=False), gr.update(interactive=True), FIRST_EXAMPLE, *controls, *first)
 
 
-def create_demo() -> gr.Blocks:
+def create_demo(tab: gr.Tab | None = None) -> gr.Blocks:
+    """The tab's Blocks; in the gallery, ``tab`` is the ``gr.Tab`` it is shown in (see ``when_shown``)."""
     mnist_examples = sorted(str(p) for p in (EXAMPLES / "mnist").glob("*.png"))
     ood_examples = sorted(str(p) for p in (EXAMPLES / "ood").glob("*.png"))
     with gr.Blocks() as demo:
@@ -237,7 +238,7 @@ def create_demo() -> gr.Blocks:
         dice.click(new_seed, None, seed, queue=False, api_visibility="private").then(ae_denoise_live, inputs, outputs, **quiet)
 
         wire_share(share_button, share_link, ae_share_query, [noise_kind, *sliders, seed])
-        demo.load(open_tab, None, [status, run, canvas, noise_kind, *sliders, seed, *outputs], api_visibility="private")
+        when_shown(demo, tab, open_tab, [status, run, canvas, noise_kind, *sliders, seed, *outputs])
     return demo
 
 

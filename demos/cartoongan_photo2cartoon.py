@@ -26,7 +26,7 @@ import gradio as gr
 from demos.common import check_range, explanation, heavy_queue, load_or_explain, show_weights_problem, weights_status
 from demos.i18n import _
 from demos.image_input import photo_input_with_examples, photo_to_tensor, tensor_to_pil
-from demos.share import query_value, share_query, share_row, wire_share
+from demos.share import query_value, share_query, share_row, when_shown, wire_share
 from models.cartoongan import CartoonGenerator
 from models.loading import WeightsUnavailableError, load_pretrained
 
@@ -81,7 +81,7 @@ def cg_share_query(resolution) -> str:
 
 
 def open_tab(request: gr.Request | None = None):
-    """Load both generators when the page opens (or show why not, disabling only this tab) and restore the
+    """Load both generators when the tab is first shown (or show why not, disabling only this tab) and restore the
     resolution of a share link. Returns (status, run button, styles button, styles grid, resolution)."""
     resolution = query_value(request, "resolution", int, RESOLUTION[0], RESOLUTION[1], default=RESOLUTION[2])
     try:
@@ -95,7 +95,8 @@ def open_tab(request: gr.Request | None = None):
             gr.update(visible=several), resolution)
 
 
-def create_demo() -> gr.Blocks:
+def create_demo(tab: gr.Tab | None = None) -> gr.Blocks:
+    """The tab's Blocks; in the gallery, ``tab`` is the ``gr.Tab`` it is shown in (see ``when_shown``)."""
     with gr.Blocks() as demo:
         status = weights_status()
         with gr.Row():
@@ -116,7 +117,7 @@ def create_demo() -> gr.Blocks:
         run.click(cartoonize, [photo, resolution], [seen, final, init], api_name="cartoonize", **heavy_queue())
         styles_btn.click(cartoonize_styles, [photo, resolution], gallery, api_name="cartoonize_styles", **heavy_queue())
         wire_share(share_button, share_link, cg_share_query, [resolution])
-        demo.load(open_tab, None, [status, run, styles_btn, gallery, resolution], api_visibility="private")
+        when_shown(demo, tab, open_tab, [status, run, styles_btn, gallery, resolution])
     return demo
 
 

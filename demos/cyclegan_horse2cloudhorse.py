@@ -35,7 +35,7 @@ from demos.common import (LATEX, check_range, explanation, heavy_queue, load_or_
                           weights_status)
 from demos.i18n import _, request_language, text
 from demos.image_input import photo_input, photo_to_tensor, tensor_to_pil
-from demos.share import query_value, share_query, share_row, wire_share
+from demos.share import query_value, share_query, share_row, when_shown, wire_share
 from models.cyclegan import CycleGANGenerator
 
 SLUG_G = "cyclegan-horse2cloudhorse"   # G: A (horse photo) -> B (cloud horse)
@@ -208,7 +208,7 @@ def settings_from_query(request: gr.Request | None) -> list:
 
 
 def open_tab(request: gr.Request | None = None):
-    """Load both generators when the page opens (if weights are missing, say so and disable only this tab);
+    """Load both generators when the tab is first shown (if weights are missing, say so and disable only this tab);
     show the failures, numbered, with their captions in the user's language below; restore a share link's
     settings. Returns (status, run, failures, captions, direction, resolution, amplify, noise)."""
     settings = settings_from_query(request)
@@ -238,7 +238,8 @@ def stack_strips(strips: list[PIL.Image.Image], height: int = 128) -> PIL.Image.
     return sheet
 
 
-def create_demo() -> gr.Blocks:
+def create_demo(tab: gr.Tab | None = None) -> gr.Blocks:
+    """The tab's Blocks; in the gallery, ``tab`` is the ``gr.Tab`` it is shown in (see ``when_shown``)."""
     with gr.Blocks() as demo:
         status = weights_status()
         with gr.Row():
@@ -277,8 +278,7 @@ def create_demo() -> gr.Blocks:
                   [seen, translated, reconstructed, heat, amplified, noisy, figures], api_name="cyclegan",
                   **heavy_queue())
         wire_share(share_button, share_link, cyc_share_query, [direction, resolution, amplify, noise])
-        demo.load(open_tab, None, [status, run, failures, failure_captions, direction, resolution, amplify, noise],
-                  api_visibility="private")
+        when_shown(demo, tab, open_tab, [status, run, failures, failure_captions, direction, resolution, amplify, noise])
     return demo
 
 

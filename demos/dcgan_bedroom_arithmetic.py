@@ -37,7 +37,7 @@ import gradio as gr
 
 from demos.common import MAX_SEED, check_range, check_seed, explanation, load_or_explain, new_seed, show_weights_problem, weights_status
 from demos.i18n import _, text
-from demos.share import query_value, share_query, share_row, wire_share
+from demos.share import query_value, share_query, share_row, when_shown, wire_share
 from models.dcgan import Generator
 from models.vae import lerp, slerp
 
@@ -269,7 +269,7 @@ def _query_tokens(request, name: str, default: str) -> str:
 
 
 def open_tab(request: gr.Request | None = None):
-    """When the page opens: load G, show the grid of the (share link's or default) seed, the buckets and, when
+    """When the student first sees the tab (see ``when_shown``): load G, show the grid of the (share link's or default) seed, the buckets and, when
     they are filled, their arithmetic and the walk. Returns updates for (status, seed, grid, A, B, C, start, end,
     sigma, noise seed, frames, run, walk, new batch, *arithmetic outputs, *walk outputs, the three bucket previews)."""
     seed = query_value(request, "seed", int, 0, MAX_SEED, default=DEFAULT["seed"])
@@ -299,7 +299,8 @@ def open_tab(request: gr.Request | None = None):
 
 # --- the tab -----------------------------------------------------------------------------
 
-def create_demo() -> gr.Blocks:
+def create_demo(tab: gr.Tab | None = None) -> gr.Blocks:
+    """The tab's Blocks; in the gallery, ``tab`` is the ``gr.Tab`` it is shown in (see ``when_shown``)."""
     with gr.Blocks() as demo:
         status = weights_status()
         with gr.Row():
@@ -356,10 +357,9 @@ def create_demo() -> gr.Blocks:
                   api_name="dcgan_arithmetic")
         walk.click(dcgan_walk, [start, end, frames], [walk_linear, walk_spherical, walk_gif, walk_caption], api_name="dcgan_walk")
         wire_share(share_button, share_link, dca_share_query, [seed, *fields[:3], sigma, noise_seed, start, end, frames])
-        demo.load(open_tab, None, [status, seed, grid, *fields, sigma, noise_seed, frames, run, walk, new_batch,
+        when_shown(demo, tab, open_tab, [status, seed, grid, *fields, sigma, noise_seed, frames, run, walk, new_batch,
                                   figure, averaged, single, caption, walk_linear, walk_spherical, walk_gif, walk_caption,
-                                  previews["A"], previews["B"], previews["C"]],
-                  api_visibility="private")
+                                  previews["A"], previews["B"], previews["C"]])
     return demo
 
 

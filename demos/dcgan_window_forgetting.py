@@ -29,7 +29,7 @@ import gradio as gr
 from demos.common import MAX_SEED, check_range, check_seed, explanation, load_or_explain, new_seed, seed_input, show_weights_problem, weights_status
 from demos.dcgan_bedroom_arithmetic import SLUG, load_generator, tile, z_batch
 from demos.i18n import _, text
-from demos.share import query_value, share_query, share_row, wire_share
+from demos.share import query_value, share_query, share_row, when_shown, wire_share
 from models.efficientnet_lite import EfficientNetLite0
 from models.loading import WeightsUnavailableError, load_extra_file
 from models.window_probe import detector_probability
@@ -159,7 +159,7 @@ def summary_markdown(data: dict, how: str = "zero", request: gr.Request | None =
 
 
 def open_tab(request: gr.Request | None = None):
-    """When the page opens: load G and the window maps; set the k slider's range; draw the (share link's)
+    """When the student first sees the tab (see ``when_shown``): load G and the window maps; set the k slider's range; draw the (share link's)
     example and the plot. Returns updates for (status, run, seed, k, how, control seed, detector, figure, caption,
     plot, summary)."""
     seed = query_value(request, "seed", int, 0, MAX_SEED, default=0)
@@ -183,7 +183,8 @@ def open_tab(request: gr.Request | None = None):
 
 # --- the tab -----------------------------------------------------------------------------
 
-def create_demo() -> gr.Blocks:
+def create_demo(tab: gr.Tab | None = None) -> gr.Blocks:
+    """The tab's Blocks; in the gallery, ``tab`` is the ``gr.Tab`` it is shown in (see ``when_shown``)."""
     with gr.Blocks() as demo:
         status = weights_status()
         with gr.Row():
@@ -214,8 +215,7 @@ def create_demo() -> gr.Blocks:
         dice.click(new_seed, None, seed, queue=False, api_visibility="private").then(
             dcgan_forget_windows, inputs, [figure, caption], **quiet)
         wire_share(share_button, share_link, dcw_share_query, inputs)
-        demo.load(open_tab, None, [status, run, seed, k, how, control_seed, show_detector, figure, caption, plot, summary],
-                  api_visibility="private")
+        when_shown(demo, tab, open_tab, [status, run, seed, k, how, control_seed, show_detector, figure, caption, plot, summary])
     return demo
 
 

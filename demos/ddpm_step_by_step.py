@@ -36,7 +36,7 @@ from demos.common import (MAX_SEED, check_range, check_seed, explanation, new_se
                           weights_message, weights_status)
 from demos.i18n import _, text
 from demos.image_input import digit_canvas, image_to_digit, to_pil
-from demos.share import query_value, share_query, share_row, wire_share
+from demos.share import query_value, share_query, share_row, when_shown, wire_share
 from models.ddpm import SCHEDULER_CONFIG, initial_noise, make_scheduler, q_sample, read_unet_pipeline, reverse_steps
 from models.loading import WeightsUnavailableError, load_hub_folder, load_pretrained_folder
 
@@ -368,7 +368,7 @@ def steps_for_sampler(sampler: str):
 
 
 def open_tab(request: gr.Request | None = None):
-    """When the page opens: take a share link's settings, show the forward process of a real test digit (needs no
+    """When the student first sees the tab (see ``when_shown``): take a share link's settings, show the forward process of a real test digit (needs no
     weights), and check the U-Net; if its weights are missing, say why and disable only the buttons that need it.
     Returns updates for (status, sample, compare, branch, canvas, t, forward seed, sampler, steps, n, seed, every,
     *the outputs of ddpm_forward)."""
@@ -385,7 +385,8 @@ def open_tab(request: gr.Request | None = None):
     return (gr.update(visible=False), on, on, on, FIRST_EXAMPLE, *controls, *forward)
 
 
-def create_demo() -> gr.Blocks:
+def create_demo(tab: gr.Tab | None = None) -> gr.Blocks:
+    """The tab's Blocks; in the gallery, ``tab`` is the ``gr.Tab`` it is shown in (see ``when_shown``)."""
     mnist_examples = sorted(str(p) for p in (EXAMPLES / "mnist").glob("*.png"))
     image_opts = dict(type="pil", interactive=False, buttons=["download"])
     with gr.Blocks() as demo:
@@ -494,8 +495,8 @@ def create_demo() -> gr.Blocks:
         model_id.submit(model_info, model_id, info_md, api_visibility="private")
 
         wire_share(share_button, share_link, ddpm_share_query, [t_slider, fseed, sampler, steps, n, seed, every])
-        demo.load(open_tab, None, [status, run, compare, branch, canvas, t_slider, fseed, sampler, steps, n, seed, every,
-                                   *fwd_out], api_visibility="private")
+        when_shown(demo, tab, open_tab, [status, run, compare, branch, canvas, t_slider, fseed, sampler, steps, n, seed, every,
+                                   *fwd_out])
     return demo
 
 

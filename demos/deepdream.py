@@ -34,7 +34,7 @@ from demos.common import (MAX_SEED, check_range, check_seed, explanation, heavy_
                           seed_input, show_weights_problem, weights_status)
 from demos.i18n import _, text
 from demos.image_input import photo_input, photo_input_with_examples, photo_to_tensor, tensor_to_pil
-from demos.share import query_value, share_query, share_row, wire_share
+from demos.share import query_value, share_query, share_row, when_shown, wire_share
 from models.efficientnet_lite import EfficientNetLite0
 from models.loading import load_extra_file
 
@@ -243,7 +243,7 @@ def settings_from_query(request: gr.Request | None) -> list:
 
 
 def open_tab(request: gr.Request | None = None):
-    """Load the network when the page opens; if its weights are missing, say so and disable only this tab.
+    """Load the network when the tab is first shown; if its weights are missing, say so and disable only this tab.
     Also restore the settings of a share link. Returns (status, run, zoom run, *the nine settings)."""
     settings = settings_from_query(request)
     try:
@@ -255,7 +255,8 @@ def open_tab(request: gr.Request | None = None):
     return gr.update(visible=False), on, on, *settings
 
 
-def create_demo() -> gr.Blocks:
+def create_demo(tab: gr.Tab | None = None) -> gr.Blocks:
+    """The tab's Blocks; in the gallery, ``tab`` is the ``gr.Tab`` it is shown in (see ``when_shown``)."""
     with gr.Blocks() as demo:
         status = weights_status()
         with gr.Row():
@@ -303,7 +304,7 @@ def create_demo() -> gr.Blocks:
                        [zoom_frame, zoom_file], api_name="deepdream_zoom", **heavy_queue())
         dice.click(new_seed, None, seed, queue=False, api_visibility="private")
         wire_share(share_button, share_link, dd_share_query, settings)
-        demo.load(open_tab, None, [status, run, zoom_run, *settings], api_visibility="private")
+        when_shown(demo, tab, open_tab, [status, run, zoom_run, *settings])
     return demo
 
 

@@ -35,7 +35,7 @@ from demos.common import (MAX_SEED, check_seed, explanation, load_or_explain, ne
 from demos.i18n import _, text
 from demos.image_input import (MAX_SIDE, DigitCanvas, composite_of, photo_input_with_examples, photo_to_tensor,
                                to_float_array)
-from demos.share import query_value, share_query, share_row, wire_share
+from demos.share import query_value, share_query, share_row, when_shown, wire_share
 from models.edges import photo_to_lines, sketch_to_lines
 from models.pix2pix import UNetGenerator
 
@@ -159,7 +159,7 @@ def p2p_share_query(dropout_noise: bool, seed) -> str:
 
 
 def open_tab(request: gr.Request | None = None):
-    """When the page opens: load the weights; if they are missing, show why and disable only this tab.
+    """When the student first sees the tab (see ``when_shown``): load the weights; if they are missing, show why and disable only this tab.
     Otherwise take the settings of a share link (if any), put the first test edge map on the sketchpad and show
     its results. Returns updates for (status, sketch button, photo button, sketchpad, *the outputs of pix2pix,
     dropout switch, seed)."""
@@ -195,7 +195,8 @@ def sketchpad(label, **kwargs) -> DigitCanvas:
     )
 
 
-def create_demo() -> gr.Blocks:
+def create_demo(tab: gr.Tab | None = None) -> gr.Blocks:
+    """The tab's Blocks; in the gallery, ``tab`` is the ``gr.Tab`` it is shown in (see ``when_shown``)."""
     with gr.Blocks() as demo:
         status = weights_status()
         with gr.Row():
@@ -235,7 +236,7 @@ def create_demo() -> gr.Blocks:
         examples.load_input_event.then(pix2pix_live, [sketch, dropout, seed], outputs, **quiet)
         dice.click(new_seed, None, seed, queue=False, api_visibility="private")
         wire_share(share_button, share_link, p2p_share_query, [dropout, seed])
-        demo.load(open_tab, None, [status, run_sketch, run_photo, sketch, *outputs, dropout, seed], api_visibility="private")
+        when_shown(demo, tab, open_tab, [status, run_sketch, run_photo, sketch, *outputs, dropout, seed])
     return demo
 
 

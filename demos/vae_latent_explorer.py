@@ -33,7 +33,7 @@ from demos.common import check_range, explanation, load_or_explain, show_weights
 from demos.i18n import _, text
 from demos.image_input import digit_canvas, image_to_digit, to_pil
 from demos.latent_map import LatentMap, render_latent_map
-from demos.share import query_value, share_query, share_row, wire_share
+from demos.share import query_value, share_query, share_row, when_shown, wire_share
 from models.loading import WeightsUnavailableError, load_extra_file
 from models.vae import VAE, kl_divergence, lerp, reconstruction_nll, slerp
 
@@ -225,7 +225,7 @@ def vae_share_query(z1: float, z2: float, frames: int, mode: str) -> str:
 
 
 def open_tab(request: gr.Request | None = None):
-    """When the page opens: load the weights and draw both maps (at the point of a share link, if any); if
+    """When the student first sees the tab (see ``when_shown``): load the weights and draw both maps (at the point of a share link, if any); if
     anything is missing, show why and disable only this tab. Returns updates for (status, decoded, VAE map,
     β=0 decoded, β=0 map, β=0 caption, z1, z2, interpolate button, encode button, frames, path)."""
     frames = gr.update(value=query_value(request, "frames", int, 2, MAX_FRAMES, default=10))
@@ -249,7 +249,8 @@ def open_tab(request: gr.Request | None = None):
 
 # --- the tab -----------------------------------------------------------------------------
 
-def create_demo() -> gr.Blocks:
+def create_demo(tab: gr.Tab | None = None) -> gr.Blocks:
+    """The tab's Blocks; in the gallery, ``tab`` is the ``gr.Tab`` it is shown in (see ``when_shown``)."""
     mnist = {p.stem: str(p) for p in sorted((EXAMPLES / "mnist").glob("*.png"))}
     pairs = [[mnist["1_0002"], mnist["7_0000"]], [mnist["0_0003"], mnist["6_0011"]], [mnist["4_0004"], mnist["9_0007"]],
              [mnist["3_0018"], mnist["8_0061"]]]
@@ -326,8 +327,8 @@ def create_demo() -> gr.Blocks:
         encode_examples.load_input_event.then(vae_encode, canvas_c, encode_outputs, api_visibility="private")
 
         wire_share(share_button, share_link, vae_share_query, [z1, z2, frames, mode])
-        demo.load(open_tab, None, [status, decoded, vae_map, beta0_decoded, beta0_map, beta0_z, z1, z2, interp_btn,
-                                  encode_btn, frames, mode], api_visibility="private")
+        when_shown(demo, tab, open_tab, [status, decoded, vae_map, beta0_decoded, beta0_map, beta0_z, z1, z2, interp_btn,
+                                  encode_btn, frames, mode])
     return demo
 
 

@@ -119,3 +119,34 @@ def test_the_browser_protocol_client_of_the_load_test_gets_the_same_answers(tiny
     assert out[2]["url"]  # the denoised digit, as a file the page shows
     with pytest.raises(RuntimeError, match="/ae_denoise failed"):
         browser.predict(editor(digit), "no such noise", 0.5, 0.2, 0.5, 1, api_name="/ae_denoise")
+
+
+def test_a_tab_computes_its_first_results_when_first_shown():
+    """demos/share.py: when_shown — in the gallery a tab's open_tab runs when the page opens on it (the first tab,
+    or the one a share link names) or the first time it is selected, once; alone, when its page opens."""
+    import gradio as gr
+
+    from demos.share import when_shown
+
+    calls = []
+
+    def open_tab(request=None):
+        calls.append(request.query_params)
+        return ("first results",)
+
+    class Page:  # the gr.Request of a page opened with this query
+        def __init__(self, **query):
+            self.query_params = query
+
+    tab = gr.Tab("VAE", id="vae", render=False)
+    with gr.Blocks() as demo:
+        out = gr.Textbox()
+        when_shown(demo, tab, open_tab, [out])
+    on_page_open, on_select = (dep.fn for dep in demo.fns.values())
+    assert on_page_open(Page()) == (False, gr.update()) and not calls  # the page opens on the first tab
+    assert on_page_open(Page(tab="vae", z1="0.5")) == (True, "first results") and calls == [{"tab": "vae", "z1": "0.5"}]
+    assert on_select(False, Page()) == (True, "first results") and len(calls) == 2  # first selected
+    assert on_select(True, Page()) == (True, gr.update()) and len(calls) == 2  # shown already: left as it is
+    with gr.Blocks() as alone:
+        when_shown(alone, None, open_tab, [gr.Textbox()])
+    assert [dep.fn for dep in alone.fns.values()] == [open_tab]
