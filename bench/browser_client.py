@@ -13,6 +13,7 @@ the browser does, with httpx: upload files (``POST /gradio_api/upload``), join t
 """
 
 import json
+import time
 import uuid
 from pathlib import Path
 
@@ -44,21 +45,33 @@ class BrowserProtocolClient:
             return [self._upload_files(v) for v in value]
         return value
 
-    def predict(self, *data, api_name: str):
-        """Run one api like the browser does and return its output data (raises on an error message)."""
-        body = {"data": [self._upload_files(d) for d in data], "fn_index": self.fn_index[api_name],
-                "session_hash": self.session_hash, "event_data": None, "trigger_id": None}
+    def join(self, fn_index: int, data: list) -> str:
+        """Put one event in the app's queue, as the page does when a button is clicked; returns its event id."""
+        body = {"data": data, "fn_index": fn_index, "session_hash": self.session_hash, "event_data": None,
+                "trigger_id": None}
         joined = self.http.post(self.url + "/gradio_api/queue/join", json=body)
         joined.raise_for_status()
-        event_id = joined.json()["event_id"]
+        return joined.json()["event_id"]
+
+    def completions(self, event_ids) -> dict[str, dict]:
+        """Read this session's server-sent events until each of ``event_ids`` is completed: {event id: its
+        ``process_completed`` message, with ``seconds``, the time from this call until it came}."""
+        start = time.perf_counter()
+        waiting, done = set(event_ids), {}
         with self.http.stream("GET", self.url + "/gradio_api/queue/data", params={"session_hash": self.session_hash}) as r:
             for line in r.iter_lines():
-                if not line.startswith("data:"):
-                    continue
-                msg = json.loads(line[5:])
-                if msg.get("event_id") != event_id or msg.get("msg") != "process_completed":
-                    continue
-                if not msg.get("success"):
-                    raise RuntimeError(f"{api_name} failed: {msg.get('output')}")
-                return msg["output"]["data"]
-        raise RuntimeError(f"{api_name}: the event stream ended before the result")
+                msg = json.loads(line[5:]) if line.startswith("data:") else {}
+                if msg.get("msg") == "process_completed" and msg.get("event_id") in waiting:
+                    done[msg["event_id"]] = {**msg, "seconds": time.perf_counter() - start}
+                    waiting.discard(msg["event_id"])
+                    if not waiting:
+                        return done
+        raise RuntimeError(f"the event stream ended before {len(waiting)} event(s) completed")
+
+    def predict(self, *data, api_name: str):
+        """Run one api like the browser does and return its output data (raises on an error message)."""
+        event_id = self.join(self.fn_index[api_name], [self._upload_files(d) for d in data])
+        msg = self.completions([event_id])[event_id]
+        if not msg.get("success"):
+            raise RuntimeError(f"{api_name} failed: {msg.get('output')}")
+        return msg["output"]["data"]

@@ -16,14 +16,12 @@ answers at once for the tabs not shown.
 """
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
 import sys
 import threading
 import time
-import uuid
 from pathlib import Path
 
 import httpx
@@ -32,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.benchmark import free_port, wait_for  # noqa: E402
+from bench.browser_client import BrowserProtocolClient  # noqa: E402
 from bench.screenshots import CHROMIUM_ARGS  # noqa: E402
 from bench.timing import percentile  # noqa: E402
 
@@ -43,8 +42,8 @@ FIRST_RESULT_JS = """() => {
 }"""
 
 
-def visit(browser, url: str, results: list, lock: threading.Lock):
-    """Open the page in a new browser context; record (seconds to the first result, queue events sent)."""
+def visit(browser, url: str) -> tuple[float, int]:
+    """Open the page in a new browser context: (seconds to the first result, events sent to the queue)."""
     context = browser.new_context(locale="en-US", viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     joins = []
@@ -53,36 +52,24 @@ def visit(browser, url: str, results: list, lock: threading.Lock):
     page.goto(url)
     page.wait_for_function(FIRST_RESULT_JS, timeout=120_000, polling=50)
     seconds = time.perf_counter() - t0
-    page.wait_for_timeout(2000)  # let the other tabs' first computations go out too, to count them
-    with lock:
-        results.append((seconds, len(joins)))
+    page.wait_for_timeout(2000)  # let the other tabs' load events go out too, to count them
     context.close()
+    return seconds, len(joins)
 
 
 def open_like_a_browser(url: str, loads: list[dict], out: list, lock: threading.Lock):
-    """One student's page open, server side: join the queue with every load event, read the events until all are
-    completed. Appends {event id: seconds until completed}."""
-    http = httpx.Client(timeout=120)
-    session = uuid.uuid4().hex[:11]
+    """One student's page open, server side: every load event joins the queue, then wait until all are
+    completed. Appends {fn index: seconds from the first join until completed}."""
+    client = BrowserProtocolClient(url)
     t0 = time.perf_counter()
-    events = {}
-    for dep in loads:
-        r = http.post(url + "gradio_api/queue/join", json={"data": [], "fn_index": dep["id"], "session_hash": session,
-                                                           "event_data": None, "trigger_id": None})
-        r.raise_for_status()
-        events[r.json()["event_id"]] = dep["id"]
-    done = {}
-    with http.stream("GET", url + "gradio_api/queue/data", params={"session_hash": session}) as r:
-        for line in r.iter_lines():
-            msg = json.loads(line[5:]) if line.startswith("data:") else {}
-            if msg.get("msg") == "process_completed" and msg.get("event_id") in events:
-                if not msg.get("success"):
-                    raise RuntimeError(f"a load event failed: {msg.get('output')}")
-                done[events[msg["event_id"]]] = time.perf_counter() - t0
-                if len(done) == len(events):
-                    break
+    events = {client.join(dep["id"], []): dep["id"] for dep in loads}
+    joining = time.perf_counter() - t0
+    completed = client.completions(events)
+    failed = [msg.get("output") for msg in completed.values() if not msg.get("success")]
+    if failed:
+        raise RuntimeError(f"a load event failed: {failed[0]}")
     with lock:
-        out.append(done)
+        out.append({events[e]: joining + msg["seconds"] for e, msg in completed.items()})
 
 
 def main(args):
@@ -97,11 +84,10 @@ def main(args):
         wait_for(url)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
-            first = []
-            visit(browser, url, first, threading.Lock())
+            seconds, events = visit(browser, url)
             browser.close()
-        print(f"first visitor, in Chromium (the AE models load): first tab's result after {first[0][0]:.2f} s, "
-              f"{first[0][1]} events sent to the queue while opening")
+        print(f"first visitor, in Chromium (the AE models load): first tab's result after {seconds:.2f} s, "
+              f"{events} events sent to the queue while opening")
         loads = [d for d in httpx.get(url + "config").json()["dependencies"] if any(t[1] == "load" for t in d["targets"])]
         first_tab = min(d["id"] for d in loads)  # the AE tab's, the first one registered
         for students in (1, args.students):
