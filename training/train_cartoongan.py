@@ -294,9 +294,9 @@ def main(args):
         t.to(device) for t in (photos, photos_test, cartoons, cartoons_test, smoothed))
 
     if args.eval_only:
-        photos_as_they_are = photos_test.float() / 255.0
-        print(f"the photos themselves: FID-Lite0 {fid_lite0(cnn, photos_as_they_are, cartoons_test.float() / 255.0):.2f}, "
-              f"style distance {style_distance(cnn, photos_as_they_are, cartoons_test.float() / 255.0):.2f}")
+        photos_as_they_are, drawings = photos_test.float() / 255.0, cartoons_test.float() / 255.0
+        print(f"the photos themselves: FID-Lite0 {fid_lite0(cnn, photos_as_they_are, drawings):.2f}, "
+              f"style distance {style_distance(cnn, photos_as_they_are, drawings):.2f}")
         for out in (args.init_output_dir, args.output_dir):
             r = evaluate(CartoonGenerator.from_pretrained(out, strict=True).to(device), cnn, photos_test, cartoons_test)
             print(f"{Path(out).name}: content loss {r['content_loss']:.4f}, FID-Lite0 {r['fid_lite0']:.2f}, "
