@@ -65,19 +65,21 @@ IMAGE_SRC_JS = """(label) => {
 
 
 # The tabs after AE and VAE, each with its main action as a student would do it, as i18n keys: (screenshot name, tab
-# title, main button, output image, example to pick first or None, number field to change first or None, choice
-# to click first or None). Several tabs show a result as soon as the page opens, so each action changes an input
+# title, main button, output image, example to pick first (its index, or "upload" to upload UPLOAD instead) or None,
+# number field to change first or None, choice to click first or None). CycleGAN's examples are read from the data
+# folder, absent on a newcomer's machine, so it gets an upload. Several tabs show a result as soon as the page opens, so each action changes an input
 # first: the same input gives the same picture again, which the page could not tell from no answer at all. The
 # DDPM tab samples with DDIM (switching to it sets 50 steps), a second instead of DDPM's 1000 steps.
 TAB_ACTIONS = [
     ("dcgan", "tab.dca", "dca.run", "dca.averaged", None, "dca.noise_seed", None),
     ("dcgan_windows", "tab.dcw", "dcw.run", "dcw.figure", None, "dcw.control_seed", None),
     ("pix2pix", "tab.p2p", "p2p.run_sketch", "p2p.gan", 1, None, None),
-    ("cyclegan", "tab.cyc", "cyc.run", "cyc.translated", 0, None, None),
+    ("cyclegan", "tab.cyc", "cyc.run", "cyc.translated", "upload", None, None),
     ("cg", "tab.cg", "cg.run", "cg.final", 1, None, None),
     ("dd", "tab.dd", "dd.run", "dd.output", 1, None, None),
     ("ddpm", "tab.ddpm", "ddpm.run", "ddpm.r_xt", None, None, "ddpm.sampler_ddim"),
 ]
+UPLOAD = ROOT / "demos" / "examples" / "photos" / "astronaut.jpg"
 
 
 def open_tab(page, title: str):
@@ -162,7 +164,10 @@ def test_every_tab_in_a_real_browser(app_url, lang, tmp_path):
             panel = page.locator(".tabitem:visible")
             settle(page)
             before = image_src(page, keys[output_key])
-            if example is not None:
+            if example == "upload":
+                panel.locator("input[type=file]").first.set_input_files(str(UPLOAD))
+                settle(page)
+            elif example is not None:
                 panel.locator("button.gallery-item").nth(example).click()
                 settle(page)
             if number_key is not None:
