@@ -20,7 +20,7 @@ from bench.timing import row, run_alone, time_ms  # noqa: E402
 def rows(repeats: int = 10) -> list[dict]:
     import PIL.Image
 
-    from demos import cartoongan_photo2cartoon as cg
+    from demos import cartoongan as cg
     from demos.image_input import photo_to_tensor
     from models.cartoongan import CartoonGenerator
     from models.loading import load_pretrained
@@ -29,7 +29,8 @@ def rows(repeats: int = 10) -> list[dict]:
     x = photo_to_tensor(photo, 512)
     final = load_pretrained(CartoonGenerator, cg.SLUG)
     return [
-        row("CartoonGAN: one generator on a 512×341 photo", time_ms(lambda: cg.cartoonize_tensor(final, x), repeats), 1500),
+        row("CartoonGAN: one generator on a 512×341 photo", time_ms(lambda: cg.cartoonize_tensor(final, x), repeats),
+            1500),
         row("CartoonGAN `/cartoonize` handler: final and init-only generators, 512 px", time_ms(
             lambda: cg.cartoonize(photo, 512), repeats)),
     ]

@@ -27,7 +27,7 @@ def rows(repeats: int = 20) -> list[dict]:
     import PIL.Image
     import torch
 
-    from demos import cyclegan_horse2cloudhorse as tab
+    from demos import cyclegan as tab
 
     g, f = tab.load_generators("a2b")
     x = torch.rand(1, 3, 256, 256, generator=torch.Generator().manual_seed(0))

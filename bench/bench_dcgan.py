@@ -26,11 +26,12 @@ from bench.timing import row, run_alone, time_ms  # noqa: E402
 def rows(repeats: int = 20) -> list[dict]:
     import torch
 
-    from demos import dcgan_bedroom_arithmetic as dca
-    from demos import dcgan_window_forgetting as dcw
+    from demos import dcgan as dca
+    from demos import dcgan_windows as dcw
+    from models.dcgan import z_batch
 
     g = dca.load_generator()
-    z = dca.z_batch(0, g.nz)
+    z = z_batch(0, g.nz)
     n_window = len(dcw.window_data()["window_maps"])
 
     def generator_only():
@@ -46,7 +47,8 @@ def rows(repeats: int = 20) -> list[dict]:
         ("DCGAN /dcgan_walk: 8 frames, linear + spherical, GIF", lambda: dca.dcgan_walk("0:0", "0:1", 8), None),
         (f"DCGAN /dcgan_forget_windows: 8 samples, normal / {n_window} window maps / random maps zeroed",
          lambda: dcw.dcgan_forget_windows(0, n_window, "zero", 0, False), 300),
-        ("DCGAN /dcgan_forget_windows with the window detector's tint", lambda: dcw.dcgan_forget_windows(0, n_window, "zero", 0, True), None),
+        ("DCGAN /dcgan_forget_windows with the window detector's tint",
+         lambda: dcw.dcgan_forget_windows(0, n_window, "zero", 0, True), None),
     ):
         out.append(row(name, time_ms(fn, repeats), target))
     return out

@@ -50,7 +50,7 @@ def rows(repeats: int = 20) -> list[dict]:
     import torch
     from diffusers import DDPMPipeline
 
-    from demos import ddpm_step_by_step as dd
+    from demos import ddpm as dd
     from models.ddpm import make_scheduler, sample
 
     model = dd.load_model("")  # pretrained/ddpm-mnist (or the Hub), loaded once
@@ -79,7 +79,8 @@ def rows(repeats: int = 20) -> list[dict]:
     with torch.inference_mode():
         for i in range(min(repeats, 5) + 1):
             t = time.perf_counter()
-            sample(model.unet, make_scheduler("ddpm", model.scheduler_config), 16, 100, generator=torch.Generator().manual_seed(0))
+            sample(model.unet, make_scheduler("ddpm", model.scheduler_config), 16, 100,
+                   generator=torch.Generator().manual_seed(0))
             a = time.perf_counter() - t
             t = time.perf_counter()
             pipe(batch_size=16, num_inference_steps=100, generator=torch.Generator().manual_seed(0), output_type="pt")

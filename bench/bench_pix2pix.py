@@ -27,7 +27,7 @@ TARGET_MS = 400
 def rows(repeats: int = 20) -> list[dict]:
     import PIL.Image
 
-    from demos import pix2pix_edges2cats as tab
+    from demos import pix2pix as tab
 
     gan, _l1 = tab.load_models()
     with PIL.Image.open(tab.example_files()[0]) as img:

@@ -70,12 +70,12 @@ def api_calls():
 def handler_calls():
     import PIL.Image
 
-    from demos import ae_denoising, vae_latent_explorer as vae
+    from demos import ae, vae
 
     digit = PIL.Image.open(DIGIT).copy()
     other = PIL.Image.open(OTHER).copy()
     return {
-        "/ae_denoise": lambda: ae_denoising.ae_denoise(digit, "gaussian", 0.5, 0.2, 0.5, 0),
+        "/ae_denoise": lambda: ae.ae_denoise(digit, "gaussian", 0.5, 0.2, 0.5, 0),
         "/vae_decode": lambda: vae.vae_decode(0.5, -0.3),
         "/vae_encode": lambda: vae.vae_encode(digit),
         "/vae_interpolate": lambda: vae.vae_interpolate(digit, other, 10, "linear"),
@@ -189,7 +189,8 @@ def main(args):
         h, a = handlers[name], api[name]
         print(f"| `{name}` handler (the work itself) | {h[0]:.1f} ms | {h[1]:.1f} ms | {t} |")
         print(f"| `{name}` through gradio_client (loopback round trip) | {a[0]:.1f} ms | {a[1]:.1f} ms | |")
-    print(f"| for scale: a trivial api (x + 1) of a bare Gradio app, same round trip | {floor[0]:.1f} ms | {floor[1]:.1f} ms | |")
+    print(f"| for scale: a trivial api (x + 1) of a bare Gradio app, same round trip "
+          f"| {floor[0]:.1f} ms | {floor[1]:.1f} ms | |")
     print(f"| one process holding every tab's models (this benchmark, after step 5): RSS (peak) "
           f"| {all_rss:.0f} MB ({all_peak:.0f} MB) | | ≤ 2 GB |")
     for r in tab_rows:

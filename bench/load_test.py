@@ -19,7 +19,8 @@ Heavy jobs beside the light tabs (do dreams freeze the AE tab?)::
 
 ``--heavy-clients K`` adds K clients that keep asking for DeepDream (256 px, 2 octaves x 5 iterations; or, with
 ``--heavy-api /ddpm_sample``, 16 digits by 1000 DDPM steps) for as long as the light clients run;
-``--heavy-concurrency`` sets ``GALLERY_HEAVY_CONCURRENCY``, how many heavy jobs the app's shared "heavy" queue runs at once (default 1).
+``--heavy-concurrency`` sets ``GALLERY_HEAVY_CONCURRENCY``, how many heavy jobs the app's shared "heavy" queue
+runs at once (default 1).
 """
 
 import argparse
@@ -39,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 from gradio_client import handle_file  # noqa: E402
 
 from bench.benchmark import DIGIT, OTHER, editor, free_port, percentile, wait_for  # noqa: E402
-from bench.browser_client import BrowserProtocolClient  # noqa: E402
+from clients.browser_protocol import BrowserProtocolClient  # noqa: E402
 
 PHOTO = ROOT / "demos" / "examples" / "photos" / "chelsea.jpg"
 EDGES = sorted((ROOT / "demos" / "examples" / "pix2pix").glob("*.png"))[0]
@@ -86,7 +87,7 @@ def heavy_loop(url, stop, times, errors, lock, api="/deepdream"):
 
 
 def make_client(url, protocol):
-    """A light client: ``gradio_client`` or one that speaks the browser's protocol (``bench/browser_client.py``)."""
+    """A light client: ``gradio_client`` or one that speaks the browser's protocol (``clients/browser_protocol.py``)."""
     if protocol == "browser":
         return BrowserProtocolClient(url)
     from gradio_client import Client
@@ -140,7 +141,8 @@ def main(args):
             time.sleep(5)  # let the dreams start first
         t0 = time.perf_counter()
         apis = tuple(args.apis or REQUESTS)
-        threads = [threading.Thread(target=client_loop, args=(url, args.requests, i, times, errors, lock, apis, args.protocol))
+        threads = [threading.Thread(target=client_loop,
+                                    args=(url, args.requests, i, times, errors, lock, apis, args.protocol))
                    for i in range(args.clients)]
         for th in threads:
             th.start()
@@ -155,8 +157,10 @@ def main(args):
         proc.wait(timeout=30)
     total = sum(len(v) for v in times.values()) + sum(len(v) for v in errors.values())
     print(f"{args.clients} clients x {args.requests} requests = {total} in {wall:.1f} s "
-          f"(concurrency limit {args.concurrency or 'app default'}, torch threads {args.torch_threads or 'app default'}, "
-          f"{args.heavy_clients} heavy {args.heavy_api} clients, heavy concurrency {args.heavy_concurrency or 'app default (1)'}, "
+          f"(concurrency limit {args.concurrency or 'app default'}, "
+          f"torch threads {args.torch_threads or 'app default'}, "
+          f"{args.heavy_clients} heavy {args.heavy_api} clients, "
+          f"heavy concurrency {args.heavy_concurrency or 'app default (1)'}, "
           f"light clients speak the {args.protocol} protocol)\n")
     print("| api | requests | errors | median | p95 |")
     print("|---|---|---|---|---|")
@@ -177,12 +181,13 @@ def parse_args(argv=None):
     p.add_argument("--concurrency", type=int, help="Gradio's default_concurrency_limit for the app")
     p.add_argument("--torch-threads", type=int, help="torch.set_num_threads for the app")
     p.add_argument("--heavy-clients", type=int, default=0, help="clients that keep DeepDream busy meanwhile")
-    p.add_argument("--heavy-api", choices=list(HEAVY_REQUESTS), default="/deepdream", help="what the heavy clients ask for")
+    p.add_argument("--heavy-api", choices=list(HEAVY_REQUESTS), default="/deepdream",
+                   help="what the heavy clients ask for")
     p.add_argument("--apis", nargs="*", choices=list(REQUESTS), help="only these apis for the light clients")
     p.add_argument("--heavy-concurrency", type=int, help="GALLERY_HEAVY_CONCURRENCY for the app (default 1)")
     p.add_argument("--protocol", choices=["gradio_client", "browser"], default="gradio_client",
                    help="how the light clients call the app: gradio_client (polls every 50 ms) or the browser's "
-                        "own protocol (bench/browser_client.py), which is what a student waits for")
+                        "own protocol (clients/browser_protocol.py), which is what a student waits for")
     return p.parse_args(argv)
 
 

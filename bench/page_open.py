@@ -10,7 +10,7 @@ answers at once for the tabs not shown.
    first tab shows its result (the AE tab's denoised digit; the AE models load then), and how many events
    the page sent to the queue.
 2. A class opening the page at once: N students send the page's load events (read from the app's /config) the
-   way the browser does (``bench/browser_client.py``'s protocol), without N browsers rendering on the same two
+   way the browser does (``clients/browser_protocol.py``'s protocol), without N browsers rendering on the same two
    cores (ten Chromium pages on this machine take far longer to draw than the server takes to answer): the time
    until each student's first tab is ready, and until all of the page's load events are answered. Not a test.
 """
@@ -30,9 +30,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.benchmark import free_port, wait_for  # noqa: E402
-from bench.browser_client import BrowserProtocolClient  # noqa: E402
 from bench.screenshots import CHROMIUM_ARGS  # noqa: E402
 from bench.timing import percentile  # noqa: E402
+from clients.browser_protocol import BrowserProtocolClient  # noqa: E402
 
 # The src of the visible AE "denoised" output image (English page).
 FIRST_RESULT_JS = """() => {
@@ -88,18 +88,21 @@ def main(args):
             browser.close()
         print(f"first visitor, in Chromium (the AE models load): first tab's result after {seconds:.2f} s, "
               f"{events} events sent to the queue while opening")
-        loads = [d for d in httpx.get(url + "config").json()["dependencies"] if any(t[1] == "load" for t in d["targets"])]
+        loads = [d for d in httpx.get(url + "config").json()["dependencies"]
+                 if any(t[1] == "load" for t in d["targets"])]
         first_tab = min(d["id"] for d in loads)  # the AE tab's, the first one registered
         for students in (1, args.students):
             out, lock = [], threading.Lock()
-            threads = [threading.Thread(target=open_like_a_browser, args=(url, loads, out, lock)) for _ in range(students)]
+            threads = [threading.Thread(target=open_like_a_browser, args=(url, loads, out, lock))
+                       for _ in range(students)]
             for th in threads:
                 th.start()
             for th in threads:
                 th.join()
             firsts, alls = [d[first_tab] for d in out], [max(d.values()) for d in out]
             print(f"{students} student(s) opening at once ({len(loads)} load events each): first tab ready after "
-                  f"median {statistics.median(firsts):.2f} s (p95 {percentile(firsts, 0.95):.2f} s), every load event answered after "
+                  f"median {statistics.median(firsts):.2f} s (p95 {percentile(firsts, 0.95):.2f} s), "
+                  f"every load event answered after "
                   f"median {statistics.median(alls):.2f} s (p95 {percentile(alls, 0.95):.2f} s)")
     finally:
         proc.terminate()

@@ -21,7 +21,8 @@ from bench.benchmark import free_port, wait_for  # noqa: E402
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
-TABS = {"ae": {"ja": "AE によるノイズ除去", "en": "AE denoising"}, "vae": {"ja": "VAE の潜在空間", "en": "VAE latent space"}}
+TABS = {"ae": {"ja": "AE によるノイズ除去", "en": "AE denoising"},
+        "vae": {"ja": "VAE の潜在空間", "en": "VAE latent space"}}
 
 
 def shrink(path: Path):
@@ -67,23 +68,30 @@ def vae_action(page, lang):
 # The app runs without the data folder here (GALLERY_DATA_DIR points nowhere), so that no training photo (no
 # licence, not to be redistributed) ends up in a committed screenshot: CycleGAN gets an upload instead (index "upload").
 OTHER_TABS = [
-    ("dcgan", "tab.dca", "dca.run", "dca.averaged", None),
-    ("dcgan_windows", "tab.dcw", "dcw.run", "dcw.figure", None),
-    ("pix2pix", "tab.p2p", "p2p.run_sketch", "p2p.gan", 1),
-    ("cyclegan", "tab.cyc", "cyc.run", "cyc.translated", "upload"),
-    ("cartoongan", "tab.cg", "cg.run", "cg.final", 1),
-    ("deepdream", "tab.dd", "dd.run", "dd.output", 1),
-    ("ddpm", "tab.ddpm", "ddpm.run", "ddpm.r_xt", None),
+    ("dcgan", "dcgan.title", "dcgan.run", "dcgan.averaged", None),
+    ("dcgan_windows", "dcgan_windows.title", "dcgan_windows.run", "dcgan_windows.figure", None),
+    ("pix2pix", "pix2pix.title", "pix2pix.run_sketch", "pix2pix.gan", 1),
+    ("cyclegan", "cyclegan.title", "cyclegan.run", "cyclegan.translated", "upload"),
+    ("cartoongan", "cartoongan.title", "cartoongan.run", "cartoongan.final", 1),
+    ("deepdream", "deepdream.title", "deepdream.run", "deepdream.output", 1),
+    ("ddpm", "ddpm.title", "ddpm.run", "ddpm.r_xt", None),
 ]
 UPLOAD = ROOT / "demos" / "examples" / "photos" / "astronaut.jpg"
+
+
+def gallery_tabs():
+    """The gallery's tabs (app.TABS): their strings name the buttons to press, in each language."""
+    import app
+
+    return app.TABS
 
 
 def generic_action(button_key, example):
     """Pick an example (if any), press the tab's main button and give the result time to arrive."""
     def action(page, lang):
-        from demos.i18n import EN, JA
+        from demos.i18n import make_i18n
 
-        keys = {"ja": JA, "en": EN}[lang]
+        keys = make_i18n(gallery_tabs()).translations_dict[lang]
         tab = page.locator(".tabitem:visible")
         if example == "upload":
             tab.locator("input[type=file]").first.set_input_files(str(UPLOAD))
@@ -118,7 +126,8 @@ def main(args):
         browser = p.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
 
         def visit(url, lang, name, action, tab_name=None):
-            ctx = browser.new_context(locale={"ja": "ja-JP", "en": "en-US"}[lang], viewport={"width": 1400, "height": 1000})
+            ctx = browser.new_context(locale={"ja": "ja-JP", "en": "en-US"}[lang],
+                                      viewport={"width": 1400, "height": 1000})
             page = ctx.new_page()
             page.on("console", lambda m: problems.append(f"console: {m.text}") if m.type == "error" else None)
             page.goto(url)
@@ -138,7 +147,7 @@ def main(args):
 
         proc, url = launch(["app.py"])
         try:
-            from demos.i18n import EN, JA
+            from demos.i18n import make_i18n
 
             for lang in ("ja", "en"):
                 for tab, names in TABS.items():
@@ -147,7 +156,7 @@ def main(args):
                 for name, tab_key, button_key, _output, example in OTHER_TABS:
                     if args.only and name not in args.only:
                         continue
-                    title = {"ja": JA, "en": EN}[lang][tab_key]
+                    title = make_i18n(gallery_tabs()).translations_dict[lang][tab_key]
                     visit(url, lang, name, generic_action(button_key, example), title)
         finally:
             proc.terminate()

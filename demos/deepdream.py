@@ -25,18 +25,84 @@ import math
 import tempfile
 from pathlib import Path
 
+import gradio as gr
 import torch
 from torch.nn import functional as F
 
-import gradio as gr
-
-from demos.common import (MAX_SEED, check_range, check_seed, explanation, heavy_queue, load_or_explain, new_seed,
-                          seed_input, show_weights_problem, weights_status)
-from demos.i18n import _, text
-from demos.image_input import photo_input, photo_input_with_examples, photo_to_tensor, tensor_to_pil
-from demos.share import query_value, share_query, share_row, when_shown, wire_share
+from demos.common import (
+    MAX_SEED,
+    check_choice,
+    check_range,
+    check_seed,
+    load_or_explain,
+    new_seed,
+    seed_input,
+    show_weights_problem,
+    weights_status,
+)
+from demos.image_input import photo_input, photo_input_with_examples, photo_to_tensor
+from demos.kit import Page, Tab, heavy_queue
+from demos.share import query_value, share_query, share_row, wire_share
 from models.efficientnet_lite import EfficientNetLite0
+from models.imaging import to_pil
 from models.loading import load_extra_file
+
+TAB = Tab(id="deepdream", old_ids=("dd",), strings={
+    "title": {"en": "DeepDream", "ja": "DeepDream（ディープドリーム）"},
+    "input": {"en": "Your photo", "ja": "写真"},
+    "examples": {"en": "Example photos (scikit-image)", "ja": "写真の例（scikit-image）"},
+    "layer": {"en": "Layer to amplify", "ja": "強調する層"},
+    "layer_info": {
+        "en": "Early layers amplify textures and strokes; late layers amplify object parts.",
+        "ja": "浅い層はテクスチャや線を、深い層は物体の部分を強調します。",
+    },
+    "layer_block2": {"en": "block 2 (early: edges, textures)", "ja": "ブロック 2（浅い：エッジ・テクスチャ）"},
+    "layer_block4": {"en": "block 4 (early: textures)", "ja": "ブロック 4（浅い：テクスチャ）"},
+    "layer_block7": {"en": "block 7 (middle: patterns)", "ja": "ブロック 7（中間：模様）"},
+    "layer_block10": {"en": "block 10 (middle: parts of patterns)", "ja": "ブロック 10（中間：模様の部品）"},
+    "layer_block13": {"en": "block 13 (late: object parts)", "ja": "ブロック 13（深い：物体の部分）"},
+    "layer_block15": {"en": "block 15 (late: object parts)", "ja": "ブロック 15（深い：物体の部分）"},
+    "layer_head": {"en": "head, 1,280 features (last: whole objects)", "ja": "ヘッド 1,280 特徴（最終：物体全体）"},
+    "objective": {"en": "What to maximise", "ja": "最大化する量"},
+    "mean_square": {"en": "Mean of squares", "ja": "二乗平均"},
+    "l2": {"en": "L2 norm", "ja": "L2 ノルム"},
+    "octaves": {"en": "Octaves", "ja": "オクターブ数"},
+    "octave_scale": {"en": "Octave scale", "ja": "オクターブの倍率"},
+    "iterations": {"en": "Iterations per octave", "ja": "オクターブごとの反復回数"},
+    "step": {"en": "Step size η", "ja": "ステップ幅 η"},
+    "jitter": {"en": "Jitter (pixels)", "ja": "ジッター（画素）"},
+    "resolution": {"en": "Resolution (longer side, px)", "ja": "解像度（長辺の画素数）"},
+    "guided_title": {"en": "Guided dreaming (optional)", "ja": "ガイド付きの夢（任意）"},
+    "guided_note": {
+        "en": (
+            "Give a guide image: the dream then makes each part of your photo look more like the best-matching part of "
+            "the guide, at the chosen layer."
+        ),
+        "ja": (
+            "ガイド画像を与えると、選んだ層において、写真の各部分がガイド画像の最もよく似た部分により近づくように夢を見"
+            "ます。"
+        ),
+    },
+    "guide": {"en": "Guide image", "ja": "ガイド画像"},
+    "run": {"en": "Dream", "ja": "夢を見る"},
+    "output": {"en": "The dream (updated after each octave)", "ja": "夢（オクターブごとに更新）"},
+    "zoom_title": {"en": "Endless zoom animation", "ja": "無限ズームのアニメーション"},
+    "zoom_frames": {"en": "Frames", "ja": "フレーム数"},
+    "zoom_run": {"en": "Make the zoom animation", "ja": "ズームアニメーションを作る"},
+    "zoom_frame": {"en": "Current frame", "ja": "現在のフレーム"},
+    "zoom_file": {"en": "Animated GIF (download)", "ja": "アニメーション GIF（ダウンロード）"},
+    "panel_channels": {
+        "en": "Channels of {layer} that grew most (mean activation, after − before)",
+        "ja": "{layer} で最も増えたチャネル（平均活性の増加量）",
+    },
+    "panel_classes": {
+        "en": "ImageNet classes the network now sees more of (logit, after − before)",
+        "ja": "ネットワークがより強く見るようになった ImageNet クラス（ロジットの増加量）",
+    },
+    "octave": {"en": "Octave {k} of {n} done", "ja": "オクターブ {k}／{n} 完了"},
+    "done": {"en": "Done: {w}×{h} px.", "ja": "完了：{w}×{h} px。"},
+    "frame": {"en": "Frame {i} of {n}", "ja": "フレーム {i}／{n}"},
+})
 
 SLUG = "efficientnet-lite0"
 TRAINING_COMMAND = "python training/convert_efficientnet_lite0.py"
@@ -55,8 +121,9 @@ LIMITS = {
 }
 
 
-def load_model(request: gr.Request | None = None) -> EfficientNetLite0:
-    model = load_or_explain(EfficientNetLite0, SLUG, TRAINING_COMMAND, request)
+def load_model() -> EfficientNetLite0:
+    """The network, loaded once, or a Problem saying how to get its weights."""
+    model = load_or_explain(EfficientNetLite0, SLUG, TRAINING_COMMAND)
     model.requires_grad_(False)  # we differentiate with respect to the image only
     return model
 
@@ -123,7 +190,10 @@ def deepdream(model, img, layer="block7", octaves=3, octave_scale=1.4, iteration
     detail = None
     for k, size in enumerate(octave_sizes(h, w, octaves, octave_scale)):
         base = F.interpolate(img, size=size, mode="bilinear", align_corners=False, antialias=True)
-        x = base if detail is None else (base + F.interpolate(detail, size=size, mode="bilinear", align_corners=False)).clamp(0, 1)
+        if detail is None:
+            x = base
+        else:
+            x = (base + F.interpolate(detail, size=size, mode="bilinear", align_corners=False)).clamp(0, 1)
         for _step in range(iterations):
             x = ascent_step(model, x, layer, objective_fn, step, jitter, generator)
         detail = x - base
@@ -156,159 +226,165 @@ def zoom_in(img, zoom: float):
 
 # --- Gradio handlers -----------------------------------------------------------------------
 
-def _settings(request, resolution, octaves, octave_scale, iterations, step, jitter, seed, layer, objective):
-    if layer not in LAYERS:
-        raise gr.Error(text("err.choice", request, value=layer, choices=", ".join(LAYERS)))
-    if objective not in OBJECTIVES:
-        raise gr.Error(text("err.choice", request, value=objective, choices=", ".join(OBJECTIVES)))
-    values = {name: check_range(value, *LIMITS[name][:2], f"dd.{name}", request) for name, value in
+def _settings(resolution, octaves, octave_scale, iterations, step, jitter, seed, layer, objective):
+    check_choice(layer, LAYERS)
+    check_choice(objective, OBJECTIVES)
+    values = {name: check_range(value, *LIMITS[name][:2], TAB.phrase(name)) for name, value in
               (("resolution", resolution), ("octaves", octaves), ("octave_scale", octave_scale),
                ("iterations", iterations), ("step", step), ("jitter", jitter))}
     for name in ("resolution", "octaves", "iterations", "jitter"):
         values[name] = int(values[name])
-    return values, check_seed(seed, request)
+    return values, check_seed(seed)
 
 
-def panel_markdown(result: dict, layer: str, request) -> str:
-    lines = [f"**{text('dd.panel_channels', request, layer=layer)}**", ""]
+def panel_markdown(result: dict, layer: str) -> str:
+    lines = [f"**{TAB.text('panel_channels', layer=layer)}**", ""]
     lines += [f"- #{c}: +{v:.3f}" for c, v in result["channels"]]
     if "classes" in result:
-        lines += ["", f"**{text('dd.panel_classes', request)}**", ""]
+        lines += ["", f"**{TAB.text('panel_classes')}**", ""]
         lines += [f"- {name}: {v:+.2f}" for name, v in result["classes"]]
     return "\n".join(lines)
 
 
 def deepdream_run(image, layer: str, objective: str, resolution: int, octaves: int, octave_scale: float,
-                  iterations: int, step: float, jitter: int, seed: int, guide=None,
-                  request: gr.Request | None = None, progress=gr.Progress()):
-    """The tab's main action (api ``/deepdream``): streams (dream so far, status, amplified channels/classes)
-    after each octave."""
-    s, seed = _settings(request, resolution, octaves, octave_scale, iterations, step, jitter, seed, layer, objective)
-    model = load_model(request)
-    img = photo_to_tensor(image, s["resolution"], request)
-    guide_t = photo_to_tensor(guide, s["resolution"], request, what=" (guide)") if guide is not None else None
+                  iterations: int, step: float, jitter: int, seed: int, guide=None, progress=gr.Progress()):
+    """The tab's main action (api ``/deepdream``): streams the dream so far and a status line after each octave,
+    then the amplified channels/classes (outputs: dream | status | panel)."""
+    s, seed = _settings(resolution, octaves, octave_scale, iterations, step, jitter, seed, layer, objective)
+    model = load_model()
+    img = photo_to_tensor(image, s["resolution"])
+    guide_t = photo_to_tensor(guide, s["resolution"], what=" (guide)") if guide is not None else None
     dreamed = img
     for k, dreamed in deepdream(model, img, layer, s["octaves"], s["octave_scale"], s["iterations"], s["step"],
                                 s["jitter"], seed, objective, guide_t):
-        progress(k / s["octaves"], desc=text("dd.octave", request, k=k, n=s["octaves"]))
-        yield tensor_to_pil(dreamed), text("dd.octave", request, k=k, n=s["octaves"]), gr.update()
+        progress(k / s["octaves"], desc=TAB.text("octave", k=k, n=s["octaves"]))
+        yield {"dream": to_pil(dreamed), "progress": TAB.text("octave", k=k, n=s["octaves"])}
     classes = imagenet_classes() if layer == "head" else None
-    yield (tensor_to_pil(dreamed), text("dd.done", request, h=img.shape[-2], w=img.shape[-1]),
-           panel_markdown(amplified(model, img, dreamed, layer, classes), layer, request))
+    yield {"dream": to_pil(dreamed), "progress": TAB.text("done", h=img.shape[-2], w=img.shape[-1]),
+           "panel": panel_markdown(amplified(model, img, dreamed, layer, classes), layer)}
 
 
 def deepdream_zoom(image, layer: str, objective: str, resolution: int, frames: int, iterations: int, step: float,
-                   jitter: int, seed: int, request: gr.Request | None = None, progress=gr.Progress()):
+                   jitter: int, seed: int, progress=gr.Progress()):
     """api ``/deepdream_zoom``: an endless zoom — each frame is the last one zoomed by 5 % and dreamed again.
-    Streams the frames, then returns the animated GIF."""
-    s, seed = _settings(request, resolution, 1, 1.4, iterations, step, jitter, seed, layer, objective)
-    frames = int(check_range(frames, *LIMITS["zoom_frames"][:2], "dd.zoom_frames", request))
-    model = load_model(request)
-    x = photo_to_tensor(image, min(s["resolution"], 256), request)
+    Streams the frames, then returns the animated GIF (outputs: frame | GIF file)."""
+    s, seed = _settings(resolution, 1, 1.4, iterations, step, jitter, seed, layer, objective)
+    frames = int(check_range(frames, *LIMITS["zoom_frames"][:2], TAB.phrase("zoom_frames")))
+    model = load_model()
+    x = photo_to_tensor(image, min(s["resolution"], 256))
     pictures = []
     for i in range(frames):
         for _k, x in deepdream(model, x, layer, 1, 1.4, s["iterations"], s["step"], s["jitter"], seed + i, objective):
             pass
-        pictures.append(tensor_to_pil(x))
-        progress((i + 1) / frames, desc=text("dd.frame", request, i=i + 1, n=frames))
-        yield pictures[-1], None
+        pictures.append(to_pil(x))
+        progress((i + 1) / frames, desc=TAB.text("frame", i=i + 1, n=frames))
+        yield {"frame": pictures[-1], "file": None}
         x = zoom_in(x, 1.05)
     path = Path(tempfile.mkdtemp(prefix="deepdream_")) / "deepdream_zoom.gif"
     pictures[0].save(path, save_all=True, append_images=pictures[1:], duration=120, loop=0)
-    yield pictures[-1], str(path)
+    yield {"frame": pictures[-1], "file": str(path)}
 
 
 # --- the tab -----------------------------------------------------------------------------
 
 # The numeric settings that a share link carries, with their types (the seed is added separately).
-SHARED_NUMBERS = (("resolution", int), ("octaves", int), ("octave_scale", float), ("iterations", int), ("step", float),
-                  ("jitter", int))
+SHARED_NUMBERS = (("resolution", int), ("octaves", int), ("octave_scale", float), ("iterations", int),
+                  ("step", float), ("jitter", int))
+# The settings restored from a share link (the controls' names in ``open_tab``), in the order of the api's inputs.
+SETTINGS = ("layer", "objective", "resolution", "octaves", "octave_scale", "iterations", "step", "jitter", "seed")
 
 
-def dd_share_query(layer, objective, resolution, octaves, octave_scale, iterations, step, jitter, seed) -> str:
+def deepdream_share_query(layer, objective, resolution, octaves, octave_scale, iterations, step, jitter,
+                          seed) -> str:
     """The query string of a share link to this tab with these settings (the photo is not included)."""
-    values = dict(zip((name for name, _cast in SHARED_NUMBERS), (resolution, octaves, octave_scale, iterations, step, jitter)))
+    values = dict(zip((name for name, _cast in SHARED_NUMBERS),
+                      (resolution, octaves, octave_scale, iterations, step, jitter)))
     numbers = {name: cast(values[name]) for name, cast in SHARED_NUMBERS}
-    return share_query("dd", layer=layer, objective=objective, **numbers, seed=int(seed or 0))
+    return share_query(TAB, layer=layer, objective=objective, **numbers, seed=int(seed or 0))
 
 
-def settings_from_query(request: gr.Request | None) -> list:
-    """[layer, objective, resolution, octaves, octave scale, iterations, step, jitter, seed] from a share link,
-    with the defaults for whatever is absent or invalid."""
-    numbers = [query_value(request, name, cast, LIMITS[name][0], LIMITS[name][1], default=LIMITS[name][2])
-               for name, cast in SHARED_NUMBERS]
-    return [query_value(request, "layer", str, choices=LAYERS, default="block7"),
-            query_value(request, "objective", str, choices=OBJECTIVES, default="mean_square"),
-            *numbers, query_value(request, "seed", int, 0, MAX_SEED, default=0)]
+def settings_from_query(request: gr.Request | None) -> dict:
+    """{name: value} of the nine settings (``SETTINGS``) from a share link, with the defaults for whatever is absent
+    or invalid."""
+    numbers = {name: query_value(request, name, cast, LIMITS[name][0], LIMITS[name][1], default=LIMITS[name][2])
+               for name, cast in SHARED_NUMBERS}
+    return {"layer": query_value(request, "layer", str, choices=LAYERS, default="block7"),
+            "objective": query_value(request, "objective", str, choices=OBJECTIVES, default="mean_square"),
+            **numbers, "seed": query_value(request, "seed", int, 0, MAX_SEED, default=0)}
 
 
-def open_tab(request: gr.Request | None = None):
-    """Load the network when the tab is first shown; if its weights are missing, say so and disable only this tab.
-    Also restore the settings of a share link. Returns (status, run, zoom run, *the nine settings)."""
+def open_tab(request: gr.Request | None = None) -> dict:
+    """When the student first sees the tab (``Page.when_shown``): load the network; if its weights are missing, say
+    so and disable only this tab. Also restore the settings of a share link (by name, as ``SETTINGS``)."""
     settings = settings_from_query(request)
     try:
-        load_model(request)
+        load_model()
     except gr.Error as err:
         off = gr.update(interactive=False)
-        return show_weights_problem(err), off, off, *settings
+        return {"status": show_weights_problem(err), "run": off, "zoom_run": off, **settings}
     on = gr.update(interactive=True)
-    return gr.update(visible=False), on, on, *settings
+    return {"status": gr.update(visible=False), "run": on, "zoom_run": on, **settings}
 
 
-def create_demo(tab: gr.Tab | None = None) -> gr.Blocks:
-    """The tab's Blocks; in the gallery, ``tab`` is the ``gr.Tab`` it is shown in (see ``when_shown``)."""
+@TAB.builder
+def create_demo(page: Page) -> gr.Blocks:
+    """The tab's Blocks (see demos/kit.py: ``page`` says where it is shown)."""
+    _ = TAB.ui
     with gr.Blocks() as demo:
         status = weights_status()
         with gr.Row():
             with gr.Column(scale=3, min_width=280):
-                photo = photo_input_with_examples(_("dd.input"), _("dd.examples"), height=300)
-                layer = gr.Dropdown([(_(f"dd.layer_{name}"), name) for name in LAYERS], value="block7",
-                                    label=_("dd.layer"), info=_("dd.layer_info"))
-                objective = gr.Radio([(_("dd.mean_square"), "mean_square"), (_("dd.l2"), "l2")], value="mean_square",
-                                     label=_("dd.objective"))
+                photo = photo_input_with_examples(_("input"), _("examples"), height=300)
+                layer = gr.Dropdown([(_(f"layer_{name}"), name) for name in LAYERS], value="block7",
+                                    label=_("layer"), info=_("layer_info"))
+                objective = gr.Radio([(_("mean_square"), "mean_square"), (_("l2"), "l2")], value="mean_square",
+                                     label=_("objective"))
                 with gr.Row():
-                    octaves = gr.Slider(*LIMITS["octaves"][:2], value=LIMITS["octaves"][2], step=1, label=_("dd.octaves"))
+                    octaves = gr.Slider(*LIMITS["octaves"][:2], value=LIMITS["octaves"][2], step=1,
+                                        label=_("octaves"))
                     octave_scale = gr.Slider(*LIMITS["octave_scale"][:2], value=LIMITS["octave_scale"][2], step=0.05,
-                                             label=_("dd.octave_scale"))
+                                             label=_("octave_scale"))
                 with gr.Row():
                     iterations = gr.Slider(*LIMITS["iterations"][:2], value=LIMITS["iterations"][2], step=1,
-                                           label=_("dd.iterations"))
-                    step = gr.Slider(*LIMITS["step"][:2], value=LIMITS["step"][2], step=0.001, label=_("dd.step"))
+                                           label=_("iterations"))
+                    step = gr.Slider(*LIMITS["step"][:2], value=LIMITS["step"][2], step=0.001, label=_("step"))
                 with gr.Row():
-                    jitter = gr.Slider(*LIMITS["jitter"][:2], value=LIMITS["jitter"][2], step=1, label=_("dd.jitter"))
+                    jitter = gr.Slider(*LIMITS["jitter"][:2], value=LIMITS["jitter"][2], step=1, label=_("jitter"))
                     resolution = gr.Slider(*LIMITS["resolution"][:2], value=LIMITS["resolution"][2], step=32,
-                                           label=_("dd.resolution"))
+                                           label=_("resolution"))
                 seed, dice = seed_input(0)
-                with gr.Accordion(_("dd.guided_title"), open=False):
-                    gr.Markdown(_("dd.guided_note"))
-                    guide = photo_input(_("dd.guide"), height=200)
-                run = gr.Button(_("dd.run"), variant="primary")
+                with gr.Accordion(_("guided_title"), open=False):
+                    gr.Markdown(_("guided_note"))
+                    guide = photo_input(_("guide"), height=200)
+                run = gr.Button(_("run"), variant="primary")
                 share_button, share_link = share_row()
             with gr.Column(scale=4, min_width=320):
-                dream = gr.Image(label=_("dd.output"), type="pil", interactive=False, buttons=["download"])
+                dream = gr.Image(label=_("output"), type="pil", interactive=False, buttons=["download"])
                 progress_md = gr.Markdown()
                 panel = gr.Markdown()
-                with gr.Accordion(_("dd.zoom_title"), open=False):
+                with gr.Accordion(_("zoom_title"), open=False):
                     zoom_frames = gr.Slider(*LIMITS["zoom_frames"][:2], value=LIMITS["zoom_frames"][2], step=1,
-                                            label=_("dd.zoom_frames"))
-                    zoom_run = gr.Button(_("dd.zoom_run"))
-                    zoom_frame = gr.Image(label=_("dd.zoom_frame"), type="pil", interactive=False)
-                    zoom_file = gr.File(label=_("dd.zoom_file"), interactive=False)
+                                            label=_("zoom_frames"))
+                    zoom_run = gr.Button(_("zoom_run"))
+                    zoom_frame = gr.Image(label=_("zoom_frame"), type="pil", interactive=False)
+                    zoom_file = gr.File(label=_("zoom_file"), interactive=False)
             with gr.Column(scale=3, min_width=280):
-                explanation("dd.explain")
+                TAB.explanation()
 
-        settings = [layer, objective, resolution, octaves, octave_scale, iterations, step, jitter, seed]
-        run.click(deepdream_run, [photo, *settings, guide], [dream, progress_md, panel], api_name="deepdream",
-                  **heavy_queue())
-        zoom_run.click(deepdream_zoom, [photo, layer, objective, resolution, zoom_frames, iterations, step, jitter, seed],
-                       [zoom_frame, zoom_file], api_name="deepdream_zoom", **heavy_queue())
-        dice.click(new_seed, None, seed, queue=False, api_visibility="private")
-        wire_share(share_button, share_link, dd_share_query, settings)
-        when_shown(demo, tab, open_tab, [status, run, zoom_run, *settings])
+        settings = {"layer": layer, "objective": objective, "resolution": resolution, "octaves": octaves,
+                    "octave_scale": octave_scale, "iterations": iterations, "step": step, "jitter": jitter,
+                    "seed": seed}
+        # The api's outputs, in this order (gradio_client sees a tuple): what the handlers yield, by name.
+        page.on(run.click, deepdream_run, [photo, *settings.values(), guide],
+                {"dream": dream, "progress": progress_md, "panel": panel}, api_name="deepdream", **heavy_queue())
+        page.on(zoom_run.click, deepdream_zoom,
+                [photo, layer, objective, resolution, zoom_frames, iterations, step, jitter, seed],
+                {"frame": zoom_frame, "file": zoom_file}, api_name="deepdream_zoom", **heavy_queue())
+        page.on(dice.click, new_seed, None, seed, queue=False, api_visibility="private")
+        wire_share(page, share_button, share_link, deepdream_share_query, list(settings.values()))
+        page.when_shown(demo, open_tab, {"status": status, "run": run, "zoom_run": zoom_run, **settings})
     return demo
 
 
 if __name__ == "__main__":
-    from demos.i18n import make_i18n
-
-    create_demo().launch(i18n=make_i18n(), max_file_size="10mb")
+    TAB.launch()

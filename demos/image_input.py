@@ -10,13 +10,13 @@ they were trained on.
 
 from pathlib import Path
 
+import gradio as gr
 import numpy as np
 import PIL.Image
 import torch
 
-import gradio as gr
-
-from demos.i18n import text
+from demos.i18n import COMMON
+from models.imaging import to_pil
 
 EXAMPLE_PHOTOS = Path(__file__).parent / "examples" / "photos"
 # Images whose longer side is above this are shrunk first (with a notice): the models only need 28 px.
@@ -36,7 +36,8 @@ class ClearDecodeErrors:
         try:
             return super().preprocess(payload)
         except (PIL.UnidentifiedImageError, PIL.Image.DecompressionBombError, OSError, ValueError, SyntaxError) as err:
-            raise gr.Error(f"{text('err.unreadable', lang='ja')} / {text('err.unreadable', lang='en')} ({type(err).__name__})") from err
+            unreadable = COMMON.phrase("err.unreadable")
+            raise gr.Error(f"{unreadable.render('ja')} / {unreadable.render('en')} ({type(err).__name__})") from err
 
 
 class DigitCanvas(ClearDecodeErrors, gr.Sketchpad):
@@ -86,7 +87,7 @@ def photo_input_with_examples(label, examples_label, **kwargs) -> PhotoInput:
     return photo
 
 
-def photo_to_tensor(img, max_side: int, request: gr.Request | None = None, what: str = "") -> torch.Tensor:
+def photo_to_tensor(img, max_side: int, what: str = "") -> torch.Tensor:
     """Any PIL image -> (1, 3, H, W) RGB tensor in [0, 1], its longer side at most ``max_side`` (aspect kept).
 
     Transparency is flattened on white; 16-bit, palette, CMYK, grey images become RGB. Images larger than
@@ -94,9 +95,9 @@ def photo_to_tensor(img, max_side: int, request: gr.Request | None = None, what:
     if isinstance(img, np.ndarray):
         img = PIL.Image.fromarray(img)
     if img is None or not isinstance(img, PIL.Image.Image):
-        raise gr.Error(text("err.no_photo", request, what=what))
+        raise COMMON.problem("err.no_photo", what=what)
     if max(img.size) > MAX_SIDE:
-        gr.Warning(text("warn.downscaled", request, w=img.size[0], h=img.size[1], side=max_side))
+        gr.Warning(COMMON.text("warn.downscaled", w=img.size[0], h=img.size[1], side=max_side))
     if img.mode.startswith("I") or img.mode == "F":
         grey, _alpha = to_float_array(img)
         img = PIL.Image.fromarray((grey * 255).round().astype(np.uint8))
@@ -108,14 +109,13 @@ def photo_to_tensor(img, max_side: int, request: gr.Request | None = None, what:
     if scale < 1:
         img = img.resize((max(1, round(img.width * scale)), max(1, round(img.height * scale))), PIL.Image.LANCZOS)
     if min(img.size) < 8:
-        raise gr.Error(text("err.too_small", request, w=img.size[0], h=img.size[1]))
+        raise COMMON.problem("err.too_small", w=img.size[0], h=img.size[1])
     return torch.from_numpy(np.asarray(img, dtype=np.float32) / 255.0).permute(2, 0, 1)[None].contiguous()
 
 
 def tensor_to_pil(x: torch.Tensor) -> PIL.Image.Image:
     """(1, 3, H, W) tensor in [0, 1] -> RGB PIL image."""
-    arr = (x.detach()[0].clamp(0, 1).permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
-    return PIL.Image.fromarray(arr)
+    return to_pil(x)
 
 
 def composite_of(value):
@@ -169,7 +169,8 @@ def mnist_normalize(ink: np.ndarray) -> np.ndarray | None:
     h, w = crop.shape
     scale = 20.0 / max(h, w)
     nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
-    small = np.asarray(PIL.Image.fromarray((crop * 255).astype(np.uint8)).resize((nw, nh), PIL.Image.LANCZOS), dtype=np.float32) / 255.0
+    small = np.asarray(PIL.Image.fromarray((crop * 255).astype(np.uint8)).resize((nw, nh), PIL.Image.LANCZOS),
+                       dtype=np.float32) / 255.0
     small = np.clip(small, 0.0, 1.0)
     total = small.sum()
     if total <= 0:
@@ -183,29 +184,24 @@ def mnist_normalize(ink: np.ndarray) -> np.ndarray | None:
     return out
 
 
-def image_to_digit(value, request: gr.Request | None = None, what: str = "") -> torch.Tensor:
-    """Sketchpad value / PIL image / array -> (1, 1, 28, 28) tensor in [0, 1], or a gr.Error in the user's language."""
+def image_to_digit(value, what: str = "") -> torch.Tensor:
+    """Sketchpad value / PIL image / array -> (1, 1, 28, 28) tensor in [0, 1],
+    or a Problem (shown in the student's language)."""
     img = composite_of(value)
     if img is None:
-        raise gr.Error(text("err.no_image", request, what=what))
+        raise COMMON.problem("err.no_image", what=what)
     if isinstance(img, np.ndarray):
         img = PIL.Image.fromarray(img)
     if not isinstance(img, PIL.Image.Image):
-        raise gr.Error(text("err.unreadable", request))
+        raise COMMON.problem("err.unreadable")
     if min(img.size) < 1:
-        raise gr.Error(text("err.unreadable", request))
+        raise COMMON.problem("err.unreadable")
     if max(img.size) > MAX_SIDE:
-        gr.Warning(text("warn.downscaled", request, w=img.size[0], h=img.size[1], side=MAX_SIDE))
+        gr.Warning(COMMON.text("warn.downscaled", w=img.size[0], h=img.size[1], side=MAX_SIDE))
         img = img.copy()
         img.thumbnail((MAX_SIDE, MAX_SIDE))
     digit = mnist_normalize(ink_map(img))
     if digit is None:
-        raise gr.Error(text("err.empty", request, what=what))
+        raise COMMON.problem("err.empty", what=what)
     return torch.from_numpy(digit)[None, None]
 
-
-def to_pil(x: torch.Tensor, scale: int = 8) -> PIL.Image.Image:
-    """(1, 1, H, W) or (H, W) tensor in [0, 1] -> greyscale PIL image, enlarged with crisp pixels."""
-    arr = (x.detach().reshape(x.shape[-2], x.shape[-1]).clamp(0, 1).numpy() * 255).round().astype(np.uint8)
-    img = PIL.Image.fromarray(arr)  # uint8 (H, W) -> mode "L"
-    return img.resize((img.width * scale, img.height * scale), PIL.Image.NEAREST) if scale > 1 else img

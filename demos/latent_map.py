@@ -68,7 +68,8 @@ class LatentMap:
         return img
 
 
-def square_extent(mu: np.ndarray, quantile: float = 0.995, margin: float = 0.1) -> tuple[tuple[float, float], tuple[float, float]]:
+def square_extent(mu: np.ndarray, quantile: float = 0.995,
+                  margin: float = 0.1) -> tuple[tuple[float, float], tuple[float, float]]:
     """A square range centred on the data that holds all but the most extreme (1 - quantile) of the points."""
     lo = np.quantile(mu, 1 - quantile, axis=0)
     hi = np.quantile(mu, quantile, axis=0)

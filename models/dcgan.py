@@ -22,6 +22,10 @@ The ``g x 32x32`` maps after ``up3`` are the *second-highest convolution layer* 
 
 Discriminator, with d = ``ndf``: the mirror image (3 x 64x64 → d x 32x32 → 2d x 16x16 → 4d x 8x8 →
 8d x 4x4 → one logit).
+
+Samples are named ``seed:index``: the index-th of the ``SAMPLE_BATCH`` (16) z that ``z_batch(seed)`` draws. The
+DCGAN tabs show and share samples by these names, and the hand-drawn window boxes of
+``training/data/dcgan_window_boxes.json`` are keyed by them, so the rule must never change.
 """
 
 import torch
@@ -32,6 +36,20 @@ from models.model_card import MODEL_CARD, REPO_URL
 
 PAPER_URL = "https://arxiv.org/abs/1511.06434"
 TAGS = ["gan", "dcgan", "image-generation", "generative-models-gallery"]
+SAMPLE_BATCH = 16  # a seed names 16 z: samples seed:0 … seed:15
+
+
+def z_batch(seed: int, nz: int = 100) -> torch.Tensor:
+    """The ``SAMPLE_BATCH`` latent vectors (16, nz) named by ``seed``: row i is sample ``seed:i``."""
+    return torch.randn(SAMPLE_BATCH, nz, generator=torch.Generator().manual_seed(seed))
+
+
+def z_for(tokens, nz: int = 100) -> torch.Tensor:
+    """The z (len(tokens), nz) of the samples named by ``tokens``, pairs (seed, index)."""
+    tokens = list(tokens)
+    if not tokens:
+        return torch.zeros(0, nz)
+    return torch.stack([z_batch(seed, nz)[index] for seed, index in tokens])
 
 
 def init_dcgan_weights(module: nn.Module) -> None:
@@ -48,7 +66,8 @@ def init_dcgan_weights(module: nn.Module) -> None:
 
 def up_block(cin: int, cout: int) -> nn.Sequential:
     """Fractionally-strided convolution that doubles the size, then BatchNorm and ReLU."""
-    return nn.Sequential(nn.ConvTranspose2d(cin, cout, 4, stride=2, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
+    return nn.Sequential(nn.ConvTranspose2d(cin, cout, 4, stride=2, padding=1, bias=False), nn.BatchNorm2d(cout),
+                         nn.ReLU(inplace=True))
 
 
 def down_block(cin: int, cout: int, norm: bool = True) -> nn.Sequential:
@@ -76,7 +95,8 @@ class Generator(
         super().__init__()
         self.nz, self.ngf, self.nc = nz, ngf, nc
         self.project = nn.Sequential(  # z as a 1x1 map -> 8g x 4 x 4
-            nn.ConvTranspose2d(nz, 8 * ngf, 4, stride=1, padding=0, bias=False), nn.BatchNorm2d(8 * ngf), nn.ReLU(inplace=True))
+            nn.ConvTranspose2d(nz, 8 * ngf, 4, stride=1, padding=0, bias=False), nn.BatchNorm2d(8 * ngf),
+            nn.ReLU(inplace=True))
         self.up1 = up_block(8 * ngf, 4 * ngf)  # -> 4g x 8 x 8
         self.up2 = up_block(4 * ngf, 2 * ngf)  # -> 2g x 16 x 16
         self.up3 = up_block(2 * ngf, ngf)      # -> g x 32 x 32: the second-highest conv layer

@@ -22,6 +22,8 @@ import threading
 
 import torch
 
+from models.imaging import to_pil
+
 # Ho et al. 2020: T = 1000, β linear from 1e-4 to 0.02. Passed to DDPMScheduler / DDIMScheduler.
 SCHEDULER_CONFIG = dict(num_train_timesteps=1000, beta_start=1e-4, beta_end=0.02, beta_schedule="linear",
                         prediction_type="epsilon", clip_sample=True)
@@ -129,32 +131,10 @@ def sample(unet, scheduler, n: int, num_inference_steps: int, generator: torch.G
     return (x / 2 + 0.5).clamp(0, 1)
 
 
-def to_unit(x: torch.Tensor) -> torch.Tensor:
-    """[-1, 1] model space → [0, 1] image space (clamped)."""
-    return (x / 2 + 0.5).clamp(0, 1)
-
-
-def image_grid(images: torch.Tensor, nrow: int = 8, pad: int = 2) -> torch.Tensor:
-    """(N, C, H, W) in [0, 1] → one (C, H', W') grid image with ``pad`` pixels of grey between tiles."""
-    n, c, h, w = images.shape
-    ncol = nrow
-    nrows = (n + ncol - 1) // ncol
-    grid = torch.full((c, nrows * (h + pad) + pad, ncol * (w + pad) + pad), 0.5, dtype=images.dtype)
-    for k in range(n):
-        r, q = divmod(k, ncol)
-        grid[:, pad + r * (h + pad):pad + r * (h + pad) + h, pad + q * (w + pad):pad + q * (w + pad) + w] = images[k]
-    return grid
-
-
-def save_png(image: torch.Tensor, path) -> None:
-    """Save a (C, H, W) [0, 1] tensor (C = 1 or 3) as a PNG."""
-    import numpy as np
-    from PIL import Image
-
-    arr = (image.detach().cpu().clamp(0, 1) * 255).round().to(torch.uint8).permute(1, 2, 0).numpy()
-    if arr.shape[2] == 1:
-        arr = arr[:, :, 0]
-    Image.fromarray(np.ascontiguousarray(arr)).save(path)
+def save_png(picture, path) -> None:
+    """Save a picture as a PNG: a (C, H, W) tensor in [0, 1] (C = 1 or 3) or a uint8 array such as
+    ``models.imaging.grid`` makes."""
+    to_pil(picture).save(path)
 
 
 class _UNetOutput:
@@ -194,12 +174,13 @@ class FastUNet:
             t = torch.tensor(500)
             with torch.no_grad(), warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # TracerWarnings about Python control flow on shapes
-                traced = torch.jit.freeze(torch.jit.trace(_ReturnTensor(fast).eval(), (x.to(memory_format=torch.channels_last), t),
-                                                          check_trace=False))
+                example = (x.to(memory_format=torch.channels_last), t)
+                traced = torch.jit.freeze(torch.jit.trace(_ReturnTensor(fast).eval(), example, check_trace=False))
                 for b, tt in ((2, 999), (3, 0)):
                     xb = torch.randn(b, c, h, w, generator=torch.Generator().manual_seed(b))
                     ref = unet(xb, torch.tensor(tt)).sample
-                    if float((traced(xb.to(memory_format=torch.channels_last), torch.tensor(tt)) - ref).abs().max()) > tolerance:
+                    out = traced(xb.to(memory_format=torch.channels_last), torch.tensor(tt))
+                    if float((out - ref).abs().max()) > tolerance:
                         return
             self.traced = traced
         except Exception:  # an exotic U-Net that cannot be traced: keep the original

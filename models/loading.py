@@ -92,7 +92,9 @@ def _hub_file(slug: str, filename: str, local_problem: str) -> Path:
     except Exception as err:  # network down, 404, bad revision, ...
         why = unreachable or f"could not be downloaded ({type(err).__name__}: {err})"
         raise WeightsUnavailableError(
-            slug, f"{local_problem}, and {filename} is not available from the Hub repo {hub_repo_id(slug)}@{hub_revision()}: {why}"
+            slug,
+            f"{local_problem}, and {filename} is not available from the Hub repo "
+            f"{hub_repo_id(slug)}@{hub_revision()}: {why}",
         ) from err
 
 
@@ -172,7 +174,9 @@ def load_pretrained(cls, slug: str):
             # A local folder makes the mixin read model.safetensors (never a pickle) with the config's arguments.
             model = cls.from_pretrained(folder, strict=True)
         except Exception as err:  # truncated or tampered file, shapes that do not match the config, ...
-            raise WeightsUnavailableError(slug, f"{folder / WEIGHT_FILES[1]} could not be loaded ({type(err).__name__}: {err})") from err
+            raise WeightsUnavailableError(
+                slug, f"{folder / WEIGHT_FILES[1]} could not be loaded ({type(err).__name__}: {err})"
+            ) from err
         return model.eval()
 
     return _remember((cls, slug), make)
@@ -258,7 +262,8 @@ def _hub_layout(repo_id: str, revision: str, slug: str, layouts, problem: str) -
             continue
         root = paths[0].parents[len(Path(files[0]).parts) - 1]
         try:
-            hf_hub_download(repo_id=repo_id, filename=CHECKSUMS_FILE, revision=revision, local_files_only=bool(unreachable))
+            hf_hub_download(repo_id=repo_id, filename=CHECKSUMS_FILE, revision=revision,
+                            local_files_only=bool(unreachable))
         except Exception:
             pass  # older repos have none
         return root, files
@@ -303,6 +308,8 @@ def load_hub_folder(repo_id: str, load, revision: str = "main", layouts=DIFFUSER
         try:
             return load(folder, files)
         except Exception as err:
-            raise WeightsUnavailableError(repo_id, f"{folder} could not be loaded ({type(err).__name__}: {err})") from err
+            raise WeightsUnavailableError(
+                repo_id, f"{folder} could not be loaded ({type(err).__name__}: {err})"
+            ) from err
 
     return _remember((repo_id, "hub-folder", revision, load), make) if cache else make()

@@ -10,10 +10,10 @@ import torch
 from gradio_client import Client, handle_file
 from safetensors.torch import save_file
 
-from models import loading
-from models.loading import write_checksums
+from demos.kit import clear_caches
 from models.autoencoder import ConvAutoencoder
 from models.cartoongan import CartoonGenerator
+from models.loading import write_checksums
 from models.vae import VAE
 from tests.tiny_cyclegan import make_tiny_pretrained_cyclegan
 from tests.tiny_dcgan import make_tiny_pretrained_dcgan
@@ -26,7 +26,6 @@ MNIST_EXAMPLES = ROOT / "demos" / "examples" / "mnist"
 
 # Nothing in the tests may reach the real Hub: an unroutable endpoint makes a stray download fail fast.
 os.environ.setdefault("HF_ENDPOINT", "http://127.0.0.1:9")
-os.environ.pop("GALLERY_LANG", None)
 
 
 def make_tiny_pretrained(root: Path) -> Path:
@@ -66,17 +65,9 @@ def tiny_root(tmp_path_factory) -> Path:
 def tiny_models(tiny_root, monkeypatch):
     """Point the loader at the tiny models (and forget anything loaded before)."""
     monkeypatch.setenv("GALLERY_PRETRAINED_DIR", str(tiny_root))
-    loading.clear_cache()
-    _clear_demo_caches()
+    clear_caches()
     yield tiny_root
-    loading.clear_cache()
-    _clear_demo_caches()
-
-
-def _clear_demo_caches():
-    from demos import vae_latent_explorer
-
-    vae_latent_explorer.cached_manifold.cache_clear()
+    clear_caches()
 
 
 @pytest.fixture
@@ -107,16 +98,33 @@ def launched(monkeypatch):
     def launch(pretrained_root):
         monkeypatch.setenv("GALLERY_PRETRAINED_DIR", str(pretrained_root))
         monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-        loading.clear_cache()
+        clear_caches()
         import app as gallery
 
         demo = gallery.build_app()
         demo.launch(prevent_thread_lock=True, server_port=None, quiet=True, max_file_size=gallery.MAX_FILE_SIZE,
-                    i18n=gallery.make_i18n())
+                    i18n=gallery.make_i18n(gallery.TABS))
         apps.append(demo)
         return Client(demo.local_url, verbose=False, download_files=False)
 
     yield launch
     for demo in apps:
         demo.close()
-    loading.clear_cache()
+    clear_caches()
+
+
+@pytest.fixture
+def launched_app():
+    """Launch a given Blocks (with the i18n of ``parts``) on a free port; yield a connected client."""
+    apps = []
+
+    def launch(demo, parts):
+        from demos.i18n import make_i18n
+
+        demo.launch(prevent_thread_lock=True, server_port=None, quiet=True, i18n=make_i18n(parts))
+        apps.append(demo)
+        return Client(demo.local_url, verbose=False, download_files=False)
+
+    yield launch
+    for demo in apps:
+        demo.close()

@@ -22,9 +22,9 @@ def test_every_tab_api_answers(tiny_models, launched, tmp_path):
     assert len(out) == 4
 
 
-EVERY_API = ("ae_denoise", "vae_decode", "vae_encode", "vae_interpolate", "dcgan_grid", "dcgan_arithmetic", "dcgan_walk",
-             "dcgan_forget_windows", "pix2pix", "pix2pix_photo", "cyclegan", "cartoonize", "cartoonize_styles", "deepdream",
-             "deepdream_zoom", "ddpm_forward", "ddpm_sample", "ddpm_compare")
+EVERY_API = ("ae_denoise", "vae_decode", "vae_encode", "vae_interpolate", "dcgan_grid", "dcgan_arithmetic",
+             "dcgan_walk", "dcgan_forget_windows", "pix2pix", "pix2pix_photo", "cyclegan", "cartoonize",
+             "cartoonize_styles", "deepdream", "deepdream_zoom", "ddpm_forward", "ddpm_sample", "ddpm_compare")
 
 
 def test_the_other_tabs_answer_in_the_whole_app(tiny_models, launched, tmp_path):
@@ -32,7 +32,8 @@ def test_the_other_tabs_answer_in_the_whole_app(tiny_models, launched, tmp_path)
     from gradio_client import handle_file
 
     client = launched(tiny_models)
-    assert {e.lstrip("/") for e in client.view_api(print_info=False, return_format="dict")["named_endpoints"]} == set(EVERY_API)
+    endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    assert {e.lstrip("/") for e in endpoints} == set(EVERY_API)
     photo = ROOT / "demos" / "examples" / "photos" / "chelsea.jpg"
     digit = MNIST_EXAMPLES / "2_0001.png"
     assert len(client.predict(1, api_name="/dcgan_grid")) == 16
@@ -96,7 +97,7 @@ def test_mcp_server_lists_every_tab_api(tiny_models, monkeypatch):
     import app as gallery
 
     demo = gallery.build_app()
-    demo.launch(prevent_thread_lock=True, quiet=True, mcp_server=True, i18n=gallery.make_i18n())
+    demo.launch(prevent_thread_lock=True, quiet=True, mcp_server=True, i18n=gallery.make_i18n(gallery.TABS))
     try:
         with urllib.request.urlopen(demo.local_url + "gradio_api/mcp/schema", timeout=30) as r:
             tools = {tool["name"] for tool in json.load(r)}
@@ -107,9 +108,9 @@ def test_mcp_server_lists_every_tab_api(tiny_models, monkeypatch):
 
 
 def test_the_browser_protocol_client_of_the_load_test_gets_the_same_answers(tiny_models, launched):
-    """bench/browser_client.py (the load test's stand-in for a browser) uploads, queues and reads the events like
+    """clients/browser_protocol.py (the load test's stand-in for a browser) uploads, queues and reads the events like
     Gradio's JavaScript client: same results as gradio_client, and an app error is raised, not hidden."""
-    from bench.browser_client import BrowserProtocolClient
+    from clients.browser_protocol import BrowserProtocolClient
 
     client = launched(tiny_models)
     browser = BrowserProtocolClient(client.src)
@@ -122,31 +123,78 @@ def test_the_browser_protocol_client_of_the_load_test_gets_the_same_answers(tiny
 
 
 def test_a_tab_computes_its_first_results_when_first_shown():
-    """demos/share.py: when_shown — in the gallery a tab's open_tab runs when the page opens on it (the first tab,
-    or the one a share link names) or the first time it is selected, once; alone, when its page opens."""
+    """demos/kit.py: Page.when_shown — in the gallery a tab's open_tab runs when the page opens on it (the first
+    tab, or the one a share link names, old ids included) or the first time it is selected, once; alone, when its
+    page opens."""
     import gradio as gr
 
-    from demos.share import when_shown
+    from demos.kit import Page, Tab
 
     calls = []
 
     def open_tab(request=None):
         calls.append(request.query_params)
-        return ("first results",)
+        return {"out": "first results"}
 
-    class Page:  # the gr.Request of a page opened with this query
+    class Request:  # the gr.Request of a page opened with this query
         def __init__(self, **query):
             self.query_params = query
+            self.headers = {}
 
-    tab = gr.Tab("VAE", id="vae", render=False)
+    first = Tab(id="ae", strings={"title": {"en": "AE", "ja": "AE"}})
+    tab = Tab(id="vae", strings={"title": {"en": "VAE", "ja": "VAE"}}, old_ids=("v",))
+    gr_tab = gr.Tab("VAE", id="vae", render=False)
     with gr.Blocks() as demo:
         out = gr.Textbox()
-        when_shown(demo, tab, open_tab, [out])
+        Page(tab, gr_tab, gallery=[first, tab]).when_shown(demo, open_tab, {"out": out})
     on_page_open, on_select = (dep.fn for dep in demo.fns.values())
-    assert on_page_open(Page()) == (False, gr.update()) and not calls  # the page opens on the first tab
-    assert on_page_open(Page(tab="vae", z1="0.5")) == (True, "first results") and calls == [{"tab": "vae", "z1": "0.5"}]
-    assert on_select(False, Page()) == (True, "first results") and len(calls) == 2  # first selected
-    assert on_select(True, Page()) == (True, gr.update()) and len(calls) == 2  # shown already: left as it is
+    shown = next(c for c in demo.blocks.values() if isinstance(c, gr.State))
+    assert on_page_open(Request()) == {shown: False} and not calls  # the page opens on the first tab
+    assert on_page_open(Request(tab="vae", z1="0.5")) == {shown: True, out: "first results"}
+    assert calls == [{"tab": "vae", "z1": "0.5"}]
+    assert on_page_open(Request(tab="v")) == {shown: True, out: "first results"}  # a link with the old id
+    assert on_select(False, Request()) == {shown: True, out: "first results"} and len(calls) == 3  # first selected
+    assert on_select(True, Request()) == {} and len(calls) == 3  # shown already: left as it is
     with gr.Blocks() as alone:
-        when_shown(alone, None, open_tab, [gr.Textbox()])
-    assert [dep.fn for dep in alone.fns.values()] == [open_tab]
+        Page(tab).when_shown(alone, open_tab, {"out": gr.Textbox()})
+    [load] = alone.fns.values()
+    assert load.fn.__wrapped__ is open_tab
+
+
+def test_every_heavy_event_gets_the_configured_limit(monkeypatch, tiny_models):
+    """GALLERY_HEAVY_CONCURRENCY reaches every event of the shared "heavy" queue. (Gradio keeps the lowest limit
+    given for one concurrency id: one event that set its own limit of 1 used to pin the whole queue to 1.)"""
+    import app
+
+    monkeypatch.setenv("GALLERY_HEAVY_CONCURRENCY", "2")
+    gallery = app.build_app()
+    heavy = [fn for fn in gallery.fns.values() if fn.concurrency_id == "heavy"]
+    names = {fn.api_name for fn in heavy}
+    assert {"deepdream", "deepdream_zoom", "cyclegan", "cartoonize", "cartoonize_styles", "ddpm_sample"} <= names
+    assert all(fn.concurrency_limit == 2 for fn in heavy), {fn.api_name: fn.concurrency_limit for fn in heavy}
+    gallery.close()
+
+
+def test_add_a_tab_in_a_few_lines(launched_app):
+    """The README's "Add a tab" is true: its code, run as written, makes a tab that works in the gallery, in both
+    languages, through a real gradio_client call."""
+    import re
+    import types
+
+    from gradio_client import Client
+
+    import app
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Add a tab"):]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    hello = types.ModuleType("demos.hello")
+    exec(compile(code, "README.md: Add a tab", "exec"), hello.__dict__)
+
+    tabs = [app.TABS[0], hello.TAB]
+    client: Client = launched_app(app.build_app(tabs), tabs)
+    assert client.predict("Ada", api_name="/hello") == "Hello, Ada!"
+    ja = Client(client.src, headers={"Accept-Language": "ja"}, verbose=False)
+    assert ja.predict("Ada", api_name="/hello") == "こんにちは、Ada さん！"
+    with pytest.raises(Exception, match="先に名前を入力してください"):
+        ja.predict("  ", api_name="/hello")

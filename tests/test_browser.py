@@ -26,7 +26,8 @@ TEXT = {
            "section": "2 つの数字の間の補間", "link": "🔗 この設定のリンク", "title": "生成モデル・ギャラリー"},
     "en": {"tab_ae": "AE denoising", "tab_vae": "VAE latent space", "denoised": "Denoising AE",
            "decoded": "Decoded at z", "interp": "Interpolate", "interp_out": "VAE: decoded frames from A to B",
-           "section": "Interpolation between two digits", "link": "🔗 Link to this", "title": "Generative Models Gallery"},
+           "section": "Interpolation between two digits", "link": "🔗 Link to this",
+           "title": "Generative Models Gallery"},
 }
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
@@ -67,19 +68,28 @@ IMAGE_SRC_JS = """(label) => {
 # The tabs after AE and VAE, each with its main action as a student would do it, as i18n keys: (screenshot name, tab
 # title, main button, output image, example to pick first (its index, or "upload" to upload UPLOAD instead) or None,
 # number field to change first or None, choice to click first or None). CycleGAN's examples are read from the data
-# folder, absent on a newcomer's machine, so it gets an upload. Several tabs show a result as soon as the page opens, so each action changes an input
-# first: the same input gives the same picture again, which the page could not tell from no answer at all. The
+# folder, absent on a newcomer's machine, so it gets an upload. Several tabs show a result as soon as the page
+# opens, so each action changes an input first: the same input gives the same picture again, which the page could
+# not tell from no answer at all. The
 # DDPM tab samples with DDIM (switching to it sets 50 steps), a second instead of DDPM's 1000 steps.
 TAB_ACTIONS = [
-    ("dcgan", "tab.dca", "dca.run", "dca.averaged", None, "dca.noise_seed", None),
-    ("dcgan_windows", "tab.dcw", "dcw.run", "dcw.figure", None, "dcw.control_seed", None),
-    ("pix2pix", "tab.p2p", "p2p.run_sketch", "p2p.gan", 1, None, None),
-    ("cyclegan", "tab.cyc", "cyc.run", "cyc.translated", "upload", None, None),
-    ("cg", "tab.cg", "cg.run", "cg.final", 1, None, None),
-    ("dd", "tab.dd", "dd.run", "dd.output", 1, None, None),
-    ("ddpm", "tab.ddpm", "ddpm.run", "ddpm.r_xt", None, None, "ddpm.sampler_ddim"),
+    ("dcgan", "dcgan.title", "dcgan.run", "dcgan.averaged", None, "dcgan.noise_seed", None),
+    ("dcgan_windows", "dcgan_windows.title", "dcgan_windows.run", "dcgan_windows.figure", None,
+     "dcgan_windows.control_seed", None),
+    ("pix2pix", "pix2pix.title", "pix2pix.run_sketch", "pix2pix.gan", 1, None, None),
+    ("cyclegan", "cyclegan.title", "cyclegan.run", "cyclegan.translated", "upload", None, None),
+    ("cartoongan", "cartoongan.title", "cartoongan.run", "cartoongan.final", 1, None, None),
+    ("deepdream", "deepdream.title", "deepdream.run", "deepdream.output", 1, None, None),
+    ("ddpm", "ddpm.title", "ddpm.run", "ddpm.r_xt", None, None, "ddpm.sampler_ddim"),
 ]
 UPLOAD = ROOT / "demos" / "examples" / "photos" / "astronaut.jpg"
+
+
+def gallery_tabs():
+    """The gallery's tabs (app.TABS): their strings name the buttons to press, in each language."""
+    import app
+
+    return app.TABS
 
 
 def open_tab(page, title: str):
@@ -152,13 +162,14 @@ def test_every_tab_in_a_real_browser(app_url, lang, tmp_path):
         page.get_by_role("button", name=t["interp"], exact=True).click()
         wait_for_image(page, t["interp_out"])
         page.get_by_role("button", name=t["link"]).first.click()
-        page.wait_for_function("() => [...document.querySelectorAll('textarea,input')].some(e => e.value.includes('tab=vae'))",
-                               timeout=10_000)
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('textarea,input')].some(e => e.value.includes('tab=vae'))",
+            timeout=10_000)
         page.screenshot(path=str(shots / f"browser_vae_{lang}.png"), full_page=True)
 
-        from demos.i18n import EN, JA
+        from demos.i18n import make_i18n
 
-        keys = {"ja": JA, "en": EN}[lang]
+        keys = make_i18n(gallery_tabs()).translations_dict[lang]
         for name, tab_key, button_key, output_key, example, number_key, choice_key in TAB_ACTIONS:
             open_tab(page, keys[tab_key])
             panel = page.locator(".tabitem:visible")

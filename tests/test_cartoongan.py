@@ -29,7 +29,8 @@ def released_state_dict(seed=0) -> dict:
     released = {}
     for key, value in ours.items():
         module, _, param = key.rpartition(".")
-        released[f"{back[module]}.{param}"] = torch.randn(value.shape, generator=g) * 0.05 + (1.0 if param == "scale" else 0.0)
+        offset = 1.0 if param == "scale" else 0.0
+        released[f"{back[module]}.{param}"] = torch.randn(value.shape, generator=g) * 0.05 + offset
     return released
 
 
@@ -46,7 +47,8 @@ def released_forward(sd: dict, x_bgr: torch.Tensor) -> torch.Tensor:
         t = h.view(h.shape[0], h.shape[1], n)
         mean = t.mean(2)[..., None, None]
         var = t.var(2)[..., None, None] * ((n - 1) / n)
-        return (h - mean) / torch.sqrt(var + 1e-9) * sd[f"{name}.scale"][None, :, None, None] + sd[f"{name}.shift"][None, :, None, None]
+        scale, shift = sd[f"{name}.scale"][None, :, None, None], sd[f"{name}.shift"][None, :, None, None]
+        return (h - mean) / torch.sqrt(var + 1e-9) * scale + shift
 
     pad = nn.ReflectionPad2d
     y = F.relu(inorm("in01_1", conv("conv01_1", pad(3)(x_bgr))))
@@ -122,6 +124,7 @@ def test_edge_smoothing_blurs_only_the_edges():
 
 @pytest.fixture
 def tiny_cartoon_models(tmp_path, monkeypatch):
+    from demos.kit import clear_caches
     from models import loading
 
     for slug in ("cartoongan-openmoji", "cartoongan-openmoji-init"):
@@ -129,48 +132,51 @@ def tiny_cartoon_models(tmp_path, monkeypatch):
         loading.write_checksums(tmp_path / slug)
     monkeypatch.setenv("GALLERY_PRETRAINED_DIR", str(tmp_path))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    loading.clear_cache()
+    clear_caches()
     yield tmp_path
-    loading.clear_cache()
+    clear_caches()
 
 
 def test_cartoonize_keeps_the_aspect_ratio(tiny_cartoon_models):
     import PIL.Image
 
-    from demos import cartoongan_photo2cartoon as tab
+    from demos import cartoongan as tab
 
     photo = PIL.Image.new("RGB", (303, 201), "orange")
-    seen, final, init = tab.cartoonize(photo, 101)
+    out = tab.cartoonize(photo, 101)
+    seen, final, init = out["as_used"], out["final"], out["init"]
     assert seen.size == final.size == init.size == (101, 67)  # not multiples of 4: padded, then cropped back
     assert tab.available_styles() == ["openmoji"]  # the released styles are neither local nor reachable
     assert [caption for _img, caption in tab.cartoonize_styles(photo, 64)] == ["openmoji"]
 
 
 def test_cartoonize_bad_inputs_and_missing_weights(tiny_cartoon_models, tmp_path, monkeypatch):
+    import gradio as gr
     import PIL.Image
 
-    import gradio as gr
-    from demos import cartoongan_photo2cartoon as tab
+    from demos import cartoongan as tab
     from models import loading
 
     with pytest.raises(gr.Error):
         tab.cartoonize(None, 256)
     with pytest.raises(gr.Error):
         tab.cartoonize(PIL.Image.new("RGB", (64, 64)), 5000)
-    assert tab.open_tab(None)[1]["interactive"] is True
+    assert tab.open_tab(None)["run"]["interactive"] is True
     monkeypatch.setenv("GALLERY_PRETRAINED_DIR", str(tmp_path / "nothing"))
     loading.clear_cache()
     off = tab.open_tab(None)
-    assert off[0]["visible"] is True and "cartoongan-openmoji" in off[0]["value"] and off[1]["interactive"] is False
+    assert off["status"]["visible"] is True and "cartoongan-openmoji" in off["status"]["value"]
+    assert off["run"]["interactive"] is False
 
 
 def test_share_link_restores_the_resolution(tiny_cartoon_models):
     from urllib.parse import parse_qsl
 
-    from demos import cartoongan_photo2cartoon as tab
-    from tests.test_ae_denoising import LinkRequest
+    from demos import cartoongan as tab
+    from tests.test_ae import LinkRequest
 
     query = tab.cg_share_query(384)
-    assert query == "?tab=cg&resolution=384"
-    assert tab.open_tab(LinkRequest(**dict(parse_qsl(query[1:]))))[-1] == 384
-    assert tab.open_tab(LinkRequest(resolution="99999"))[-1] == tab.RESOLUTION[2]
+    assert query == "?tab=cartoongan&resolution=384"
+    assert tab.open_tab(LinkRequest(**dict(parse_qsl(query[1:]))))["resolution"] == 384
+    assert tab.open_tab(LinkRequest(resolution="99999"))["resolution"] == tab.RESOLUTION[2]
+    assert tab.TAB.opens_on("cg")  # links handed out before the tab was renamed (?tab=cg) still open it

@@ -85,7 +85,8 @@ def test_training_dry_run_resume_and_eval(tmp_path):
     from training import train_cyclegan as tc
 
     g_dir, f_dir, ckpt = tmp_path / "g", tmp_path / "f", tmp_path / "ckpt"
-    common = ["--dry-run", "--output-dir", str(g_dir), "--reverse-output-dir", str(f_dir), "--checkpoint-dir", str(ckpt)]
+    common = ["--dry-run", "--output-dir", str(g_dir), "--reverse-output-dir", str(f_dir),
+              "--checkpoint-dir", str(ckpt)]
     tc.main(tc.parse_args(common + ["--steps", "2"]))
     for folder in (g_dir, f_dir):
         CycleGANGenerator.from_pretrained(folder, strict=True)
@@ -114,31 +115,36 @@ def test_lr_schedule_is_constant_then_linear_to_zero():
 
 @pytest.fixture
 def tiny_cyclegan(tmp_path, monkeypatch):
-    from models import loading
+    from demos.kit import clear_caches
 
     make_tiny_pretrained_cyclegan(tmp_path)
     monkeypatch.setenv("GALLERY_PRETRAINED_DIR", str(tmp_path))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    loading.clear_cache()
+    clear_caches()
     yield tmp_path
-    loading.clear_cache()
+    clear_caches()
+
+
+# The images cyclegan() returns, by name, in the api's order (then "figures").
+IMAGES = ("as_used", "translated", "reconstructed", "heat", "amplified", "noisy")
 
 
 def test_translate_keeps_the_aspect_ratio(tiny_cyclegan):
-    from demos import cyclegan_horse2cloudhorse as tab
+    from demos import cyclegan as tab
 
     photo = PIL.Image.new("RGB", (303, 201), "sienna")
     for direction in ("a2b", "b2a"):
-        *images, figures = tab.cyclegan(photo, direction, 101, 10, 2)
+        out = tab.cyclegan(photo, direction, 101, 10, 2)
+        images, figures = [out[name] for name in IMAGES], out["figures"]
         assert [im.size for im in images] == [(101, 67)] * 6  # not multiples of 4: padded, then cropped back
         assert "0." in figures
     tall = PIL.Image.new("RGB", (50, 130), "white")
-    *images, _ = tab.cyclegan(tall, "a2b", 64, 10, 0)
-    assert {im.size for im in images} == {(25, 64)}
+    out = tab.cyclegan(tall, "a2b", 64, 10, 0)
+    assert {out[name].size for name in IMAGES} == {(25, 64)}
 
 
 def test_run_cycle_figures(tiny_cyclegan):
-    from demos import cyclegan_horse2cloudhorse as tab
+    from demos import cyclegan as tab
 
     g, f = tab.load_generators("a2b")
     x = torch.rand(1, 3, 30, 42)
@@ -153,7 +159,7 @@ def test_run_cycle_figures(tiny_cyclegan):
 
 
 def test_heatmap_and_high_pass():
-    from demos.cyclegan_horse2cloudhorse import heatmap, high_pass
+    from demos.cyclegan import heatmap, high_pass
 
     err = torch.linspace(0, 0.5, 20).reshape(1, 1, 4, 5)
     h = heatmap(err, vmax=0.25)
@@ -165,7 +171,8 @@ def test_heatmap_and_high_pass():
 
 def test_bad_inputs_and_missing_weights(tiny_cyclegan, tmp_path, monkeypatch):
     import gradio as gr
-    from demos import cyclegan_horse2cloudhorse as tab
+
+    from demos import cyclegan as tab
     from models import loading
 
     photo = PIL.Image.new("RGB", (64, 64))
@@ -182,12 +189,13 @@ def test_bad_inputs_and_missing_weights(tiny_cyclegan, tmp_path, monkeypatch):
     with pytest.raises(gr.Error):
         tab.cyclegan(PIL.Image.new("RGB", (3, 200)), "a2b", 256, 10, 2)  # too thin
     rgba = PIL.Image.fromarray(np.zeros((40, 60, 4), dtype=np.uint8), "RGBA")
-    assert tab.cyclegan(rgba, "b2a", 256, 10, 2)[0].size == (60, 40)  # small images are not enlarged
-    assert tab.open_tab(None)[1]["interactive"] is True
+    assert tab.cyclegan(rgba, "b2a", 256, 10, 2)["as_used"].size == (60, 40)  # small images are not enlarged
+    assert tab.open_tab(None)["run"]["interactive"] is True
     monkeypatch.setenv("GALLERY_PRETRAINED_DIR", str(tmp_path / "nothing"))
     loading.clear_cache()
     off = tab.open_tab(None)
-    assert off[0]["visible"] is True and SLUGS[0] in off[0]["value"] and off[1]["interactive"] is False
+    assert off["status"]["visible"] is True and SLUGS[0] in off["status"]["value"]
+    assert off["run"]["interactive"] is False
     with pytest.raises(gr.Error):
         tab.cyclegan(photo, "a2b", 256, 10, 2)
 
@@ -195,11 +203,12 @@ def test_bad_inputs_and_missing_weights(tiny_cyclegan, tmp_path, monkeypatch):
 @pytest.fixture
 def fake_data(tmp_path, monkeypatch):
     """A data folder with every photo that examples.json and failures.json name (random pixels)."""
-    from demos import cyclegan_horse2cloudhorse as tab
+    from demos import cyclegan as tab
 
     names = json.loads((tab.EXAMPLES / "examples.json").read_text())
     failures = tab.EXAMPLES / "failures.json"
-    files = names["a2b"] + names["b2a"] + ([i["file"] for i in json.loads(failures.read_text())] if failures.is_file() else [])
+    files = names["a2b"] + names["b2a"]
+    files += [i["file"] for i in json.loads(failures.read_text())] if failures.is_file() else []
     rng = np.random.default_rng(0)
     for name in files:
         path = tmp_path / "data" / "hcaptcha" / name
@@ -210,7 +219,7 @@ def fake_data(tmp_path, monkeypatch):
 
 
 def test_examples_are_test_images(fake_data, monkeypatch):
-    from demos import cyclegan_horse2cloudhorse as tab
+    from demos import cyclegan as tab
     rows = tab.example_rows()
     names = json.loads((tab.EXAMPLES / "examples.json").read_text())
     assert len(rows) == len(names["a2b"]) + len(names["b2a"]) and not list(tab.EXAMPLES.glob("*.jpg"))
@@ -228,7 +237,7 @@ def test_examples_are_test_images(fake_data, monkeypatch):
 
 
 def test_failure_gallery(tiny_cyclegan, fake_data, tmp_path, monkeypatch):
-    from demos import cyclegan_horse2cloudhorse as tab
+    from demos import cyclegan as tab
 
     folder = tmp_path / "examples"
     folder.mkdir()
@@ -237,10 +246,11 @@ def test_failure_gallery(tiny_cyclegan, fake_data, tmp_path, monkeypatch):
         {"file": "horse_made_of_clouds/1005.jpg", "en": "ghost", "ja": "幽霊"},
         {"file": "horse/missing.jpg", "en": "not installed", "ja": "なし"}]))
     monkeypatch.setattr(tab, "EXAMPLES", folder)
-    items = tab.failure_items(None)
+    items = tab.failure_items()
     assert [caption for _img, caption in items] == ["too blue", "ghost"]
     assert items[0][0].size == (4 * 128, 128)
-    status, run, gallery, captions, *settings = tab.open_tab(None)
+    out = tab.open_tab(None)
+    gallery, captions = out["failures"], out["captions"]
     assert gallery["visible"] is True and gallery["value"].size == (28 + 4 * 128, 2 * 128 + 4)
     assert captions["value"] == "1. too blue\n2. ghost"
 
@@ -248,13 +258,14 @@ def test_failure_gallery(tiny_cyclegan, fake_data, tmp_path, monkeypatch):
 def test_api_call(tiny_cyclegan, tmp_path):
     from gradio_client import Client, handle_file
 
-    from demos import cyclegan_horse2cloudhorse as tab
+    from demos import cyclegan as tab
     from demos.i18n import make_i18n
+    from demos.kit import Page
 
     path = tmp_path / "wide.png"
     PIL.Image.new("RGB", (90, 50), "tan").save(path)
-    demo = tab.create_demo()
-    demo.launch(prevent_thread_lock=True, quiet=True, i18n=make_i18n())
+    demo = tab.create_demo(Page(tab.TAB))
+    demo.launch(prevent_thread_lock=True, quiet=True, i18n=make_i18n([tab.TAB]))
     try:
         client = Client(demo.local_url, verbose=False)
         out = client.predict(handle_file(str(path)), "a2b", 64, 10, 2, api_name="/cyclegan")
@@ -269,11 +280,14 @@ def test_api_call(tiny_cyclegan, tmp_path):
 def test_share_link_restores_the_settings(tiny_cyclegan):
     from urllib.parse import parse_qsl
 
-    from demos import cyclegan_horse2cloudhorse as tab
-    from tests.test_ae_denoising import LinkRequest
+    from demos import cyclegan as tab
+    from tests.test_ae import LinkRequest
 
     query = tab.cyc_share_query("b2a", 192, 20, 4)
     assert query.startswith("?tab=cyclegan&")
-    assert list(tab.open_tab(LinkRequest(**dict(parse_qsl(query[1:]))))[-4:]) == ["b2a", 192, 20.0, 4.0]
-    broken = list(tab.open_tab(LinkRequest(direction="sideways", resolution="1e9", noise="nan"))[-4:])
+    settings = ("direction", "resolution", "amplify", "noise")
+    out = tab.open_tab(LinkRequest(**dict(parse_qsl(query[1:]))))
+    assert [out[name] for name in settings] == ["b2a", 192, 20.0, 4.0]
+    out = tab.open_tab(LinkRequest(direction="sideways", resolution="1e9", noise="nan"))
+    broken = [out[name] for name in settings]
     assert broken == ["a2b", *[tab.LIMITS[n][2] for n in ("resolution", "amplify", "noise")]]

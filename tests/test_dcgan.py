@@ -1,21 +1,17 @@
-"""DCGAN: the networks, DiffAugment, the training script's dry run, the window probe on synthetic features,
-the labelling helper, and both tabs' handlers on a tiny generator (plus a gradio_client call each)."""
+"""DCGAN: the networks, the sample-naming rule, DiffAugment, the training script's dry run, and the arithmetic tab's
+handlers on a tiny generator (plus a gradio_client call). The window-forgetting tab: tests/test_dcgan_windows.py."""
 
 import json
-import os
 from types import SimpleNamespace
 
+import gradio as gr
 import PIL.Image
 import pytest
 import torch
 
-import gradio as gr
-
-from models import loading
+from models import dcgan
 from models.dcgan import Discriminator, Generator
-from tests.conftest import ROOT
-from tests.tiny_dcgan import make_tiny_pretrained_dcgan
-
+from tests.tiny_dcgan import use_tiny_dcgan
 
 # --- the networks ----------------------------------------------------------------------------
 
@@ -45,6 +41,37 @@ def test_round_trip(tmp_path):
     assert all(torch.equal(a, b) for a, b in zip(g.state_dict().values(), again.state_dict().values()))
 
 
+# --- sample names: seed:index → z ------------------------------------------------------------------
+
+def old_z_batch(seed: int, nz: int = 100) -> torch.Tensor:
+    """The rule as demos/dcgan_bedroom_arithmetic.py and training/label_windows.py each wrote it before it moved to
+    models/dcgan.py: shared links, the api and the hand-drawn window boxes depend on it never changing."""
+    return torch.randn(16, nz, generator=torch.Generator().manual_seed(seed))
+
+
+@pytest.mark.parametrize("seed", [0, 3, 12345, 2**31 - 1])
+def test_sample_names_give_the_same_z_as_before(seed):
+    assert dcgan.SAMPLE_BATCH == 16
+    assert torch.equal(dcgan.z_batch(seed), old_z_batch(seed))
+    assert torch.equal(dcgan.z_batch(seed, 7), old_z_batch(seed, 7))
+    tokens = [(seed, 5), (0, 15), (seed, 0)]
+    assert torch.equal(dcgan.z_for(tokens), torch.stack([old_z_batch(s)[i] for s, i in tokens]))
+    assert dcgan.z_for([], 100).shape == (0, 100)
+
+
+def test_the_tab_and_the_labelling_tools_share_the_rule():
+    from demos import dcgan as tab
+    from training import find_window_feature_maps as fw
+    from training import label_windows as lw
+
+    assert tab.z_batch is dcgan.z_batch and tab.z_for is dcgan.z_for and lw.z_batch is dcgan.z_batch
+    boxes = lw.read_boxes(lw.DEFAULT_BOXES)  # the real hand-labelled samples
+    z, _ = fw.labelled_z(boxes, 100)
+    names = sorted(boxes, key=lambda s: tuple(int(v) for v in s.split(":")))
+    expected = torch.stack([old_z_batch(int(n.split(":")[0]))[int(n.split(":")[1])] for n in names])
+    assert len(names) > 100 and torch.equal(z, expected)
+
+
 # --- DiffAugment and the training script ----------------------------------------------------------
 
 def test_diffaugment_is_differentiable_and_does_what_it_says():
@@ -67,15 +94,16 @@ def test_training_dry_run_resume_and_eval(tmp_path, capsys):
     from training import train_dcgan
 
     out, first, ckpt = tmp_path / "dcgan-bedrooms", tmp_path / "dcgan-bedrooms-epoch1", tmp_path / "ckpt"
-    common = ["--dry-run", "--output-dir", str(out), "--first-epoch-output-dir", str(first), "--checkpoint-dir", str(ckpt),
-              "--ngf", "4", "--ndf", "4", "--device", "cpu"]
+    common = ["--dry-run", "--output-dir", str(out), "--first-epoch-output-dir", str(first),
+              "--checkpoint-dir", str(ckpt), "--ngf", "4", "--ndf", "4", "--device", "cpu"]
     train_dcgan.main(train_dcgan.parse_args(common))
     for folder in (out, first):
         Generator.from_pretrained(folder, strict=True)
         card = (folder / "README.md").read_text()
         assert "FID-Lite0" in card and "DiffAugment" in card and (folder / "SHA256SUMS").is_file()
-    for name in ("generator.safetensors", "generator_ema.safetensors", "discriminator.safetensors", "generator_best.safetensors",
-                 "fid.csv", "progress.png", "samples_latest.png", "samples_final.png", "nearest.png"):
+    for name in ("generator.safetensors", "generator_ema.safetensors", "discriminator.safetensors",
+                 "generator_best.safetensors", "fid.csv", "progress.png", "samples_latest.png", "samples_final.png",
+                 "nearest.png"):
         assert (ckpt / name).is_file(), name
     state = json.loads((ckpt / "state.json").read_text())
     assert state["step"] == 2 and [r["label"] for r in state["fid"]] == ["epoch 1", "final"]
@@ -90,91 +118,26 @@ def test_max_minutes_stops_training(tmp_path):
     from training import train_dcgan
 
     args = train_dcgan.parse_args(["--dry-run", "--output-dir", str(tmp_path / "g"), "--first-epoch-output-dir",
-                                   str(tmp_path / "g1"), "--checkpoint-dir", str(tmp_path / "c"), "--ngf", "4", "--ndf", "4",
-                                   "--max-minutes", "0.0001", "--device", "cpu"])
+                                   str(tmp_path / "g1"), "--checkpoint-dir", str(tmp_path / "c"), "--ngf", "4",
+                                   "--ndf", "4", "--max-minutes", "0.0001", "--device", "cpu"])
     train_dcgan.main(args)
     assert json.loads((tmp_path / "c" / "state.json").read_text())["step"] == 1  # stopped after its first step
     Generator.from_pretrained(tmp_path / "g", strict=True)
 
 
-# --- the window probe ------------------------------------------------------------------------
-
-def test_box_mask_and_auc():
-    from training.find_window_feature_maps import auc, box_mask
-
-    m = box_mask([[0, 0, 16, 8]], 32)
-    assert m.shape == (32, 32) and int(m.sum()) == 8 * 4 and bool(m[0, 0]) and not bool(m[4, 0])
-    assert auc(torch.tensor([0.1, 0.2, 0.8, 0.9]), torch.tensor([0.0, 0.0, 1.0, 1.0])) == 1.0
-    assert auc(torch.tensor([0.9, 0.8, 0.2, 0.1]), torch.tensor([0.0, 0.0, 1.0, 1.0])) == 0.0
-
-
-def test_probe_finds_the_window_maps_on_synthetic_features():
-    """Maps 2 and 5 fire inside the boxes, the others are noise: the logistic regression gives them the
-    largest weights, and the fitted probe separates held-out locations."""
-    from training.find_window_feature_maps import auc, box_mask, fit_logistic, positives_and_negatives
-
-    g = torch.Generator().manual_seed(0)
-    n, c = 40, 8
-    boxes = [[[8 + i % 20, 10, 30 + i % 20, 30]] for i in range(n)]
-    masks = torch.stack([box_mask(b, 32) for b in boxes])
-    h = torch.rand(n, c, 32, 32, generator=g)
-    h[:, 2] += 1.5 * masks
-    h[:, 5] += 0.8 * masks
-    x, y = positives_and_negatives(h[:30], masks[:30], g)
-    assert int(y.sum()) == int(masks[:30].sum()) and int((1 - y).sum()) == int(y.sum())
-    w, b = fit_logistic(x, y)
-    assert set(torch.argsort(w, descending=True)[:2].tolist()) == {2, 5}
-    logits = torch.einsum("nchw,c->nhw", h[30:], w) + b
-    assert auc(logits.flatten(), masks[30:].flatten().float()) > 0.95
-
-
-def test_find_window_feature_maps_dry_run(tmp_path):
-    from training import find_window_feature_maps as fw
-
-    result = fw.main(fw.parse_args(["--dry-run", "--weights-dir", str(tmp_path / "g"), "--plot", str(tmp_path / "plot.png")]))
-    data = json.loads((tmp_path / "g" / "window_feature_maps.json").read_text())
-    assert data["window_maps"] == result["window_maps"] and data["feature_maps"] == 4
-    assert len(data["detector"]["weights"]) == 40 + 112 and data["score_curve"]["k"][0] == 0
-    assert "window_feature_maps.json" in (tmp_path / "g" / "SHA256SUMS").read_text()
-    loading.verify_checksum("x", tmp_path / "g" / "window_feature_maps.json")
-    assert PIL.Image.open(tmp_path / "plot.png").size == (640, 400)
-
-
-def test_labelling_helper(tmp_path):
-    from training import label_windows as lw
-
-    assert lw.parse_seeds("0-2,7") == [0, 1, 2, 7]
-    g = Generator(ngf=4).eval()
-    Generator.save_pretrained(g, tmp_path / "g")
-    boxes = {"samples": [{"sample": "3:1", "boxes": [[4, 4, 20, 30]]}, {"sample": "3:2", "boxes": []}]}
-    (tmp_path / "boxes.json").write_text(json.dumps(boxes))
-    lw.main(["overlay", "--weights", str(tmp_path / "g"), "--seeds", "3", "--boxes", str(tmp_path / "boxes.json"),
-             "--out", str(tmp_path / "out")])
-    img = PIL.Image.open(tmp_path / "out" / "overlay_003.png").convert("RGB")
-    x0, y0 = 28 + (64 * 4 + 34), 28  # sample 1: first row, second column
-    assert img.getpixel((x0 + 4 * 4 + 1, y0 + 15 * 4)) == (255, 0, 0)  # on the box's left edge
-    assert lw.read_boxes(tmp_path / "boxes.json") == {"3:1": [[4, 4, 20, 30]], "3:2": []}
-
-
-# --- the tabs on a tiny generator ----------------------------------------------------------------
+# --- the tab on a tiny generator ----------------------------------------------------------------
 
 @pytest.fixture
 def tiny_dcgan(tmp_path, monkeypatch):
-    root = make_tiny_pretrained_dcgan(tmp_path / "pretrained")
-    os.symlink(ROOT / "pretrained" / "efficientnet-lite0", root / "efficientnet-lite0")
-    monkeypatch.setenv("GALLERY_PRETRAINED_DIR", str(root))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    loading.clear_cache()
-    yield root
-    loading.clear_cache()
+    yield from use_tiny_dcgan(tmp_path, monkeypatch)
 
 
 def test_grid_and_naming(tiny_dcgan):
-    from demos import dcgan_bedroom_arithmetic as tab
+    from demos import dcgan as tab
 
     items = tab.dcgan_grid(7)
     assert len(items) == 16 and items[3][1] == "7:3" and items[0][0].size == (128, 128)
-    assert torch.equal(tab.z_of([(7, 3)])[0], tab.z_batch(7)[3])
+    assert torch.equal(tab.z_for([(7, 3)])[0], tab.z_batch(7)[3])
     assert tab.parse_tokens(" 1:2, 3:4 5：6、7:8") == [(1, 2), (3, 4), (5, 6), (7, 8)]
     for bad in ("1:16", "x", "1:2:3", "-1:2", ", ".join(["0:1"] * 9)):
         with pytest.raises(gr.Error):
@@ -183,32 +146,74 @@ def test_grid_and_naming(tiny_dcgan):
         tab.dcgan_grid(-3)
 
 
+def test_pictures_are_those_of_before(tiny_dcgan):
+    """The grid as the tab drew it before models/imaging.py: [-1, 1] → bytes, 2 px white gaps, 2x bicubic."""
+    import numpy as np
+
+    from demos import dcgan as tab
+
+    images = torch.rand(5, 3, 64, 64) * 2 - 1
+    nrow, pad = 3, 2
+    canvas = np.full((2 * (64 + pad) - pad, nrow * (64 + pad) - pad, 3), 255, np.uint8)
+    arr = ((images.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy()
+    for i in range(5):
+        r, c = divmod(i, nrow)
+        canvas[r * (64 + pad):r * (64 + pad) + 64, c * (64 + pad):c * (64 + pad) + 64] = arr[i]
+    old = PIL.Image.fromarray(canvas)
+    old = old.resize((old.width * 2, old.height * 2), PIL.Image.BICUBIC)
+    new = tab.grid_picture(images, nrow)
+    assert new.size == old.size
+    assert np.abs(np.asarray(new, dtype=int) - np.asarray(old, dtype=int)).max() <= 1  # equal up to rounding
+
+
 def test_pick_sample_fills_and_empties_buckets(tiny_dcgan):
-    from demos import dcgan_bedroom_arithmetic as tab
+    from demos import dcgan as tab
 
     evt = SimpleNamespace(index=5)
-    a, b, c, start, end = tab.pick_sample("A", 3, "", "1:1", "", "0:0", "0:1", evt, None)
+    out = tab.pick_sample("A", 3, "", "1:1", "", "0:0", "0:1", evt)
+    a, b, c, start, end = (out[name] for name in tab.TARGETS)
     assert (a, b, c, start, end) == ("3:5", "1:1", "", "0:0", "0:1")
-    assert tab.pick_sample("A", 3, a, b, c, start, end, evt, None)[0] == ""  # a second click takes it out
-    assert tab.pick_sample("end", 3, a, b, c, start, end, evt, None)[4] == "3:5"
+    assert tab.pick_sample("A", 3, a, b, c, start, end, evt)["A"] == ""  # a second click takes it out
+    assert tab.pick_sample("end", 3, a, b, c, start, end, evt)["end"] == "3:5"
+
+
+def test_pick_sample_gets_the_clicked_sample_from_gradio(tiny_dcgan):
+    """Wired with ``page.on``, Gradio still hands ``pick_sample`` the click (``gr.SelectData``)."""
+    from gradio import helpers
+
+    from demos import dcgan as tab
+    from demos.kit import Page
+
+    boxes = {name: gr.Textbox(render=False) for name in tab.TARGETS}
+    handler = Page(tab.TAB).handler(tab.pick_sample, boxes)
+    click = gr.SelectData(None, {"index": 5, "value": None, "selected": True})
+    inputs, _progress, event_index, _props = helpers.special_args(handler, ["A", 3, "", "", "", "0:0", "0:1"],
+                                                                  event_data=click)
+    assert event_index == 7
+    out = handler(*inputs)
+    assert out[boxes["A"]] == "3:5" and out[boxes["end"]] == "0:1"
 
 
 def test_arithmetic_and_walk(tiny_dcgan):
-    from demos import dcgan_bedroom_arithmetic as tab
+    from demos import dcgan as tab
 
-    figure, averaged, single, caption = tab.dcgan_arithmetic("0:1, 0:2, 0:3", "0:4, 0:5, 0:6", "1:0, 1:1, 1:2", 0.25, 0)
+    out = tab.dcgan_arithmetic("0:1, 0:2, 0:3", "0:4, 0:5, 0:6", "1:0, 1:1, 1:2", 0.25, 0)
+    assert list(out) == ["figure", "averaged", "single", "caption"]  # the api's order
+    figure, averaged, single, caption = out.values()
     assert averaged.size == single.size == (3 * 64 * 2 + 2 * 2 * 2,) * 2
     assert figure.size[0] == 4 * 64 * 2 + 3 * 2 * 2 and "3/3/3" in caption
     g = tab.load_generator()
     r = tab.vector_arithmetic(g, [(0, 1), (0, 2)], [(0, 4)], [(1, 0)], sigma=0.0)
-    expected = tab.z_of([(0, 1), (0, 2)]).mean(0) - tab.z_of([(0, 4)])[0] + tab.z_of([(1, 0)])[0]
+    expected = tab.z_for([(0, 1), (0, 2)]).mean(0) - tab.z_for([(0, 4)])[0] + tab.z_for([(1, 0)])[0]
     assert torch.allclose(r["z_averaged"], expected)
     assert torch.allclose(r["averaged"][0], r["averaged"][4], atol=1e-6)  # σ = 0: the neighbourhood is the point
     with pytest.raises(gr.Error):
         tab.dcgan_arithmetic("0:1", "", "0:2")
     with pytest.raises(gr.Error):
         tab.dcgan_arithmetic("0:1", "0:2", "0:3", 7.0)
-    linear, spherical, gif, caption = tab.dcgan_walk("0:0", "0:1", 5)
+    out = tab.dcgan_walk("0:0", "0:1", 5)
+    assert list(out) == ["walk_linear", "walk_spherical", "walk_gif", "walk_caption"]  # the api's order
+    linear, spherical, gif, caption = out.values()
     assert linear.size == spherical.size == (5 * 128 + 4 * 4, 128) and gif.endswith(".gif")
     with PIL.Image.open(gif) as anim:
         assert anim.n_frames == 5 + 3  # there and back
@@ -219,85 +224,48 @@ def test_arithmetic_and_walk(tiny_dcgan):
 
 
 def test_open_tab_with_a_share_link(tiny_dcgan):
-    from demos import dcgan_bedroom_arithmetic as tab
+    from demos import dcgan as tab
 
-    request = SimpleNamespace(query_params={"seed": "4", "a": "4:1,4:2", "b": "4:3", "c": "bad", "frames": "99"}, headers={})
+    request = SimpleNamespace(query_params={"seed": "4", "a": "4:1,4:2", "b": "4:3", "c": "bad", "frames": "99"},
+                              headers={})
     out = tab.open_tab(request)
-    assert out[0]["visible"] is False and out[1]["value"] == 4 and len(out[2]) == 16
-    assert out[3]["value"] == "4:1,4:2" and out[5]["value"] == tab.DEFAULT["C"] and out[10]["value"] == tab.LIMITS["frames"][2]
-    assert [len(p) for p in out[-3:]] == [2, 1, 3]  # the bucket previews
+    assert out["status"]["visible"] is False and out["seed"]["value"] == 4 and len(out["grid"]) == 16
+    assert out["A"]["value"] == "4:1,4:2" and out["C"]["value"] == tab.DEFAULT["C"]
+    assert out["frames"]["value"] == tab.LIMITS["frames"][2]
+    assert [len(out[f"preview_{name}"]) for name in "ABC"] == [2, 1, 3]  # the bucket previews
     assert "tab=dcgan" in tab.dca_share_query(4, "4:1", "4:2", "4:3", 0.25, 0, "0:0", "0:1", 8)
 
 
-def test_forgetting_windows(tiny_dcgan):
-    from demos import dcgan_window_forgetting as tab
+def test_open_tab_without_weights(tiny_dcgan, tmp_path, monkeypatch):
+    from demos import dcgan as tab
+    from demos.kit import clear_caches
 
-    data = tab.window_data()
-    n = len(data["window_maps"])
-    g = tab.load_generator()
-    z = tab.z_batch(2, g.nz)[:8]
-    r0 = tab.forget(g, z, data["window_maps"], 0, 0)
-    rm = tab.forget(g, z, data["window_maps"], 1, 0, fill=data["map_means"])
-    h = g.features(z)
-    h[:, data["window_maps"][0]] = 0.5
-    assert torch.allclose(rm["windows"], g.decode_from(h), atol=1e-6)
-    assert torch.equal(r0["normal"], r0["windows"]) and torch.equal(r0["normal"], r0["random"])
-    r = tab.forget(g, z, data["window_maps"], n, 0)
-    assert not torch.equal(r["normal"], r["windows"]) and len(r["random_maps"]) == n
-    assert tab.random_maps(4, 2, 1) == tab.random_maps(4, 2, 1)
-    figure, caption = tab.dcgan_forget_windows(2, n, "zero", 0, False)
-    assert figure.size == (8 * 128 + 7 * 4, 3 * 128 + 2 * 4) and str(data["window_maps"][0]) in caption
-    figure, caption = tab.dcgan_forget_windows(2, 1, "mean", 0, True)
-    assert "%" in caption
-    for bad in ((2, n + 1, "zero", 0, False), (-1, 1, "zero", 0, False), (2, 1, "zero", "x", False), (2, 1, "half", 0, False)):
-        with pytest.raises(gr.Error):
-            tab.dcgan_forget_windows(*bad)
-    frame = tab.curve_frame(data["score_curve"])
-    assert len(frame) == 4 and set(frame.columns) == {"k", "window area (%)", "maps dropped"}
-    plot, summary = tab.dcw_plot("mean")
-    assert plot["window area (%)"].tolist()[1] == pytest.approx(7.0) and "AUC" in summary
-    out = tab.open_tab(SimpleNamespace(query_params={"k": "1", "seed": "3", "how": "mean"}, headers={}))
-    assert out[0]["visible"] is False and out[3]["value"] == 1 and out[3]["maximum"] == n and out[4]["value"] == "mean"
-    assert "AUC" in out[10]
-
-
-def test_tabs_without_window_data_or_weights(tiny_dcgan, tmp_path, monkeypatch):
-    from demos import dcgan_bedroom_arithmetic as dca
-    from demos import dcgan_window_forgetting as dcw
-
-    (tiny_dcgan / "dcgan-bedrooms" / "window_feature_maps.json").unlink()
-    loading.clear_cache()
-    off = dcw.open_tab(None)
-    assert off[0]["visible"] is True and "find_window_feature_maps" in off[0]["value"] and off[1]["interactive"] is False
-    assert dca.open_tab(None)[0]["visible"] is False  # the arithmetic tab does not need the window data
     monkeypatch.setenv("GALLERY_PRETRAINED_DIR", str(tmp_path / "nothing"))
-    loading.clear_cache()
-    off = dca.open_tab(None)
-    assert off[0]["visible"] is True and "dcgan-bedrooms" in off[0]["value"] and off[-12]["interactive"] is False
+    clear_caches()
+    off = tab.open_tab(None)
+    assert off["status"]["visible"] is True and "dcgan-bedrooms" in off["status"]["value"]
+    assert off["new_batch"]["interactive"] is False and off["run"]["interactive"] is False
+    assert "grid" not in off and "figure" not in off  # left as they are
 
 
-def test_api_of_both_tabs(tiny_dcgan):
+def test_api(tiny_dcgan):
     from gradio_client import Client
 
-    from demos import dcgan_bedroom_arithmetic as dca
-    from demos import dcgan_window_forgetting as dcw
+    from demos import dcgan as tab
     from demos.i18n import make_i18n
+    from demos.kit import Page
 
-    for module in (dca, dcw):
-        demo = module.create_demo()
-        demo.launch(prevent_thread_lock=True, quiet=True, i18n=make_i18n(), max_file_size="10mb")
-        try:
-            client = Client(demo.local_url, verbose=False, download_files=False)
-            if module is dca:
-                figure, averaged, single, caption = client.predict("0:1, 0:2", "0:3", "1:4", 0.2, 1, api_name="/dcgan_arithmetic")
-                assert figure and averaged and single and "2/1/1" in caption
-                with pytest.raises(Exception):
-                    client.predict("0:1", "", "1:4", 0.2, 1, api_name="/dcgan_arithmetic")
-                assert len(client.predict(5, api_name="/dcgan_grid")) == 16
-                *_strips, gif, caption = client.predict("0:0", "2:3", 4, api_name="/dcgan_walk")
-                assert gif
-            else:
-                figure, caption = client.predict(1, 1, "zero", 0, False, api_name="/dcgan_forget_windows")
-                assert figure and "1" in caption
-        finally:
-            demo.close()
+    demo = tab.create_demo(Page(tab.TAB))
+    demo.launch(prevent_thread_lock=True, quiet=True, i18n=make_i18n([tab.TAB]), max_file_size="10mb")
+    try:
+        client = Client(demo.local_url, verbose=False, download_files=False)
+        figure, averaged, single, caption = client.predict("0:1, 0:2", "0:3", "1:4", 0.2, 1,
+                                                           api_name="/dcgan_arithmetic")
+        assert figure and averaged and single and "2/1/1" in caption
+        with pytest.raises(Exception):
+            client.predict("0:1", "", "1:4", 0.2, 1, api_name="/dcgan_arithmetic")
+        assert len(client.predict(5, api_name="/dcgan_grid")) == 16
+        *_strips, gif, caption = client.predict("0:0", "2:3", 4, api_name="/dcgan_walk")
+        assert gif
+    finally:
+        demo.close()

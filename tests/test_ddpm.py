@@ -6,12 +6,12 @@ import os
 import subprocess
 import sys
 
+import gradio as gr
 import numpy as np
 import PIL.Image
 import pytest
 import torch
 
-import gradio as gr
 from models import loading
 from models.ddpm import initial_noise, make_scheduler, q_sample, reverse_steps, sample
 from tests.conftest import MNIST_EXAMPLES, ROOT
@@ -36,9 +36,9 @@ def tiny(ddpm_root, monkeypatch):
 
 @pytest.fixture
 def dd():
-    from demos import ddpm_step_by_step
+    from demos import ddpm
 
-    return ddpm_step_by_step
+    return ddpm
 
 
 @pytest.mark.parametrize("steps", [1, 7, 25])
@@ -102,13 +102,13 @@ def test_forward_handler_same_noise_for_every_t(tiny, dd):
     b = dd.ddpm_forward(digit, 100, 3)
     c = dd.ddpm_forward(digit, 900, 3)
     assert len(a) == 8
-    assert np.array_equal(np.asarray(a[1]), np.asarray(b[1]))  # seeded
-    assert np.array_equal(np.asarray(a[2]), np.asarray(c[2]))  # same ε at another t
-    assert not np.array_equal(np.asarray(a[1]), np.asarray(c[1]))
-    abar, beta, _snr = a[4:7]
+    assert np.array_equal(np.asarray(a["xt"]), np.asarray(b["xt"]))  # seeded
+    assert np.array_equal(np.asarray(a["eps"]), np.asarray(c["eps"]))  # same ε at another t
+    assert not np.array_equal(np.asarray(a["xt"]), np.asarray(c["xt"]))
+    abar, beta, _snr = a["plot_abar"], a["plot_beta"], a["plot_snr"]
     assert set(abar["curve"]) == {"ᾱ_t", "√ᾱ_t", "√(1−ᾱ_t)", "t"} and beta["value"].max() == pytest.approx(0.02)
     assert list(abar[abar["curve"] == "t"]["t"]) == [100, 100]
-    assert "0.00208" in a[7] or "t = 100" in a[7]
+    assert "0.00208" in a["values"] or "t = 100" in a["values"]
 
 
 def test_forward_works_without_weights(dd, tmp_path, monkeypatch):
@@ -125,29 +125,30 @@ def test_sample_streams_then_keeps_the_trajectory(tiny, dd):
     outs = list(dd.ddpm_sample("", "ddpm", 12, 4, 0, 5))
     assert len(outs) == 3 + 1  # steps 0, 5, 10 streamed, then the result
     final = outs[-1]
-    traj, slider = final[4], final[5]
-    assert isinstance(final[0], PIL.Image.Image) and "12" in final[3]
+    traj, slider = final["trajectory"], final["scrub"]
+    assert isinstance(final["xt"], PIL.Image.Image) and "12" in final["run_status"]
     assert traj["i"] == list(range(12)) and len(traj["x_t"]) == 12 and traj["final"].shape == (4, 1, 32, 32)
     assert slider["maximum"] == 11 and slider["interactive"]
     # the same seed gives the same digits
-    again = list(dd.ddpm_sample("", "ddpm", 12, 4, 0, 100))[-1][4]
+    again = list(dd.ddpm_sample("", "ddpm", 12, 4, 0, 100))[-1]["trajectory"]
     assert np.array_equal(again["final"], traj["final"])
     # scrubbing only reads the stored steps
-    _xt, x0, _eps, status = dd.ddpm_scrub(traj, 3)
+    scrubbed = dd.ddpm_scrub(traj, 3)
+    x0, status = scrubbed["x0"], scrubbed["run_status"]
     assert isinstance(x0, PIL.Image.Image) and "4 / 12" in status
-    assert "t = " in dd.ddpm_scrub(traj, 999)[3]  # clamped to the last frame
+    assert "t = " in dd.ddpm_scrub(traj, 999)["run_status"]  # clamped to the last frame
 
 
 def test_long_runs_keep_at_most_max_frames(tiny, dd, monkeypatch):
     monkeypatch.setattr(dd, "MAX_FRAMES", 4)
-    traj = list(dd.ddpm_sample("", "ddim", 10, 1, 0, 10))[-1][4]
+    traj = list(dd.ddpm_sample("", "ddim", 10, 1, 0, 10))[-1]["trajectory"]
     assert traj["i"] == [0, 3, 6, 9]
 
 
 def test_branch_gives_different_futures_from_one_step(tiny, dd):
-    traj = list(dd.ddpm_sample("", "ddim", 10, 2, 0, 10))[-1][4]
+    traj = list(dd.ddpm_sample("", "ddim", 10, 2, 0, 10))[-1]["trajectory"]
     outs = list(dd.ddpm_branch(traj, 2, 1, 4, 0))
-    origin, futures, status = outs[-1]
+    origin, futures, status = (outs[-1][name] for name in ("origin", "futures", "status"))
     assert "4" in status and futures.size[0] > origin.size[0] // 2
     arr = np.asarray(futures)
     assert arr.std() > 0
@@ -156,10 +157,10 @@ def test_branch_gives_different_futures_from_one_step(tiny, dd):
 def test_compare_streams_four_runs_with_times(tiny, dd):
     outs = list(dd.ddpm_compare("", 2, 0))
     assert len(outs) == 4
-    table = outs[-1][-1]
+    table = outs[-1]["table"]
     for name in ("DDIM | 10", "DDIM | 20", "DDIM | 50", "DDPM | 1000"):
         assert name in table
-    assert all(isinstance(img, PIL.Image.Image) for img in outs[-1][:4])
+    assert all(isinstance(outs[-1][dd.compare_name(*run)], PIL.Image.Image) for run in dd.COMPARE_RUNS)
 
 
 @pytest.mark.parametrize("args", [
@@ -181,11 +182,11 @@ def test_bad_forward_and_branch_inputs(tiny, dd):
         dd.ddpm_forward(PIL.Image.open(DIGIT), 1000, 0)
     with pytest.raises(gr.Error, match="Generate"):
         list(dd.ddpm_branch(None, 0, 0, 2, 0))
-    traj = list(dd.ddpm_sample("", "ddim", 5, 2, 0, 10))[-1][4]
+    traj = list(dd.ddpm_sample("", "ddim", 5, 2, 0, 10))[-1]["trajectory"]
     for frame, image, futures in ((99, 0, 2), (0, 2, 2), (0, 0, 0), (0, 0, 17)):
         with pytest.raises(gr.Error):
             list(dd.ddpm_branch(traj, frame, image, futures, 0))
-    assert dd.ddpm_scrub(None, 0)[3]  # a message, not a crash
+    assert dd.ddpm_scrub(None, 0)["run_status"]  # a message, not a crash
 
 
 def test_unreachable_hub_model_is_a_clear_error(tiny, dd, monkeypatch):
@@ -203,11 +204,11 @@ def test_work_limit_for_big_models(tiny, dd, monkeypatch):
 
 HUB_CLIENT = """
 import json
-from demos import ddpm_step_by_step as dd
+from demos import ddpm as dd
 out = {}
 final = list(dd.ddpm_sample("someone/tiny-ddpm", "ddim", 4, 2, 0, 1))[-1]
-out["hub_model"] = final[4]["final"].shape
-out["ours_from_hub"] = list(dd.ddpm_sample("", "ddpm", 3, 1, 0, 1))[-1][4]["final"].shape
+out["hub_model"] = final["trajectory"]["final"].shape
+out["ours_from_hub"] = list(dd.ddpm_sample("", "ddpm", 3, 1, 0, 1))[-1]["trajectory"]["final"].shape
 out["info"] = dd.model_info("someone/tiny-ddpm")
 try:
     dd.load_model("someone/missing")
@@ -232,7 +233,8 @@ def test_other_models_and_our_model_from_the_hub(tmp_path):
         env = dict(os.environ, GALLERY_PRETRAINED_DIR=str(tmp_path / "empty"), HF_HOME=str(tmp_path / "hf_home"),
                    GALLERY_HUB_ORG="test-org", GALLERY_HUB_REVISION="main", PYTHONPATH=str(ROOT), HF_ENDPOINT=hub.url)
         env.pop("HF_HUB_OFFLINE", None)
-        proc = subprocess.run([sys.executable, "-c", HUB_CLIENT], env=env, capture_output=True, text=True, timeout=300, cwd=ROOT)
+        proc = subprocess.run([sys.executable, "-c", HUB_CLIENT], env=env, capture_output=True, text=True, timeout=300,
+                              cwd=ROOT)
         assert proc.returncode == 0, proc.stderr[-3000:]
         out = json.loads([ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")][-1][len("RESULT"):])
         assert out["hub_model"] == [2, 1, 32, 32] and out["ours_from_hub"] == [1, 1, 32, 32]
@@ -246,15 +248,16 @@ def test_api_of_the_tab_alone(tiny, dd):
     from gradio_client import Client, handle_file
 
     from demos.i18n import make_i18n
+    from demos.kit import Page
 
-    demo = dd.create_demo()
-    demo.launch(prevent_thread_lock=True, quiet=True, i18n=make_i18n(), max_file_size="10mb")
+    demo = dd.create_demo(Page(dd.TAB))
+    demo.launch(prevent_thread_lock=True, quiet=True, i18n=make_i18n([dd.TAB]), max_file_size="10mb")
     try:
         client = Client(demo.local_url, verbose=False, download_files=False)
         apis = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
         assert {"/ddpm_forward", "/ddpm_sample", "/ddpm_compare"} <= set(apis) and "/ddpm_branch" not in apis
-        forward = client.predict({"background": handle_file(str(DIGIT)), "layers": [], "composite": handle_file(str(DIGIT))},
-                                 300, 0, api_name="/ddpm_forward")
+        drawn = {"background": handle_file(str(DIGIT)), "layers": [], "composite": handle_file(str(DIGIT))}
+        forward = client.predict(drawn, 300, 0, api_name="/ddpm_forward")
         assert len(forward) == 8 and "t = 300" in forward[-1]
         result = client.predict("", "ddim", 5, 3, 0, 2, api_name="/ddpm_sample")
         assert result[0] and "5" in result[3]
@@ -274,7 +277,8 @@ def test_fast_unet_matches_the_original():
     assert fast.traced is not None
     for b, t in ((1, 0), (5, 999), (16, 431)):
         x = torch.randn(b, 1, 32, 32)
-        torch.testing.assert_close(fast(x, torch.tensor(t)).sample, unet(x, torch.tensor(t)).sample, atol=1e-4, rtol=1e-4)
+        torch.testing.assert_close(fast(x, torch.tensor(t)).sample, unet(x, torch.tensor(t)).sample, atol=1e-4,
+                                   rtol=1e-4)
     ours = sample(fast, make_scheduler("ddim"), 2, 10, generator=torch.Generator().manual_seed(0))
     plain = sample(unet, make_scheduler("ddim"), 2, 10, generator=torch.Generator().manual_seed(0))
     torch.testing.assert_close(ours, plain, atol=1e-3, rtol=0)
@@ -283,19 +287,20 @@ def test_fast_unet_matches_the_original():
 def test_open_tab_with_a_share_link(tiny, dd):
     class Req:
         headers = {"accept-language": "ja"}
-        query_params = {"t": "700", "fseed": "3", "sampler": "ddim", "steps": "20", "n": "4", "seed": "9", "every": "bad"}
+        query_params = {"t": "700", "fseed": "3", "sampler": "ddim", "steps": "20", "n": "4", "seed": "9",
+                        "every": "bad"}
 
     out = dd.open_tab(Req())
-    assert out[0]["visible"] is False and out[1]["interactive"]
-    assert [u["value"] for u in out[5:12]] == [700, 3, "ddim", 20, 4, 9, 25]
-    assert "t = 700" in out[-1]
+    assert out["status"]["visible"] is False and out["run"]["interactive"]
+    assert [out[name]["value"] for name in dd.SETTINGS] == [700, 3, "ddim", 20, 4, 9, 25]
+    assert "t = 700" in out["values"]
     assert "ddim" in dd.ddpm_share_query(700, 3, "ddim", 20, 4, 9, 25)
 
 
 CONCURRENT_FIRST_CALLS = """
 import sys, threading, traceback
 import PIL.Image
-from demos import ddpm_step_by_step as d
+from demos import ddpm as d
 img = PIL.Image.open("demos/examples/mnist/2_0001.png").copy()
 errors = []
 def work():

@@ -1,10 +1,9 @@
 """DeepDream tab: the algorithm on the real EfficientNet-Lite0 at small sizes, the handlers, bad inputs, the api."""
 
+import gradio as gr
 import PIL.Image
 import pytest
 import torch
-
-import gradio as gr
 
 from demos import deepdream as dd
 from models.efficientnet_lite import EfficientNetLite0
@@ -15,7 +14,8 @@ PHOTO = ROOT / "demos" / "examples" / "photos" / "chelsea.jpg"
 
 @pytest.fixture(scope="module")
 def model():
-    return EfficientNetLite0.from_pretrained(ROOT / "pretrained" / "efficientnet-lite0", strict=True).requires_grad_(False)
+    lite0 = EfficientNetLite0.from_pretrained(ROOT / "pretrained" / "efficientnet-lite0", strict=True)
+    return lite0.requires_grad_(False)
 
 
 @pytest.fixture
@@ -45,7 +45,8 @@ def test_dream_grows_the_layer_activation_and_is_seeded(model, photo):
 def test_guided_dream_moves_towards_the_guide(model, photo):
     x = small(photo)
     guide = dd.photo_to_tensor(PIL.Image.open(ROOT / "demos" / "examples" / "photos" / "coffee.jpg"), 64)
-    out = list(dd.deepdream(model, x, "block7", octaves=1, iterations=4, step=0.02, jitter=0, seed=0, guide=guide))[-1][1]
+    out = list(dd.deepdream(model, x, "block7", octaves=1, iterations=4, step=0.02, jitter=0, seed=0,
+                            guide=guide))[-1][1]
     with torch.no_grad():
         g = model.features(guide, upto=7)["block7"]
         score = lambda img: float(dd.guided_objective(model.features(img, upto=7)["block7"], g))  # noqa: E731
@@ -71,8 +72,8 @@ def test_amplified_channels_and_classes(model, photo):
 def test_handler_streams_each_octave_then_the_panel(photo):
     outs = list(dd.deepdream_run(photo, "block2", "l2", 64, 2, 1.4, 2, 0.02, 4, 0))
     assert len(outs) == 3  # two octaves, then the final result with the panel
-    assert all(isinstance(o[0], PIL.Image.Image) for o in outs)
-    assert outs[-1][0].size == (64, 43) and "#" in outs[-1][2]
+    assert all(isinstance(o["dream"], PIL.Image.Image) for o in outs)
+    assert outs[-1]["dream"].size == (64, 43) and "#" in outs[-1]["panel"]
 
 
 @pytest.mark.parametrize("args", [
@@ -94,19 +95,19 @@ def test_huge_and_odd_photos(monkeypatch):
     notices = []
     monkeypatch.setattr(gr, "Warning", lambda msg, *a, **k: notices.append(msg))
     huge = PIL.Image.new("RGB", (3000, 2000), "gray")
-    out = list(dd.deepdream_run(huge, "block2", "l2", 64, 1, 1.4, 1, 0.02, 0, 0))[-1][0]
+    out = list(dd.deepdream_run(huge, "block2", "l2", 64, 1, 1.4, 1, 0.02, 0, 0))[-1]["dream"]
     assert out.size == (64, 43) and notices and "3000" in notices[0]
     for odd in (PIL.Image.new("RGBA", (80, 80), (255, 0, 0, 0)), PIL.Image.new("I;16", (80, 80), 40000),
                 PIL.Image.new("CMYK", (80, 80)), PIL.Image.new("P", (80, 80)), PIL.Image.new("LA", (80, 80))):
-        assert list(dd.deepdream_run(odd, "block2", "l2", 64, 1, 1.4, 1, 0.02, 0, 0))[-1][0].size == (64, 64)
+        assert list(dd.deepdream_run(odd, "block2", "l2", 64, 1, 1.4, 1, 0.02, 0, 0))[-1]["dream"].size == (64, 64)
     with pytest.raises(gr.Error):
         list(dd.deepdream_run(PIL.Image.new("RGB", (3, 3)), "block2", "l2", 64, 1, 1.4, 1, 0.02, 0, 0))
 
 
 def test_zoom_animation_is_a_gif(photo):
     outs = list(dd.deepdream_zoom(photo, "block2", "mean_square", 64, 3, 1, 0.02, 0, 0))
-    assert len(outs) == 4 and outs[-1][1].endswith(".gif")
-    with PIL.Image.open(outs[-1][1]) as gif:
+    assert len(outs) == 4 and outs[-1]["file"].endswith(".gif")
+    with PIL.Image.open(outs[-1]["file"]) as gif:
         assert gif.n_frames == 3
 
 
@@ -114,13 +115,14 @@ def test_api_of_the_tab_alone():
     from gradio_client import Client, handle_file
 
     from demos.i18n import make_i18n
+    from demos.kit import Page
 
-    demo = dd.create_demo()
-    demo.launch(prevent_thread_lock=True, quiet=True, i18n=make_i18n(), max_file_size="10mb")
+    demo = dd.create_demo(Page(dd.TAB))
+    demo.launch(prevent_thread_lock=True, quiet=True, i18n=make_i18n([dd.TAB]), max_file_size="10mb")
     try:
         client = Client(demo.local_url, verbose=False, download_files=False)
-        image, progress, panel = client.predict(handle_file(str(PHOTO)), "block4", "mean_square", 64, 2, 1.4, 2, 0.02,
-                                                4, 3, None, api_name="/deepdream")
+        image, progress, panel = client.predict(handle_file(str(PHOTO)), "block4", "mean_square", 64, 2, 1.4, 2,
+                                                0.02, 4, 3, None, api_name="/deepdream")
         assert image and "#" in panel
         with pytest.raises(Exception):
             client.predict(handle_file(str(PHOTO)), "block4", "mean_square", 64, 2, 1.4, 2, 5.0, 4, 3, None,
@@ -132,12 +134,16 @@ def test_api_of_the_tab_alone():
 def test_share_link_round_trip():
     from urllib.parse import parse_qsl
 
-    from tests.test_ae_denoising import LinkRequest
+    from tests.test_ae import LinkRequest
 
-    query = dd.dd_share_query("block13", "l2", 256, 4, 1.5, 12, 0.03, 8, 77)
-    assert query.startswith("?tab=dd&")
-    restored = list(dd.open_tab(LinkRequest(**dict(parse_qsl(query[1:]))))[3:])
+    query = dd.deepdream_share_query("block13", "l2", 256, 4, 1.5, 12, 0.03, 8, 77)
+    assert query.startswith("?tab=deepdream&")
+    opened = dd.open_tab(LinkRequest(**dict(parse_qsl(query[1:]))))
+    restored = [opened[name] for name in dd.SETTINGS]
     assert restored == ["block13", "l2", 256, 4, 1.5, 12, 0.03, 8, 77]
     # a mistyped link opens the tab with the defaults instead of failing
-    broken = list(dd.open_tab(LinkRequest(layer="block99", resolution="huge", step="-1", seed="x"))[3:])
+    opened = dd.open_tab(LinkRequest(layer="block99", resolution="huge", step="-1", seed="x"))
+    broken = [opened[name] for name in dd.SETTINGS]
     assert broken == ["block7", "mean_square", *[dd.LIMITS[n][2] for n, _c in dd.SHARED_NUMBERS], 0]
+    # links handed out before the tab was renamed (?tab=dd&...) still open it
+    assert dd.TAB.opens_on("dd") and dd.TAB.opens_on("deepdream")

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from models.efficientnet_lite import EfficientNetLite0
-from models.frechet import frechet_distance, gaussian_stats, fid_lite0
+from models.frechet import fid_lite0, frechet_distance, gaussian_stats
 from tests.conftest import ROOT
 
 PRETRAINED = ROOT / "pretrained" / "efficientnet-lite0"

@@ -4,16 +4,16 @@ and the app keeps serving."""
 
 import io
 
+import gradio as gr
 import numpy as np
 import PIL.Image
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
-
-import gradio as gr
-
-from demos import ae_denoising, vae_latent_explorer
-from demos.image_input import image_to_digit
 from gradio_client import handle_file
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from demos import ae, vae
+from demos.image_input import image_to_digit
 from tests.conftest import drawing, editor
 
 MODES = ["1", "L", "LA", "P", "RGB", "RGBA", "CMYK", "I;16", "I", "F"]
@@ -63,7 +63,8 @@ IMAGE_COMPONENTS = {"Sketchpad", "ImageEditor", "Image"}
 
 def public_apis(client) -> dict[str, list[dict]]:
     """Every public api of the launched app and its parameters (so tabs added later are covered too)."""
-    return {name: e["parameters"] for name, e in client.view_api(print_info=False, return_format="dict")["named_endpoints"].items()}
+    endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    return {name: e["parameters"] for name, e in endpoints.items()}
 
 
 def image_payload(component: str, path):
@@ -116,7 +117,8 @@ def check_every_image_input(client, tmp_path, expected_inputs: int, settings: di
                 with pytest.raises(Exception) as err:
                     call_with(client, api, apis[api], good, **bad)
                 message = str(err.value)
-                assert "image" in message or "empty" in message or "small" in message, (api, p["parameter_name"], name, message)
+                assert "image" in message or "empty" in message or "small" in message, (
+                    api, p["parameter_name"], name, message)
     return apis, good
 
 
@@ -196,19 +198,19 @@ def test_any_image_becomes_a_digit_or_a_clear_error(img):
        kind=st.sampled_from(["gaussian", "salt_pepper", "mask", "", "GAUSSIAN"]))
 def test_any_settings_give_a_result_or_a_clear_error(tiny_models, mnist_digit, sigma, seed, kind):
     try:
-        out = ae_denoising.ae_denoise(mnist_digit, kind, sigma, 0.2, 0.5, seed)
+        out = ae.ae_denoise(mnist_digit, kind, sigma, 0.2, 0.5, seed)
     except gr.Error as err:
         assert err.message
         return
-    assert len(out) == ae_denoising.N_OUTPUTS
+    assert len(out) == 7
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(z1=st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=3)),
        z2=st.floats(-100, 100), frames=st.one_of(st.integers(-5, 100), st.floats(allow_nan=True)))
 def test_any_vae_values_give_a_result_or_a_clear_error(tiny_models, mnist_digit, z1, z2, frames):
-    for call in (lambda: vae_latent_explorer.vae_decode(z1, z2),
-                 lambda: vae_latent_explorer.vae_interpolate(mnist_digit, mnist_digit, frames, "linear")):
+    for call in (lambda: vae.vae_decode(z1, z2),
+                 lambda: vae.vae_interpolate(mnist_digit, mnist_digit, frames, "linear")):
         try:
             call()
         except gr.Error as err:

@@ -2,13 +2,12 @@
 
 import io
 
+import gradio as gr
 import numpy as np
 import PIL.Image
 import pytest
-
-import gradio as gr
-from gradio.data_classes import FileData
 from gradio.components.image_editor import EditorData
+from gradio.data_classes import FileData
 
 from demos.image_input import MAX_SIDE, DigitCanvas, image_to_digit, ink_map, mnist_normalize
 from tests.conftest import drawing
@@ -55,14 +54,18 @@ def test_real_mnist_digit_passes_unchanged(mnist_digit):
 
 @pytest.mark.parametrize("lang,word", [("ja-JP,ja;q=0.9", "空"), ("en-US,en;q=0.9", "empty")])
 def test_empty_sketch_is_a_clear_error_in_the_users_language(lang, word):
+    """The language comes from the event's request, as ``Page.on`` wires it (demos/kit.py: event_handler)."""
+    from demos.kit import event_handler
+
+    handler = event_handler(image_to_digit)
     blank = PIL.Image.new("RGBA", (280, 280), (0, 0, 0, 0))
     with pytest.raises(gr.Error) as err:
-        image_to_digit({"background": None, "layers": [], "composite": blank}, FakeRequest(lang))
+        handler({"background": None, "layers": [], "composite": blank}, "", FakeRequest(lang))
     assert word in err.value.message
     with pytest.raises(gr.Error):
-        image_to_digit(PIL.Image.new("RGB", (50, 50), "white"), FakeRequest(lang))
+        handler(PIL.Image.new("RGB", (50, 50), "white"), "", FakeRequest(lang))
     with pytest.raises(gr.Error):
-        image_to_digit(None, FakeRequest(lang))
+        handler(None, "", FakeRequest(lang))
 
 
 def test_tiny_and_huge_images(monkeypatch):
@@ -92,7 +95,8 @@ def test_ink_map_polarity():
 def _upload(tmp_path, name: str, data: bytes) -> EditorData:
     path = tmp_path / name
     path.write_bytes(data)
-    return EditorData(background=FileData(path=str(path), orig_name=name), layers=[], composite=FileData(path=str(path), orig_name=name))
+    return EditorData(background=FileData(path=str(path), orig_name=name), layers=[],
+                      composite=FileData(path=str(path), orig_name=name))
 
 
 @pytest.mark.parametrize("name,data", [

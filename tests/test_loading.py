@@ -24,7 +24,8 @@ from models.loading import load_pretrained, load_extra_file, WeightsUnavailableE
 from models.autoencoder import ConvAutoencoder
 from models.vae import VAE
 out = {}
-for cls, slug in [(ConvAutoencoder, "ae-mnist"), (ConvAutoencoder, "ae-mnist-plain"), (VAE, "vae-mnist"), (VAE, "vae-mnist-beta0")]:
+for cls, slug in [(ConvAutoencoder, "ae-mnist"), (ConvAutoencoder, "ae-mnist-plain"),
+                  (VAE, "vae-mnist"), (VAE, "vae-mnist-beta0")]:
     t = time.time()
     try:
         first = load_pretrained(cls, slug)
@@ -42,7 +43,8 @@ def run_client(env_extra: dict, tmp_path) -> dict:
     env = dict(os.environ, GALLERY_PRETRAINED_DIR=str(tmp_path / "empty"), HF_HOME=str(tmp_path / "hf_home"),
                GALLERY_HUB_ORG="test-org", GALLERY_HUB_REVISION="v1", PYTHONPATH=str(ROOT), **env_extra)
     env.pop("HF_HUB_OFFLINE", None)
-    proc = subprocess.run([sys.executable, "-c", CLIENT], env=env, capture_output=True, text=True, timeout=120, cwd=ROOT)
+    proc = subprocess.run([sys.executable, "-c", CLIENT], env=env, capture_output=True, text=True, timeout=120,
+                          cwd=ROOT)
     assert proc.returncode == 0, proc.stderr[-3000:]
     line = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")][-1]
     return json.loads(line[len("RESULT"):])
@@ -161,8 +163,8 @@ def test_publish_every_pretrained_folder_then_load_it_from_the_hub(tiny_root, tm
     hub_root.mkdir()
     with FakeHub(hub_root) as hub:
         env = dict(os.environ, HF_ENDPOINT=hub.url, HF_TOKEN="hf_test", HF_HOME=str(tmp_path / "hf_home"),
-                   GALLERY_PRETRAINED_DIR=str(tmp_path / "empty"), GALLERY_HUB_ORG="test-org", GALLERY_HUB_REVISION="v1",
-                   PYTHONPATH=str(ROOT))
+                   GALLERY_PRETRAINED_DIR=str(tmp_path / "empty"), GALLERY_HUB_ORG="test-org",
+                   GALLERY_HUB_REVISION="v1", PYTHONPATH=str(ROOT))
         env.pop("HF_HUB_OFFLINE", None)
         proc = subprocess.run([sys.executable, "-c", PUBLISH_THEN_LOAD, str(tiny_root)], env=env, capture_output=True,
                               text=True, timeout=120, cwd=ROOT)
@@ -170,7 +172,9 @@ def test_publish_every_pretrained_folder_then_load_it_from_the_hub(tiny_root, tm
         for folder in tiny_root.iterdir():
             for f in (f for f in folder.rglob("*") if f.is_file()):  # sub-folders too (unet/, scheduler/)
                 assert (hub_root / "test-org" / folder.name / f.relative_to(folder)).read_bytes() == f.read_bytes()
-        assert sorted(repo for repo, tag, _ in hub.tags if tag == "v1") == sorted(f"test-org/{p.name}" for p in tiny_root.iterdir())
+        assert sorted(repo for repo, tag, _ in hub.tags if tag == "v1") == sorted(
+            f"test-org/{p.name}" for p in tiny_root.iterdir())
         assert any("/test-org/vae-mnist/resolve/v1/model.safetensors" in path for _, path in hub.requests)
         result = json.loads([ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")][-1][6:])
-        assert result["ok"] and result["latent_bytes"] == (tiny_root / "vae-mnist" / "latent_map.safetensors").stat().st_size
+        assert result["ok"] and (
+            result["latent_bytes"] == (tiny_root / "vae-mnist" / "latent_map.safetensors").stat().st_size)

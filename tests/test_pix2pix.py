@@ -4,14 +4,13 @@ script (dry run, resume, eval), and the tab's handlers on tiny generators, with 
 import json
 from pathlib import Path
 
+import gradio as gr
 import numpy as np
 import PIL.Image
 import pytest
 import torch
 
-import gradio as gr
-
-from demos import pix2pix_edges2cats as tab
+from demos import pix2pix as tab
 from models import loading
 from models.edges import canny_edges, photo_to_lines, sketch_to_lines, thicken
 from models.pix2pix import PatchDiscriminator, UNetGenerator
@@ -122,7 +121,8 @@ def test_training_dry_run_resume_and_eval(tmp_path):
         card = (folder / "README.md").read_text()
         assert "FID-Lite0" in card and "PSNR" in card and (folder / "SHA256SUMS").is_file()
     assert (ckpt / "samples.png").is_file() and json.loads((ckpt / "state.json").read_text())["position"]["step"] == 3
-    train_pix2pix.main(train_pix2pix.parse_args(common + ["--resume", str(ckpt), "--checkpoint-dir", str(tmp_path / "c2")]))
+    train_pix2pix.main(train_pix2pix.parse_args(
+        common + ["--resume", str(ckpt), "--checkpoint-dir", str(tmp_path / "c2")]))
     grid = tmp_path / "grid.png"
     train_pix2pix.main(train_pix2pix.parse_args(common + ["--eval-only", "--grid", str(grid), "--update-cards"]))
     assert grid.is_file()
@@ -141,7 +141,8 @@ def test_batches_crop_photo_and_edges_alike():
     # Each edge map is the edge map of some crop (or flipped crop) of its photo.
     full = edges.float() / 255.0
     for i in range(6):
-        found = any(torch.equal(x[i, 0], c[0, oy:oy + 128, ox:ox + 128]) or torch.equal(x[i, 0].flip(-1), c[0, oy:oy + 128, ox:ox + 128])
+        found = any(torch.equal(x[i, 0], c[0, oy:oy + 128, ox:ox + 128])
+                    or torch.equal(x[i, 0].flip(-1), c[0, oy:oy + 128, ox:ox + 128])
                     for c in full for oy in range(17) for ox in range(17))
         assert found
 
@@ -156,8 +157,13 @@ def test_test_split_is_fixed_and_disjoint():
 
 # --- tab -------------------------------------------------------------------------------------
 
+def images(result: dict) -> tuple:
+    """A handler's pictures in the api's order: (edges as used, cGAN + L1, L1 only)."""
+    return result["edges"], result["gan"], result["l1"]
+
+
 def test_sketch_handler_outputs(tiny_p2p):
-    edges, gan, l1 = tab.pix2pix({"composite": drawing(256)}, False, 0)
+    edges, gan, l1 = images(tab.pix2pix({"composite": drawing(256)}, False, 0))
     assert edges.size == gan.size == l1.size == (256, 256)
     assert gan.mode == l1.mode == "RGB" and edges.mode == "L"
     assert gan.tobytes() != l1.tobytes()  # two different generators
@@ -168,7 +174,7 @@ def test_photo_handler_extracts_the_same_edges_as_training(tiny_p2p):
 
     with PIL.Image.open(CHELSEA) as img:
         photo = img.copy()
-    edges, gan, l1 = tab.pix2pix_photo(photo, False, 0)
+    edges, gan, l1 = images(tab.pix2pix_photo(photo, False, 0))
     x = torch.from_numpy(square(CHELSEA, 128)).permute(2, 0, 1)[None].float() / 255.0
     expected = photo_to_lines(x)
     got = torch.from_numpy(np.asarray(edges, dtype=np.float32)[::2, ::2] / 255.0)
@@ -178,8 +184,8 @@ def test_photo_handler_extracts_the_same_edges_as_training(tiny_p2p):
 
 def test_dropout_noise_is_seeded(tiny_p2p):
     sketch = {"composite": drawing(256)}
-    a = tab.pix2pix(sketch, True, 5)[1].tobytes()
-    assert a == tab.pix2pix(sketch, True, 5)[1].tobytes() and a != tab.pix2pix(sketch, True, 6)[1].tobytes()
+    a = tab.pix2pix(sketch, True, 5)["gan"].tobytes()
+    assert a == tab.pix2pix(sketch, True, 5)["gan"].tobytes() and a != tab.pix2pix(sketch, True, 6)["gan"].tobytes()
 
 
 @pytest.mark.parametrize("image", [
@@ -193,7 +199,7 @@ def test_sketch_modes(tiny_p2p, image):
         arr = np.full((64, 64), 65535, dtype=np.uint16)
         arr[30:33, 5:60] = 0
         image = PIL.Image.fromarray(arr)
-    edges, gan, l1 = tab.pix2pix(image, False, 0)
+    edges, gan, l1 = images(tab.pix2pix(image, False, 0))
     assert gan.size == (256, 256) and np.asarray(edges).min() == 0
 
 
@@ -201,7 +207,7 @@ def test_huge_and_wide_sketch_is_shrunk_with_a_notice(tiny_p2p):
     big = PIL.Image.new("RGB", (3000, 1000), "white")
     big.paste((0, 0, 0), (100, 400, 2900, 430))
     with pytest.warns(UserWarning):  # gr.Warning outside a request is a UserWarning
-        edges, gan, _l1 = tab.pix2pix(big, False, 0)
+        edges, gan, _l1 = images(tab.pix2pix(big, False, 0))
     assert gan.size == (256, 256) and np.asarray(edges).min() == 0
 
 
@@ -215,7 +221,7 @@ def test_huge_and_wide_sketch_is_shrunk_with_a_notice(tiny_p2p):
 def test_empty_or_bad_sketch_is_a_clear_error_and_live_ignores_it(tiny_p2p, value):
     with pytest.raises(gr.Error):
         tab.pix2pix(value, False, 0)
-    assert all(isinstance(u, dict) for u in tab.pix2pix_live(value, False, 0))
+    assert tab.pix2pix_live(value, False, 0) == {}  # every output left as it is
 
 
 def test_dark_image_in_the_sketchpad_gets_a_warning(tiny_p2p):
@@ -231,7 +237,7 @@ def test_dark_image_in_the_sketchpad_gets_a_warning(tiny_p2p):
     np.zeros((50, 70, 3), dtype=np.uint8),
 ])
 def test_photo_modes(tiny_p2p, photo):
-    edges, gan, l1 = tab.pix2pix_photo(photo, False, 0)
+    edges, gan, l1 = images(tab.pix2pix_photo(photo, False, 0))
     assert edges.size == gan.size == l1.size == (256, 256)
 
 
@@ -247,13 +253,15 @@ def test_bad_photos_and_seeds(tiny_p2p):
 
 def test_open_tab_and_missing_weights(tiny_p2p, tmp_path, monkeypatch):
     ok = tab.open_tab(None)
-    assert ok[0]["visible"] is False and ok[1]["interactive"] is True and ok[2]["interactive"] is True
-    assert ok[3] == tab.example_files()[0] and isinstance(ok[5], PIL.Image.Image) and len(ok) == 4 + tab.N_OUTPUTS + 2
+    assert ok["status"]["visible"] is False and ok["run_sketch"]["interactive"] is True
+    assert ok["run_photo"]["interactive"] is True
+    assert ok["sketch"] == tab.example_files()[0] and isinstance(ok["gan"], PIL.Image.Image) and len(ok) == 4 + 3 + 2
     monkeypatch.setenv("GALLERY_PRETRAINED_DIR", str(tmp_path / "nothing"))
     loading.clear_cache()
     off = tab.open_tab(None)
-    assert off[0]["visible"] is True and "pix2pix-edges2cats" in off[0]["value"] and "train_pix2pix.py" in off[0]["value"]
-    assert off[1]["interactive"] is False and off[2]["interactive"] is False
+    message = off["status"]["value"]
+    assert off["status"]["visible"] is True and "pix2pix-edges2cats" in message and "train_pix2pix.py" in message
+    assert off["run_sketch"]["interactive"] is False and off["run_photo"]["interactive"] is False
     with pytest.raises(gr.Error):
         tab.pix2pix({"composite": drawing(256)}, False, 0)
 
@@ -261,21 +269,23 @@ def test_open_tab_and_missing_weights(tiny_p2p, tmp_path, monkeypatch):
 def test_share_link_restores_dropout_and_seed(tiny_p2p):
     from urllib.parse import parse_qsl
 
-    from tests.test_ae_denoising import LinkRequest
+    from tests.test_ae import LinkRequest
 
     query = tab.p2p_share_query(True, 42)
     assert query == "?tab=pix2pix&dropout=1&seed=42"
-    assert list(tab.open_tab(LinkRequest(**dict(parse_qsl(query[1:]))))[-2:]) == [True, 42]
-    assert list(tab.open_tab(LinkRequest(dropout="yes", seed="-3"))[-2:]) == [False, 0]
+    settings = ("dropout", "seed")
+    assert [tab.open_tab(LinkRequest(**dict(parse_qsl(query[1:]))))[k] for k in settings] == [True, 42]
+    assert [tab.open_tab(LinkRequest(dropout="yes", seed="-3"))[k] for k in settings] == [False, 0]
 
 
 def test_api_of_the_tab_alone(tiny_p2p):
     from gradio_client import Client, handle_file
 
     from demos.i18n import make_i18n
+    from demos.kit import Page
 
-    demo = tab.create_demo()
-    demo.launch(prevent_thread_lock=True, quiet=True, i18n=make_i18n(), max_file_size="10mb")
+    demo = tab.create_demo(Page(tab.TAB))
+    demo.launch(prevent_thread_lock=True, quiet=True, i18n=make_i18n([tab.TAB]), max_file_size="10mb")
     try:
         client = Client(demo.local_url, verbose=False, download_files=False)
         example = tab.example_files()[0]

@@ -2,16 +2,18 @@
 
 import json
 
+from safetensors.torch import load_file
+
 from models.autoencoder import ConvAutoencoder
 from models.vae import VAE
-from safetensors.torch import load_file
 from training import train_autoencoder, train_vae
 
 
 def test_train_autoencoder_dry_run(tmp_path):
     out, plain = tmp_path / "ae-mnist", tmp_path / "ae-mnist-plain"
     train_autoencoder.main(train_autoencoder.parse_args(
-        ["--dry-run", "--output-dir", str(out), "--plain-output-dir", str(plain), "--channels", "4", "--latent-dim", "8"]))
+        ["--dry-run", "--output-dir", str(out), "--plain-output-dir", str(plain),
+         "--channels", "4", "--latent-dim", "8"]))
     for folder in (out, plain):
         assert json.loads((folder / "config.json").read_text()) == {"channels": 4, "latent_dim": 8}
         ConvAutoencoder.from_pretrained(folder, strict=True)

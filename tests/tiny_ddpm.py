@@ -21,7 +21,8 @@ def save_tiny_pipeline(folder: Path, seed: int = 0) -> Path:
     from models.loading import write_tree_checksums
 
     folder = Path(folder)
-    DDPMPipeline(unet=tiny_unet(seed), scheduler=make_scheduler("ddpm")).save_pretrained(str(folder), safe_serialization=True)
+    pipeline = DDPMPipeline(unet=tiny_unet(seed), scheduler=make_scheduler("ddpm"))
+    pipeline.save_pretrained(str(folder), safe_serialization=True)
     write_tree_checksums(folder)
     return folder
 

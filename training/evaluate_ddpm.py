@@ -12,7 +12,8 @@ A generative model has no test accuracy, so we let a good classifier (≥ 99 % o
 
 Usage (from the project root)::
 
-    python training/evaluate_ddpm.py                                   # DDPM 1000, DDIM 50 and 20 steps on CPU (slow: DDPM 1000 is ~1e6 U-Net image-steps)
+    python training/evaluate_ddpm.py                                   # DDPM 1000, DDIM 50 and 20 steps on CPU
+                                                                       # (slow: DDPM 1000 is ~1e6 U-Net image-steps)
     python training/evaluate_ddpm.py --samplers ddim:50,ddim:20        # the fast ones only
     python training/evaluate_ddpm.py --device cuda --samplers ddpm:1000 --out-json runs/ddpm_eval_ddpm1000.json
     python training/evaluate_ddpm.py --dry-run                         # tiny fake models (tests)
@@ -32,8 +33,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from models.ddpm import FastUNet, image_grid, read_unet_pipeline, sample, save_png  # noqa: E402
+from models.ddpm import FastUNet, read_unet_pipeline, sample, save_png  # noqa: E402
 from models.frechet import frechet_distance, gaussian_stats  # noqa: E402
+from models.imaging import grid  # noqa: E402
 from models.loading import DIFFUSERS_UNET_LAYOUTS, verify_tree_checksums  # noqa: E402
 from models.mnist_classifier import MnistClassifier  # noqa: E402
 from training.common import DEFAULT_DATA_DIR, PROJECT_ROOT, fake_mnist, load_mnist  # noqa: E402
@@ -43,7 +45,8 @@ CONFIDENCE = 0.9
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--pipeline", default=str(PROJECT_ROOT / "pretrained" / "ddpm-mnist"), help="the diffusers pipeline folder")
+    p.add_argument("--pipeline", default=str(PROJECT_ROOT / "pretrained" / "ddpm-mnist"),
+                   help="the diffusers pipeline folder")
     p.add_argument("--classifier", default=str(PROJECT_ROOT / "pretrained" / "mnist-classifier"))
     p.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR), help="folder containing MNIST/raw")
     p.add_argument("--samplers", default="ddpm:1000,ddim:50,ddim:20", help="comma-separated kind:steps")
@@ -139,14 +142,16 @@ def main(args):
                 print(f"  {name}: {len(so_far)} samples after {time.time() - start:.0f} s: "
                       f"confident {100 * r['confident_share']:.1f} %, FD {r['frechet_distance']:.2f}", flush=True)
 
-        images = generate(unet, scheduler_config, kind, int(steps), args.n, args.batch_size, args.seed, device, progress)
+        images = generate(unet, scheduler_config, kind, int(steps), args.n, args.batch_size, args.seed, device,
+                          progress)
         seconds = time.time() - start
         digits = images[:, :, 2:30, 2:30]  # undo the 2-px padding of the training data
         rows[name] = {**judge(classifier, digits, test_stats), "seconds": seconds, "device": str(device)}
         print(name, json.dumps(rows[name]), flush=True)
         if args.grid_dir:
             Path(args.grid_dir).mkdir(parents=True, exist_ok=True)
-            save_png(image_grid(images[:100], nrow=10), Path(args.grid_dir) / f"eval_{kind}{int(steps)}.png")
+            picture = grid(images[:100], nrow=10, pad=2, background=128, border=True)
+            save_png(picture, Path(args.grid_dir) / f"eval_{kind}{int(steps)}.png")
     print(table(rows))
     if args.out_json:
         Path(args.out_json).parent.mkdir(parents=True, exist_ok=True)

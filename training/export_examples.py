@@ -20,6 +20,7 @@ import PIL.ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from models.imaging import to_pil  # noqa: E402
 from training.common import DEFAULT_DATA_DIR, PROJECT_ROOT, load_mnist  # noqa: E402
 
 PER_CLASS = 2
@@ -37,7 +38,8 @@ def draw_ood(out: Path):
     size, w = 280, 22
     shapes = {
         "letter_A": [[(70, 240), (140, 40), (210, 240)], [(100, 160), (180, 160)]],
-        "star": [[(140 + 110 * math.sin(k * 4 * math.pi / 5), 150 - 110 * math.cos(k * 4 * math.pi / 5)) for k in range(6)]],
+        "star": [[(140 + 110 * math.sin(k * 4 * math.pi / 5), 150 - 110 * math.cos(k * 4 * math.pi / 5))
+                  for k in range(6)]],
         "spiral": [[(140 + r * math.cos(r / 12), 140 + r * math.sin(r / 12)) for r in range(5, 120, 2)]],
     }
     for name, strokes in shapes.items():
@@ -64,8 +66,7 @@ def main(args):
     images, labels = load_mnist(args.data_dir, train=False)
     for digit in range(10):
         for index in (labels == digit).nonzero().flatten()[:PER_CLASS].tolist():
-            arr = (images[index, 0] * 255).round().byte().numpy()
-            PIL.Image.fromarray(arr).save(out / "mnist" / f"{digit}_{index:04d}.png")
+            to_pil(images[index, 0]).save(out / "mnist" / f"{digit}_{index:04d}.png")
     draw_ood(out / "ood")
     export_photos(out / "photos")
     print(f"wrote examples under {out}")

@@ -39,12 +39,13 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from models.dcgan import Generator  # noqa: E402
+from models.dcgan import Generator, z_for  # noqa: E402
 from models.efficientnet_lite import EfficientNetLite0  # noqa: E402
+from models.imaging import to_unit  # noqa: E402
 from models.loading import write_checksums  # noqa: E402
 from models.window_probe import DETECTOR_GRID, detector_features, probe_logits, window_score  # noqa: E402
 from training.common import PROJECT_ROOT, seed_everything  # noqa: E402
-from training.label_windows import read_boxes, z_batch  # noqa: E402
+from training.label_windows import read_boxes  # noqa: E402
 
 OUTPUT_FILE = "window_feature_maps.json"
 
@@ -56,8 +57,10 @@ def parse_args(argv=None):
     p.add_argument("--plot", default=str(PROJECT_ROOT / "notes" / "dcgan_window_score.png"))
     p.add_argument("--score-samples", type=int, default=300, help="fresh samples per point of the score-vs-k curve")
     p.add_argument("--random-draws", type=int, default=5, help="random map sets per k for the control")
-    p.add_argument("--modes", default="zero,mean", help="how the maps are dropped: zero (the paper) and/or mean (set to their average)")
-    p.add_argument("--held-out", type=float, default=0.2, help="fraction of labelled images kept out to test the probes")
+    p.add_argument("--modes", default="zero,mean",
+                   help="how the maps are dropped: zero (the paper) and/or mean (set to their average)")
+    p.add_argument("--held-out", type=float, default=0.2,
+                   help="fraction of labelled images kept out to test the probes")
     p.add_argument("--l2", type=float, default=1e-3)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--dry-run", action="store_true", help="tiny random generator and synthetic boxes, for tests")
@@ -78,9 +81,10 @@ def box_mask(boxes: list, grid: int, image_size: int = 64) -> torch.Tensor:
 
 
 def labelled_z(boxes: dict[str, list], nz: int) -> tuple[torch.Tensor, list[list]]:
-    """The z (N, nz) of the labelled samples and their boxes, in a fixed order."""
+    """The z (N, nz) of the labelled samples (named ``seed:index``, see ``models.dcgan.z_batch``) and their boxes,
+    in a fixed order."""
     names = sorted(boxes, key=lambda s: tuple(int(v) for v in s.split(":")))
-    z = torch.stack([z_batch(int(n.split(":")[0]), nz)[int(n.split(":")[1])] for n in names])
+    z = z_for([tuple(int(v) for v in n.split(":")) for n in names], nz)
     return z, [boxes[n] for n in names]
 
 
@@ -100,7 +104,8 @@ def positives_and_negatives(features: torch.Tensor, masks: torch.Tensor, generat
     return torch.cat([pos, neg]), torch.cat([torch.ones(pos.shape[0]), torch.zeros(neg.shape[0])])
 
 
-def fit_logistic(x: torch.Tensor, y: torch.Tensor, l2: float = 1e-3, iterations: int = 200) -> tuple[torch.Tensor, float]:
+def fit_logistic(x: torch.Tensor, y: torch.Tensor, l2: float = 1e-3,
+                 iterations: int = 200) -> tuple[torch.Tensor, float]:
     """Weights (D,) and bias of an L2-regularised logistic regression, by L-BFGS on the class-balanced mean
     log-loss."""
     x, y = x.double(), y.double()
@@ -111,7 +116,8 @@ def fit_logistic(x: torch.Tensor, y: torch.Tensor, l2: float = 1e-3, iterations:
 
     def closure():
         opt.zero_grad()
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(x @ w + b, y, pos_weight=pos_weight) + l2 * w.pow(2).sum()
+        loss = (torch.nn.functional.binary_cross_entropy_with_logits(x @ w + b, y, pos_weight=pos_weight)
+                + l2 * w.pow(2).sum())
         loss.backward()
         return loss
 
@@ -162,7 +168,7 @@ def fit_feature_probe(g: Generator, z: torch.Tensor, boxes: list, held_out: floa
 
 @torch.no_grad()
 def fit_image_detector(cnn, g: Generator, z: torch.Tensor, boxes: list, held_out: float, l2: float, generator) -> dict:
-    images = (g(z).clamp(-1, 1) + 1) / 2
+    images = to_unit(g(z))
     f = torch.cat([detector_features(cnn, images[i:i + 50]) for i in range(0, images.shape[0], 50)])  # (N, D, 24, 24)
     masks = torch.stack([box_mask(b, DETECTOR_GRID) for b in boxes])
     train, test = split(z.shape[0], held_out, generator)
@@ -179,7 +185,8 @@ def fit_image_detector(cnn, g: Generator, z: torch.Tensor, boxes: list, held_out
         det["held_out_auc"] = auc(p.flatten(), masks[test].flatten().float())
         area_true = masks[test].float().mean(dim=(1, 2))
         area_pred = p.mean(dim=(1, 2))
-        det["held_out_area_correlation"] = float(torch.corrcoef(torch.stack([area_true, area_pred]))[0, 1]) if test.numel() > 2 else float("nan")
+        det["held_out_area_correlation"] = (float(torch.corrcoef(torch.stack([area_true, area_pred]))[0, 1])
+                                            if test.numel() > 2 else float("nan"))
         det["held_out_images"] = int(test.numel())
     return det
 
@@ -207,14 +214,17 @@ def score_curve(cnn, g: Generator, detector: dict, window_maps: list[int], sampl
     rng = torch.Generator().manual_seed(seed)
 
     def score(drop):
-        images = (g.decode_from(g.drop(h, drop, fill)).clamp(-1, 1) + 1) / 2
+        images = to_unit(g.decode_from(g.drop(h, drop, fill)))
         return float(window_score(cnn, images, detector).mean())
 
     curve = {"k": ks, "window": [], "random_mean": [], "random_min": [], "random_max": [], "samples": samples,
              "random_draws": random_draws}
     for k in ks:
         curve["window"].append(score(window_maps[:k]))
-        draws = [score(torch.randperm(g.ngf, generator=rng)[:k].tolist()) for _draw in range(random_draws)] if k else [curve["window"][0]]
+        if k:
+            draws = [score(torch.randperm(g.ngf, generator=rng)[:k].tolist()) for _draw in range(random_draws)]
+        else:
+            draws = [curve["window"][0]]
         curve["random_mean"].append(float(np.mean(draws)))
         curve["random_min"].append(float(np.min(draws)))
         curve["random_max"].append(float(np.max(draws)))
@@ -239,9 +249,11 @@ def plot_curve(curve: dict, path: Path, title: str = "Predicted window area vs n
     for k in ks:
         d.line([(px(k), h - bottom), (px(k), h - bottom + 4)], fill="black")
         d.text((px(k) - 4, h - bottom + 8), str(k), fill="black")
-    d.text((w // 2 - 120, h - 20), "k = number of feature maps zeroed (of %d)" % curve.get("feature_maps", 0), fill="black")
+    d.text((w // 2 - 120, h - 20), "k = number of feature maps zeroed (of %d)" % curve.get("feature_maps", 0),
+           fill="black")
     d.text((left, 10), title, fill="black")
-    band = [(px(k), py(v)) for k, v in zip(ks, curve["random_max"])] + [(px(k), py(v)) for k, v in zip(ks[::-1], curve["random_min"][::-1])]
+    band = ([(px(k), py(v)) for k, v in zip(ks, curve["random_max"])]
+            + [(px(k), py(v)) for k, v in zip(ks[::-1], curve["random_min"][::-1])])
     d.polygon(band, fill=(225, 225, 225))
     d.line([(px(k), py(v)) for k, v in zip(ks, curve["random_mean"])], fill=(110, 110, 110), width=3)
     d.line([(px(k), py(v)) for k, v in zip(ks, curve["window"])], fill=(200, 30, 30), width=3)
@@ -290,13 +302,15 @@ def main(args):
         curve["feature_maps"] = g.ngf
         curves[mode] = curve
         for k, wv, rv in zip(curve["k"], curve["window"], curve["random_mean"]):
-            print(f"[{mode}] k = {k:2d}: window maps dropped {100 * wv:.2f} % window area, random maps {100 * rv:.2f} %")
+            print(f"[{mode}] k = {k:2d}: window maps dropped {100 * wv:.2f} % window area, "
+                  f"random maps {100 * rv:.2f} %")
 
     result = {
-        "description": "DCGAN window-forgetting experiment (Radford et al. 2015, §6.3.1): logistic-regression probe on "
-                       "the generator's second-highest conv layer (the 32x32 maps after `up3`); window_maps = maps with "
-                       "weight > 0, sorted by weight; detector = logistic regression on EfficientNet-Lite0 features of "
-                       "the output image, used to measure windows; score_curve = mean predicted window area vs k.",
+        "description": "DCGAN window-forgetting experiment (Radford et al. 2015, §6.3.1): logistic-regression probe "
+                       "on the generator's second-highest conv layer (the 32x32 maps after `up3`); window_maps = maps "
+                       "with weight > 0, sorted by weight; detector = logistic regression on EfficientNet-Lite0 "
+                       "features of the output image, used to measure windows; score_curve = mean predicted window "
+                       "area vs k.",
         "layer": "up3",
         "feature_maps": g.ngf,
         "labelled_samples": len(box_lists),
@@ -315,7 +329,8 @@ def main(args):
     write_checksums(folder)
     for mode, curve in curves.items():
         path = Path(args.plot) if mode == "zero" else Path(args.plot).with_name(Path(args.plot).stem + f"_{mode}.png")
-        plot_curve(curve, path, "Predicted window area vs number of maps " + ("zeroed" if mode == "zero" else "set to their mean"))
+        plot_curve(curve, path,
+                   "Predicted window area vs number of maps " + ("zeroed" if mode == "zero" else "set to their mean"))
     print(f"wrote {folder / OUTPUT_FILE} and {args.plot} ({time.time() - t0:.0f} s)")
     return result
 

@@ -1,14 +1,15 @@
 """A small helper for labelling windows on generated bedrooms by hand (the DCGAN paper's §6.3.1: "we drew
 bounding boxes around windows on 150 samples").
 
-Samples are named ``seed:index``: the index-th of the 16 z that ``torch.randn(16, 100,
-generator=torch.Generator().manual_seed(seed))`` draws — the same naming as the gallery's DCGAN tabs.
+Samples are named ``seed:index``: the index-th of the 16 z that ``models.dcgan.z_batch(seed)`` draws — the same
+naming as the gallery's DCGAN tabs (the boxes in ``training/data/dcgan_window_boxes.json`` depend on it).
 
     # 1. render contact sheets: 16 samples per seed, enlarged 4x, with a ruler every 8 px (of 64)
     python training/label_windows.py sheet --seeds 0-9 --out runs/window-labels
     # 2. look at each sheet and write the boxes into the JSON (x0, y0, x1, y1 in 64x64 pixels)
     # 3. draw the boxes back onto the sheets and check every one by eye
-    python training/label_windows.py overlay --seeds 0-9 --boxes training/data/dcgan_window_boxes.json --out runs/window-labels
+    python training/label_windows.py overlay --seeds 0-9 --boxes training/data/dcgan_window_boxes.json \
+        --out runs/window-labels
     # summary: how many samples and boxes are labelled
     python training/label_windows.py stats --boxes training/data/dcgan_window_boxes.json
 """
@@ -25,10 +26,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from models.dcgan import Generator  # noqa: E402
+from models.dcgan import Generator, z_batch  # noqa: E402
+from models.imaging import to_uint8, to_unit  # noqa: E402
 from training.common import PROJECT_ROOT  # noqa: E402
 
-BATCH = 16
 ZOOM = 4
 DEFAULT_BOXES = PROJECT_ROOT / "training" / "data" / "dcgan_window_boxes.json"
 
@@ -42,15 +43,10 @@ def parse_seeds(spec: str) -> list[int]:
     return seeds
 
 
-def z_batch(seed: int, nz: int = 100) -> torch.Tensor:
-    return torch.randn(BATCH, nz, generator=torch.Generator().manual_seed(seed))
-
-
 @torch.inference_mode()
 def samples(g: Generator, seed: int) -> np.ndarray:
     """(16, 64, 64, 3) uint8 samples of ``seed``."""
-    x = g(z_batch(seed, g.nz))
-    return ((x.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy()
+    return to_uint8(to_unit(g(z_batch(seed, g.nz)))).transpose(0, 2, 3, 1)
 
 
 def sheet(images: np.ndarray, seed: int, boxes: dict | None = None) -> PIL.Image.Image:
@@ -71,14 +67,15 @@ def sheet(images: np.ndarray, seed: int, boxes: dict | None = None) -> PIL.Image
             if t % 16 == 0:
                 draw.text((x0 + t * ZOOM - 4, y0 - 18), str(t), fill="black")
                 draw.text((x0 - 22, y0 + t * ZOOM - 5), str(t), fill="black")
-        for t in range(8, 64, 8):
-            for k in range(0, cell, 4):
-                canvas.putpixel((x0 + t * ZOOM, y0 + k), (0, 255, 255) if k % 8 == 0 else canvas.getpixel((x0 + t * ZOOM, y0 + k)))
-                canvas.putpixel((x0 + k, y0 + t * ZOOM), (0, 255, 255) if k % 8 == 0 else canvas.getpixel((x0 + k, y0 + t * ZOOM)))
+        for t in range(8, 64, 8):  # a dotted cyan line every 8 px (the other pixels stay as they are)
+            for k in range(0, cell, 8):
+                canvas.putpixel((x0 + t * ZOOM, y0 + k), (0, 255, 255))
+                canvas.putpixel((x0 + k, y0 + t * ZOOM), (0, 255, 255))
         draw.text((x0 + cell - 40, y0 + cell + 4), f"{seed}:{i}", fill="black")
         for box in (boxes or {}).get(f"{seed}:{i}", []):
             bx0, by0, bx1, by1 = box
-            draw.rectangle([x0 + bx0 * ZOOM, y0 + by0 * ZOOM, x0 + bx1 * ZOOM - 1, y0 + by1 * ZOOM - 1], outline="red", width=3)
+            draw.rectangle([x0 + bx0 * ZOOM, y0 + by0 * ZOOM, x0 + bx1 * ZOOM - 1, y0 + by1 * ZOOM - 1], outline="red",
+                           width=3)
     return canvas
 
 

@@ -28,8 +28,17 @@ from torch.nn import functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from models.autoencoder import ConvAutoencoder  # noqa: E402
-from models.noise import mask_noise, psnr, gaussian_noise, salt_pepper_noise, add_noise  # noqa: E402
-from training.common import DEFAULT_DATA_DIR, PROJECT_ROOT, fake_mnist, fit, load_mnist, push_folder, save_model, seed_everything  # noqa: E402
+from models.noise import add_noise, gaussian_noise, mask_noise, psnr, salt_pepper_noise  # noqa: E402
+from training.common import (  # noqa: E402
+    DEFAULT_DATA_DIR,
+    PROJECT_ROOT,
+    fake_mnist,
+    fit,
+    load_mnist,
+    push_folder,
+    save_model,
+    seed_everything,
+)
 
 # The settings of the README's quality table: (noise kind, level).
 EVAL_SETTINGS = (("gaussian", 0.3), ("gaussian", 0.5), ("salt_pepper", 0.2), ("mask", 0.5))
@@ -40,7 +49,8 @@ def parse_args(argv=None):
     p.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR), help="folder containing MNIST/raw")
     p.add_argument("--download", action="store_true", help="let torchvision download MNIST (needs network)")
     p.add_argument("--output-dir", default=str(PROJECT_ROOT / "pretrained" / "ae-mnist"), help="denoising AE folder")
-    p.add_argument("--plain-output-dir", default=str(PROJECT_ROOT / "pretrained" / "ae-mnist-plain"), help="plain AE folder")
+    p.add_argument("--plain-output-dir", default=str(PROJECT_ROOT / "pretrained" / "ae-mnist-plain"),
+                   help="plain AE folder")
     p.add_argument("--which", choices=("both", "denoising", "plain"), default="both")
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--batch-size", type=int, default=128)
@@ -90,7 +100,8 @@ def evaluate(denoiser, plain, images, seed: int = 0, batch_size: int = 1000):
             sums[1] += psnr(denoiser.reconstruct(noisy), x).sum()
             sums[2] += psnr(plain.reconstruct(noisy), x).sum()
         noisy_db, dae_db, plain_db = (sums / images.shape[0]).tolist()
-        rows.append({"noise": kind, "level": level, "psnr_noisy": noisy_db, "psnr_denoising_ae": dae_db, "psnr_plain_ae": plain_db})
+        rows.append({"noise": kind, "level": level, "psnr_noisy": noisy_db, "psnr_denoising_ae": dae_db,
+                     "psnr_plain_ae": plain_db})
     return rows
 
 
@@ -121,7 +132,8 @@ def card(args, denoising: bool, table: str, seconds: float) -> dict:
         ),
         "data": "MNIST (LeCun, Cortes & Burges), the 60,000 training images; figures on the 10,000 test images. "
                 "MNIST is available under CC BY-SA 3.0.",
-        "training_command": f"python training/train_autoencoder.py --which {which} --epochs {args.epochs} --seed {args.seed}"
+        "training_command": f"python training/train_autoencoder.py --which {which} --epochs {args.epochs} "
+                            f"--seed {args.seed}"
                             f"  # {seconds / 60:.1f} min on a 2-core CPU",
         "metrics": "Mean per-image PSNR on the full MNIST test set (noise seed 0); "
                    "reproduce with `python training/train_autoencoder.py --eval-only`.\n\n" + table,
@@ -158,7 +170,8 @@ def main(args):
 
     # Evaluate with whatever pair is available (the other one from disk when only one was trained).
     denoiser = trained[True][0] if True in trained else ConvAutoencoder.from_pretrained(args.output_dir, strict=True)
-    plain = trained[False][0] if False in trained else ConvAutoencoder.from_pretrained(args.plain_output_dir, strict=True)
+    plain = (trained[False][0] if False in trained
+             else ConvAutoencoder.from_pretrained(args.plain_output_dir, strict=True))
     table = metrics_table(evaluate(denoiser, plain, test_x))
     print(table)
     for denoising, (model, seconds) in trained.items():

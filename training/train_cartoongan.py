@@ -17,11 +17,12 @@ G on the content loss alone, so it starts by reproducing its input; that generat
 
 Usage (from the project root)::
 
-    python training/train_cartoongan.py --data-dir ../shared/data             # long on 2 CPU cores; use a GPU if you have one
+    python training/train_cartoongan.py --data-dir ../shared/data
+                                        # long on 2 CPU cores; use a GPU if you have one
     python training/train_cartoongan.py --resume runs/cartoongan/checkpoint   # continue after an interruption
     python training/train_cartoongan.py --start-from pretrained/cartoongan-openmoji --content-weight 1
                                         # a new adversarial phase from a saved generator, with a new discriminator
-    python training/train_cartoongan.py --eval-only                           # content loss and FID-Lite0 of the saved G
+    python training/train_cartoongan.py --eval-only   # content loss and FID-Lite0 of the saved G
     python training/train_cartoongan.py --dry-run --output-dir /tmp/cg --init-output-dir /tmp/cg0
 """
 
@@ -44,6 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from models.cartoongan import CartoonDiscriminator, CartoonGenerator  # noqa: E402
 from models.efficientnet_lite import EfficientNetLite0  # noqa: E402
 from models.frechet import fid_lite0  # noqa: E402
+from models.imaging import grid, to_pil  # noqa: E402
 from training.common import DEFAULT_DATA_DIR, PROJECT_ROOT, centre_square, push_folder, save_model, seed_everything  # noqa: E402
 
 PHOTO_CLASSES = ("bedroom", "living_room", "horse", "domestic_cat", "dog")
@@ -213,17 +215,20 @@ def save_checkpoint(folder: Path, g, d, step: int, phase: str):
 def card(args, init_only: bool, metrics: str, seconds: float) -> dict:
     slug = "cartoongan-openmoji-init" if init_only else "cartoongan-openmoji"
     return {
-        "title": f"{slug}: CartoonGAN generator, photos → OpenMoji drawings" + (" (initialisation phase only)" if init_only else ""),
+        "title": f"{slug}: CartoonGAN generator, photos → OpenMoji drawings"
+                 + (" (initialisation phase only)" if init_only else ""),
         "description": "The CartoonGAN generator (Chen, Lai & Liu, CVPR 2018), trained here" + (
-            " on the content loss only (the paper's initialisation phase): it reproduces its input; the gallery shows "
-            "it beside the final generator." if init_only else
-            " with the adversarial loss (edge-promoting negatives) and the content loss on EfficientNet-Lite0 features."),
-        "data": "Photos: the gallery's real photographs (bedroom, living room, horse, cat, dog; research/educational use "
-                "only, not redistributed). Cartoons: OpenMoji (https://openmoji.org), CC BY-SA 4.0 — these weights are a "
-                "work derived from OpenMoji and are shared under CC BY-SA 4.0 too.",
+            " on the content loss only (the paper's initialisation phase): it reproduces its input; the gallery "
+            "shows it beside the final generator." if init_only else
+            " with the adversarial loss (edge-promoting negatives) and the content loss on EfficientNet-Lite0 "
+            "features."),
+        "data": "Photos: the gallery's real photographs (bedroom, living room, horse, cat, dog; research/educational "
+                "use only, not redistributed). Cartoons: OpenMoji (https://openmoji.org), CC BY-SA 4.0 — these "
+                "weights are a work derived from OpenMoji and are shared under CC BY-SA 4.0 too.",
         "training_command": f"python training/train_cartoongan.py {args.command_line}  # {seconds / 60:.0f} min",
         "metrics": metrics,
-        "usage": f"from models.cartoongan import CartoonGenerator\nmodel = CartoonGenerator.from_pretrained(\"pretrained/{slug}\", strict=True)",
+        "usage": "from models.cartoongan import CartoonGenerator\n"
+                 f"model = CartoonGenerator.from_pretrained(\"pretrained/{slug}\", strict=True)",
     }
 
 
@@ -265,14 +270,14 @@ def evaluate(g, cnn, photos_test: torch.Tensor, cartoons_test: torch.Tensor) -> 
 
 @torch.no_grad()
 def save_samples(g, photos_test: torch.Tensor, path: Path):
-    """A PNG of 8 held-out photos (top row) and what G makes of them (bottom row), to look at during training."""
-    from torchvision.utils import save_image
-
+    """A PNG of 8 held-out photos (top row) and what G makes of them (bottom row), to look at during training
+    (black 2-px lines around and between them)."""
     was_training = g.training
     g.eval()
     x = photos_test[:8].to(next(g.parameters()).device).float() / 255.0
     path.parent.mkdir(parents=True, exist_ok=True)
-    save_image(torch.cat([x, g(x).clamp(0, 1)]), str(path), nrow=8)
+    pictures = torch.cat([x, g(x)]).cpu()
+    to_pil(grid(pictures, nrow=min(8, len(pictures)), pad=2, background=0, border=True)).save(path)
     g.train(was_training)
 
 
@@ -346,7 +351,8 @@ def main(args):
         blurred = batch(smoothed, args.batch_size, generator_rng)
         fake = g(photo)
         real_logits, blur_logits, fake_logits = d(cartoon), d(blurred), d(fake.detach())
-        loss_d = (bce(real_logits, torch.full_like(real_logits, args.real_label)) + bce(blur_logits, torch.zeros_like(blur_logits))
+        loss_d = (bce(real_logits, torch.full_like(real_logits, args.real_label))
+                  + bce(blur_logits, torch.zeros_like(blur_logits))
                   + bce(fake_logits, torch.zeros_like(fake_logits)))
         opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
@@ -358,7 +364,8 @@ def main(args):
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()
-        bar.set_postfix(d=f"{loss_d.item():.3f}", adv=f"{loss_adv.item():.3f}", content=f"{loss_content.item():.3f}", refresh=False)
+        bar.set_postfix(d=f"{loss_d.item():.3f}", adv=f"{loss_adv.item():.3f}", content=f"{loss_content.item():.3f}",
+                        refresh=False)
         if (step + 1) % args.checkpoint_every == 0:
             save_checkpoint(checkpoints, g, d, step + 1, phase)
             save_samples(g, photos_test, checkpoints / "samples" / f"adv_{step + 1:06d}.png")
@@ -369,7 +376,8 @@ def main(args):
     metrics = evaluate(g, cnn, photos_test, cartoons_test)
     table = (f"Held-out photos ({photos_test.shape[0]}): content loss {metrics['content_loss']:.4f}, "
              f"FID-Lite0 vs held-out OpenMoji drawings {metrics['fid_lite0']:.2f}, "
-             f"style distance (EfficientNet-Lite0 block-{STYLE_BLOCK} channel statistics) {metrics['style_distance']:.2f}; "
+             f"style distance (EfficientNet-Lite0 block-{STYLE_BLOCK} channel statistics) "
+             f"{metrics['style_distance']:.2f}; "
              "reproduce with `python training/train_cartoongan.py --eval-only`.")
     print(table)
     save_model(g.cpu(), args.output_dir, card(args, False, table, time.time() - t0))

@@ -15,7 +15,8 @@ ResNet generators with 6 residual blocks at 128 px, and one 70x70 PatchGAN discr
     least-squares GAN (Mao et al. 2017):  L_GAN(G, D_B) = E[(D_B(b) − 1)²] + E[D_B(G(a))²]     (D minimises)
                                           G minimises E[(D_B(G(a)) − 1)²]                        (same for F, D_A)
     cycle consistency, λ = 10:            λ · (‖F(G(a)) − a‖₁ + ‖G(F(b)) − b‖₁)
-    identity, 0.5 · λ:                    0.5 · λ · (‖G(b) − b‖₁ + ‖F(a) − a‖₁)   (keeps colours when no change is needed)
+    identity, 0.5 · λ:                    0.5 · λ · (‖G(b) − b‖₁ + ‖F(a) − a‖₁)
+                                          (keeps colours when no change is needed)
 
 The discriminators see fakes from a *history pool* of the last 50 generated images (Shrivastava et al. 2017)
 half of the time, which damps oscillations. Adam (lr 2e-4, β₁ = 0.5); the learning rate stays constant for the
@@ -27,7 +28,7 @@ Usage (from the project root)::
 
     python training/train_cyclegan.py --data-dir ../shared/data --device cuda --max-minutes 20
     python training/train_cyclegan.py --resume runs/cyclegan/checkpoint --max-minutes 20   # continue
-    python training/train_cyclegan.py --eval-only --eval-dir runs/cyclegan-eval --write-card  # FID-Lite0, cycle L1, grids
+    python training/train_cyclegan.py --eval-only --eval-dir runs/cyclegan-eval --write-card  # FID-Lite0, cycle L1
     python training/train_cyclegan.py --export-failures /tmp/failures --failure-files horse/1400.jpg
     python training/train_cyclegan.py --dry-run --output-dir /tmp/g --reverse-output-dir /tmp/f
 
@@ -52,6 +53,7 @@ from tqdm import tqdm
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from models.cyclegan import CycleGANGenerator, PatchDiscriminator  # noqa: E402
+from models.imaging import grid, strip, to_pil  # noqa: E402
 from training.common import DEFAULT_DATA_DIR, PROJECT_ROOT, push_folder, save_model, seed_everything  # noqa: E402
 
 DOMAIN_A, DOMAIN_B = "horse", "horse_made_of_clouds"
@@ -95,8 +97,10 @@ def parse_args(argv=None):
     p.add_argument("--export-examples", metavar="DIR", help="copy the test images of demos/examples/cyclegan/"
                                                              "examples.json to DIR and stop (only where allowed)")
     p.add_argument("--export-failures", metavar="DIR", help="with --failure-files: write input | translation | "
-                                                             "reconstruction | error strips of those test images to DIR")
-    p.add_argument("--failure-files", default="", help="comma-separated, e.g. horse/101.jpg,horse_made_of_clouds/1005.jpg")
+                                                             "reconstruction | error strips of those test images to "
+                                                             "DIR")
+    p.add_argument("--failure-files", default="",
+                   help="comma-separated, e.g. horse/101.jpg,horse_made_of_clouds/1005.jpg")
     p.add_argument("--push-to-hub", action="store_true")
     p.add_argument("--hub-repo-id", help="e.g. my-org/cyclegan-horse2cloudhorse (F goes to the same name with "
                                          "cloudhorse2horse)")
@@ -228,7 +232,8 @@ def load_optimizer_tensors(opt: torch.optim.Optimizer, tensors: dict[str, torch.
 def save_checkpoint(folder: Path, nets: dict, opts: dict, pools: dict, state: dict, split: dict):
     folder.mkdir(parents=True, exist_ok=True)
     for name, net in nets.items():
-        save_file({k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()}, str(folder / f"{name}.safetensors"))
+        save_file({k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()},
+                  str(folder / f"{name}.safetensors"))
     tensors = {}
     for name, opt in opts.items():
         tensors.update(optimizer_tensors(opt, name))
@@ -306,8 +311,9 @@ def metrics_text(r: dict) -> str:
                f"{r['fid_real_b_train_vs_test']:.2f}, {r['n_test_b']} other horses vs the test horses: "
                f"{r['fid_real_a_train_vs_test']:.2f}" if "fid_real_b_train_vs_test" in r else "")
             + f"). Cycle reconstruction L1 (pixels in [0, 1]): horse → G → F "
-            f"{r['cycle_l1_a']:.4f}, cloud horse → F → G {r['cycle_l1_b']:.4f}. Noise of ±2/255 on the translation moves the "
-            f"reconstruction {r['noise_gain_a']:.1f}× (horses) and {r['noise_gain_b']:.1f}× (cloud horses) as much as "
+            f"{r['cycle_l1_a']:.4f}, cloud horse → F → G {r['cycle_l1_b']:.4f}. Noise of ±2/255 on the translation "
+            f"moves the reconstruction {r['noise_gain_a']:.1f}× (horses) and {r['noise_gain_b']:.1f}× (cloud horses) "
+            "as much as "
             "the noise itself. Reproduce with "
             "`python training/train_cyclegan.py --eval-only`.")
 
@@ -323,9 +329,9 @@ def sample_grid(g, f, a: torch.Tensor, b: torch.Tensor, path: Path):
         rows = [a, fb, f(fb), b, fa, g(fa)]
         g.train(was)
         f.train(was)
-    grid = torch.cat([torch.cat(list(r.clamp(0, 1).cpu()), dim=2) for r in rows], dim=1)   # (3, 6*H, n*W)
+    picture = grid(torch.cat(rows).cpu(), nrow=a.shape[0], pad=0)   # one row of n images per kind: (6*H, n*W, 3)
     path.parent.mkdir(parents=True, exist_ok=True)
-    PIL.Image.fromarray((grid.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)).save(path)
+    to_pil(picture).save(path)
 
 
 def card(args, forward: bool, metrics: str, state: dict) -> dict:
@@ -392,7 +398,8 @@ def train_loop(args, nets, opts, pools, state, train_a, train_b, fixed_a, fixed_
         loss_d = 0.0
         for d, real, pool, fake in ((d_b, real_b, pool_b, fake_b), (d_a, real_a, pool_a, fake_a)):
             pred_real, pred_fake = d(real), d(pool.query(fake))
-            loss_d = loss_d + 0.5 * (mse(pred_real, torch.ones_like(pred_real)) + mse(pred_fake, torch.zeros_like(pred_fake)))
+            loss_d = loss_d + 0.5 * (mse(pred_real, torch.ones_like(pred_real))
+                                     + mse(pred_fake, torch.zeros_like(pred_fake)))
         opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
         opt_d.step()
@@ -402,7 +409,8 @@ def train_loop(args, nets, opts, pools, state, train_a, train_b, fixed_a, fixed_
         bar.update(1)
         if state["step"] % 50 == 0 or args.dry_run:
             bar.set_postfix(gan=f"{loss_gan.item():.3f}", cyc=f"{loss_cycle.item():.3f}", idt=f"{loss_id.item():.3f}",
-                            d=f"{loss_d.item():.3f}", lr=f"{args.lr * lr_factor(progress(), args.decay_fraction):.1e}", refresh=False)
+                            d=f"{loss_d.item():.3f}", lr=f"{args.lr * lr_factor(progress(), args.decay_fraction):.1e}",
+                            refresh=False)
         if time.time() - last_ckpt > args.checkpoint_minutes * 60 or args.dry_run:
             save_checkpoint(checkpoints, nets, opts, pools, state, split)
             sample_grid(g, f, fixed_a, fixed_b, checkpoints / f"samples_{state['step']:07d}.png")
@@ -557,15 +565,17 @@ def write_eval_dir(folder: Path, r: dict, test_a: torch.Tensor, test_b: torch.Te
     """Grids of every test image (input, translation, reconstruction, |error| heat) and per-image cycle errors."""
     folder.mkdir(parents=True, exist_ok=True)
     out = r["outputs"]
-    for name, x, y, rec in (("a2b", test_a, out["fake_b"], out["rec_a"]), ("b2a", test_b, out["fake_a"], out["rec_b"])):
+    for name, x, y, rec in (("a2b", test_a, out["fake_b"], out["rec_a"]),
+                            ("b2a", test_b, out["fake_a"], out["rec_b"])):
         x = x.float() / 255.0
         err = (rec - x).abs().mean(dim=1, keepdim=True).mul(4).clamp(0, 1).expand(-1, 3, -1, -1)
         per_page = 16
         for page, start in enumerate(range(0, x.shape[0], per_page)):
-            cols = [torch.cat([x[i], y[i], rec[i], err[i]], dim=1) for i in range(start, min(start + per_page, x.shape[0]))]
-            grid = torch.cat(cols, dim=2)
-            PIL.Image.fromarray((grid.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)).save(
-                folder / f"{name}_{page:03d}.png")
+            end = min(start + per_page, x.shape[0])
+            # one column per test image: input, translation, reconstruction, error (rows of the grid)
+            picture = grid(torch.cat([x[start:end], y[start:end], rec[start:end], err[start:end]]), nrow=end - start,
+                           pad=0)
+            to_pil(picture).save(folder / f"{name}_{page:03d}.png")
     per_image = {"a": dict(zip(split["test_a"], r["per_image_cycle_l1_a"])),
                  "b": dict(zip(split["test_b"], r["per_image_cycle_l1_b"]))}
     (folder / "per_image_cycle_l1.json").write_text(json.dumps(per_image, indent=1))
@@ -600,10 +610,8 @@ def export_failures(g, f, data_dir: Path, out: Path, names: list[str], split: di
         y = (forward(x).clamp(0, 1) * 255).round() / 255
         rec = backward(y).clamp(0, 1)
         err = (rec - x).abs().mean(dim=1, keepdim=True).mul(4).clamp(0, 1).expand(-1, 3, -1, -1)
-        strip = torch.cat([x[0], y[0], rec[0], err[0]], dim=2)
         prefix = "horse" if domain == DOMAIN_A else "cloudhorse"
-        PIL.Image.fromarray((strip.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)).save(
-            out / f"{prefix}_{Path(name).stem}.jpg", quality=92)
+        to_pil(strip(torch.cat([x, y, rec, err]), pad=0)).save(out / f"{prefix}_{Path(name).stem}.jpg", quality=92)
     print(f"wrote {len(names)} failure strips to {out}")
 
 

@@ -28,16 +28,18 @@ Outputs
   epoch, for the README's "final vs after the first epoch" comparison;
 * ``--checkpoint-dir``: every ``--checkpoint-minutes`` the weights (G, EMA G, D as safetensors), the
   position (``state.json``), FID-Lite0 so far (``fid.csv``), the EMA generator with the lowest FID-Lite0 so
-  far (``generator_best.safetensors``: a GAN can get worse late in training, so that is the one shipped), ``progress.png`` (one row of 8 fixed-z
-  samples per checkpoint) and ``samples_latest.png`` (a 8x8 grid, rewritten after every epoch); at
-  the end ``samples_final.png`` and ``nearest.png`` (samples beside their nearest training photos).
+  far (``generator_best.safetensors``: a GAN can get worse late in training, so that is the one shipped),
+  ``progress.png`` (one row of 8 fixed-z samples per checkpoint) and ``samples_latest.png`` (a 8x8 grid,
+  rewritten after every epoch); at the end ``samples_final.png`` and ``nearest.png`` (samples beside their
+  nearest training photos).
 
 Usage (from the project root)::
 
     python training/train_dcgan.py --device cuda --max-minutes 15           # what made the shipped weights
     python training/train_dcgan.py --resume runs/dcgan-bedrooms-ckpt         # continue after an interruption
     python training/train_dcgan.py --eval-only                               # FID-Lite0 table + nearest.png
-    python training/train_dcgan.py --dry-run --output-dir /tmp/g --first-epoch-output-dir /tmp/g1 --checkpoint-dir /tmp/c
+    python training/train_dcgan.py --dry-run --output-dir /tmp/g --first-epoch-output-dir /tmp/g1 \
+        --checkpoint-dir /tmp/c
 """
 
 import argparse
@@ -60,6 +62,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from models.dcgan import Discriminator, Generator  # noqa: E402
 from models.efficientnet_lite import EfficientNetLite0  # noqa: E402
 from models.frechet import frechet_distance, gaussian_stats, lite0_features  # noqa: E402
+from models.imaging import grid, to_pil, to_unit  # noqa: E402
 from training.common import DEFAULT_DATA_DIR, PROJECT_ROOT, centre_square, push_folder, save_model, seed_everything  # noqa: E402
 
 IMAGE_SIZE = 64
@@ -80,16 +83,20 @@ def parse_args(argv=None):
     p.add_argument("--nz", type=int, default=100)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--epochs", type=int, default=2000, help="upper bound; --max-minutes usually stops first")
-    p.add_argument("--max-minutes", type=float, default=None, help="wall-time budget of the whole run (training stops early enough to evaluate and save)")
+    p.add_argument("--max-minutes", type=float, default=None,
+                   help="wall-time budget of the whole run (training stops early enough to evaluate and save)")
     p.add_argument("--lr", type=float, default=2e-4)
     p.add_argument("--beta1", type=float, default=0.5)
     p.add_argument("--ema-decay", type=float, default=0.999)
     p.add_argument("--diffaugment", default="color,translation,cutout", help="comma-separated policy; empty for none")
-    p.add_argument("--checkpoint-minutes", type=float, default=3.0, help="checkpoint + FID-Lite0 every this many minutes")
-    p.add_argument("--fid-samples", type=int, default=2000, help="generated samples per FID-Lite0 (during training and --eval-only)")
+    p.add_argument("--checkpoint-minutes", type=float, default=3.0,
+                   help="checkpoint + FID-Lite0 every this many minutes")
+    p.add_argument("--fid-samples", type=int, default=2000,
+                   help="generated samples per FID-Lite0 (during training and --eval-only)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--dry-run", action="store_true", help="a few steps on fake data, for tests")
-    p.add_argument("--eval-only", action="store_true", help="FID-Lite0 of the saved generators and the nearest-photo figure")
+    p.add_argument("--eval-only", action="store_true",
+                   help="FID-Lite0 of the saved generators and the nearest-photo figure")
     p.add_argument("--push-to-hub", action="store_true")
     p.add_argument("--hub-repo-id", help="e.g. my-org/dcgan-bedrooms")
     return p.parse_args(argv)
@@ -117,11 +124,6 @@ def load_photos(data_dir: Path, classes: list[str], size: int = IMAGE_SIZE) -> t
 
 def fake_photos(n: int, generator: torch.Generator) -> torch.Tensor:
     return (torch.rand(n, 3, IMAGE_SIZE, IMAGE_SIZE, generator=generator) * 255).to(torch.uint8)
-
-
-def to_unit(x: torch.Tensor) -> torch.Tensor:
-    """[-1, 1] → [0, 1]."""
-    return (x.clamp(-1, 1) + 1) / 2
 
 
 # --- DiffAugment (Zhao et al. 2020), on images in [-1, 1], one random draw per image -------------
@@ -194,7 +196,8 @@ def update_ema(ema: Generator, g: Generator, step: int, decay: float) -> None:
 
 
 @torch.no_grad()
-def recalibrate_batchnorm(g: Generator, nz: int, device, batches: int = 40, batch_size: int = 128, seed: int = 0) -> Generator:
+def recalibrate_batchnorm(g: Generator, nz: int, device, batches: int = 40, batch_size: int = 128,
+                          seed: int = 0) -> Generator:
     """Re-estimate the BatchNorm running statistics of ``g`` from its own outputs (the EMA weights never saw
     the statistics that G's training batches accumulated), then put it in eval mode."""
     rng = torch.Generator(device="cpu").manual_seed(seed)
@@ -237,18 +240,6 @@ class FidLite0:
         return frechet_distance(*gaussian_stats(self.features(samples)), *self.real_stats)
 
 
-def grid_image(images: torch.Tensor, nrow: int, pad: int = 2) -> PIL.Image.Image:
-    """Images (N, 3, H, W) in [0, 1] → one PIL grid with nrow per row, on white."""
-    n, _, h, w = images.shape
-    rows = (n + nrow - 1) // nrow
-    canvas = np.full((rows * (h + pad) + pad, nrow * (w + pad) + pad, 3), 255, np.uint8)
-    arr = (images.clamp(0, 1).permute(0, 2, 3, 1).numpy() * 255).round().astype(np.uint8)
-    for i in range(n):
-        r, c = divmod(i, nrow)
-        canvas[pad + r * (h + pad):pad + r * (h + pad) + h, pad + c * (w + pad):pad + c * (w + pad) + w] = arr[i]
-    return PIL.Image.fromarray(canvas)
-
-
 @torch.no_grad()
 def nearest_photos_figure(fid: FidLite0, g: Generator, photos: torch.Tensor, device, n: int = 8, k: int = 3,
                           seed: int = 7) -> PIL.Image.Image:
@@ -259,7 +250,7 @@ def nearest_photos_figure(fid: FidLite0, g: Generator, photos: torch.Tensor, dev
     real = F.normalize(fid.real_features, dim=1)
     nearest = (f @ real.T).topk(k, dim=1).indices  # (n, k)
     rows = [torch.cat([samples[i:i + 1], photos[nearest[i]].float() / 255.0]) for i in range(n)]
-    return grid_image(torch.cat(rows), nrow=k + 1)
+    return to_pil(grid(torch.cat(rows), nrow=k + 1, border=True))
 
 
 # --- training ------------------------------------------------------------------------------
@@ -267,28 +258,33 @@ def nearest_photos_figure(fid: FidLite0, g: Generator, photos: torch.Tensor, dev
 def save_checkpoint(folder: Path, g, ema, d, state: dict) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for name, model in (("generator", g), ("generator_ema", ema), ("discriminator", d)):
-        save_file({k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}, str(folder / f"{name}.safetensors"))
+        save_file({k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()},
+                  str(folder / f"{name}.safetensors"))
     (folder / "state.json").write_text(json.dumps(state, indent=1))
 
 
 def card(args, metrics: str, what: str, seconds: float, steps: int, epochs: int) -> dict:
     slug = Path(args.output_dir).name if what == "final" else Path(args.first_epoch_output_dir).name
     return {
-        "title": f"{slug}: DCGAN generator, 64x64 bedrooms" + (" (after its first epoch only)" if what != "final" else ""),
+        "title": f"{slug}: DCGAN generator, 64x64 bedrooms"
+                 + (" (after its first epoch only)" if what != "final" else ""),
         "description": ("The DCGAN generator of Radford, Metz & Chintala (2015) at 64x64 (ngf = "
-                        f"{args.ngf}), trained with DiffAugment (Zhao et al. 2020: {args.diffaugment or 'none'}) and horizontal "
-                        f"flips on {args.classes.replace(',', ' + ')} photos; the weights are an exponential moving average "
-                        f"(decay {args.ema_decay}) of the generator's, with BatchNorm statistics re-estimated on its outputs. "
+                        f"{args.ngf}), trained with DiffAugment (Zhao et al. 2020: {args.diffaugment or 'none'}) and "
+                        f"horizontal flips on {args.classes.replace(',', ' + ')} photos; the weights are an "
+                        f"exponential moving average (decay {args.ema_decay}) of the generator's, with BatchNorm "
+                        "statistics re-estimated on its outputs. "
                         + ("This snapshot was taken after the first epoch, for comparison with the final model."
                            if what != "final" else f"{steps} steps of batch {args.batch_size} ({epochs} epochs).")
                         + " Input: z ~ N(0, I) in R^100; output: RGB in [-1, 1]. The 32x32 maps after `up3` are the "
                           "second-highest convolution layer used by the window-forgetting experiment."),
-        "data": ("Real photographs (hcaptcha image-challenge pictures, classes: " + args.classes + "), no licence stated by the "
-                 "collection: research/educational use only; the photos are not redistributed."),
+        "data": ("Real photographs (hcaptcha image-challenge pictures, classes: " + args.classes + "), no licence "
+                 "stated by the collection: research/educational use only; the photos are not redistributed."),
         "training_command": f"python training/train_dcgan.py --device {args.device} --max-minutes {args.max_minutes} "
-                            f"--ngf {args.ngf} --ndf {args.ndf} --batch-size {args.batch_size}  # {seconds / 60:.1f} min",
+                            f"--ngf {args.ngf} --ndf {args.ndf} --batch-size {args.batch_size}  "
+                            f"# {seconds / 60:.1f} min",
         "metrics": metrics,
-        "usage": f"from models.dcgan import Generator\nG = Generator.from_pretrained(\"pretrained/{slug}\", strict=True)\n"
+        "usage": "from models.dcgan import Generator\n"
+                 f"G = Generator.from_pretrained(\"pretrained/{slug}\", strict=True)\n"
                  "images = G(torch.randn(16, 100))  # (16, 3, 64, 64) in [-1, 1]",
     }
 
@@ -301,7 +297,8 @@ def evaluate_only(args, photos, cnn, device):
             continue
         g = Generator.from_pretrained(folder, strict=True).to(device).eval()
         score = fid(generate(g, args.fid_samples, device))
-        print(f"{Path(folder).name}: FID-Lite0 {score:.2f} ({args.fid_samples} samples vs {photos.shape[0]} training photos)")
+        print(f"{Path(folder).name}: FID-Lite0 {score:.2f} ({args.fid_samples} samples vs {photos.shape[0]} "
+              "training photos)")
     out = Path(args.checkpoint_dir)
     out.mkdir(parents=True, exist_ok=True)
     nearest_photos_figure(fid, g, photos, device).save(out / "nearest.png")
@@ -322,7 +319,8 @@ def main(args):
     else:
         photos = load_photos(Path(args.data_dir), args.classes.split(","))
     print(f"{photos.shape[0]} photos {tuple(photos.shape[1:])}, device {device}")
-    cnn = EfficientNetLite0.from_pretrained(PROJECT_ROOT / "pretrained" / "efficientnet-lite0", strict=True).to(device).eval()
+    cnn = EfficientNetLite0.from_pretrained(PROJECT_ROOT / "pretrained" / "efficientnet-lite0", strict=True)
+    cnn = cnn.to(device).eval()
     cnn.requires_grad_(False)
 
     if args.eval_only:
@@ -367,9 +365,10 @@ def main(args):
             writer.writerows(state["fid"])
         with torch.no_grad():
             progress_rows.append(to_unit(g_eval(fixed_z[:8])).cpu())
-        grid_image(torch.cat(progress_rows), nrow=8).save(ckpt / "progress.png")
+        to_pil(grid(torch.cat(progress_rows), nrow=8, border=True)).save(ckpt / "progress.png")
         if score <= min(r["fid_lite0"] for r in state["fid"]):  # the best so far is kept as a candidate for shipping
-            save_file({k: v.detach().contiguous().cpu() for k, v in g_eval.state_dict().items()}, str(ckpt / "generator_best.safetensors"))
+            save_file({k: v.detach().contiguous().cpu() for k, v in g_eval.state_dict().items()},
+                      str(ckpt / "generator_best.safetensors"))
             state["best"] = state["fid"][-1]
         save_checkpoint(ckpt, g, ema, d, state)
         tqdm.write(f"[{label}] step {state['step']} epoch {state['epoch']} {state['seconds'] / 60:.1f} min: "
@@ -415,12 +414,14 @@ def main(args):
         if state["epoch"] == 1 and not args.resume and not stop:
             g1 = checkpoint("epoch 1")
             metric = (f"FID-Lite0 {state['fid'][-1]['fid_lite0']:.2f} ({args.fid_samples} samples vs {photos.shape[0]} "
-                      "training photos, measured during training); reproduce with `python training/train_dcgan.py --eval-only`.")
-            save_model(g1, args.first_epoch_output_dir, card(args, metric, "epoch1", state["seconds"], state["step"], 1))
+                      "training photos, measured during training); reproduce with "
+                      "`python training/train_dcgan.py --eval-only`.")
+            save_model(g1, args.first_epoch_output_dir,
+                       card(args, metric, "epoch1", state["seconds"], state["step"], 1))
             last_checkpoint = time.time()
         with torch.no_grad():
             g.eval()
-            grid_image(to_unit(g(fixed_z)).cpu(), nrow=8).save(ckpt / "samples_latest.png")
+            to_pil(grid(to_unit(g(fixed_z)), nrow=8, border=True)).save(ckpt / "samples_latest.png")
             g.train()
         if time.time() - last_checkpoint >= args.checkpoint_minutes * 60:
             checkpoint(f"epoch {state['epoch']}")
@@ -428,20 +429,23 @@ def main(args):
 
     g_final = checkpoint("final")
     best = state["best"]
-    if best["step"] != state["step"]:  # a GAN can get worse late in training: ship the checkpoint with the best FID-Lite0
+    # A GAN can get worse late in training: ship the checkpoint with the best FID-Lite0.
+    if best["step"] != state["step"]:
         g_final.load_state_dict(load_file(str(ckpt / "generator_best.safetensors")), strict=True)
-        print(f"shipping the checkpoint of step {best['step']} (FID-Lite0 {best['fid_lite0']:.2f}) rather than the last one "
-              f"({state['fid'][-1]['fid_lite0']:.2f})")
+        print(f"shipping the checkpoint of step {best['step']} (FID-Lite0 {best['fid_lite0']:.2f}) rather than the "
+              f"last one ({state['fid'][-1]['fid_lite0']:.2f})")
     with torch.no_grad():
-        grid_image(to_unit(g_final(fixed_z)).cpu(), nrow=8).save(ckpt / "samples_final.png")
+        to_pil(grid(to_unit(g_final(fixed_z)), nrow=8, border=True)).save(ckpt / "samples_final.png")
     nearest_photos_figure(fid, g_final, photos, device).save(ckpt / "nearest.png")
-    metric = (f"FID-Lite0 {best['fid_lite0']:.2f} ({args.fid_samples} samples vs the {photos.shape[0]} training photos, both 64x64 "
-              f"resized to 224x224; EfficientNet-Lite0 features, not comparable with Inception FIDs), after {best['step']} steps "
-              f"({best['epoch']} epochs, {best['minutes']:.1f} min on {device.type}; the checkpoint with the lowest FID-Lite0 of "
-              f"a run of {state['step']} steps, checked every {args.checkpoint_minutes:g} min); reproduce with "
+    metric = (f"FID-Lite0 {best['fid_lite0']:.2f} ({args.fid_samples} samples vs the {photos.shape[0]} training "
+              "photos, both 64x64 resized to 224x224; EfficientNet-Lite0 features, not comparable with Inception "
+              f"FIDs), after {best['step']} steps ({best['epoch']} epochs, {best['minutes']:.1f} min on "
+              f"{device.type}; the checkpoint with the lowest FID-Lite0 of a run of {state['step']} steps, checked "
+              f"every {args.checkpoint_minutes:g} min); reproduce with "
               "`python training/train_dcgan.py --eval-only`.")
     print(metric)
-    save_model(g_final.cpu(), args.output_dir, card(args, metric, "final", best["minutes"] * 60, best["step"], best["epoch"]))
+    save_model(g_final.cpu(), args.output_dir,
+               card(args, metric, "final", best["minutes"] * 60, best["step"], best["epoch"]))
     print(f"saved {args.output_dir}, {args.first_epoch_output_dir} and {ckpt}")
     if args.push_to_hub:
         push_folder(args.output_dir, args.hub_repo_id)

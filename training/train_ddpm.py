@@ -38,19 +38,22 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch.nn import functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from models.ddpm import image_grid, make_scheduler, make_unet, sample, save_png  # noqa: E402
+from models.ddpm import make_scheduler, make_unet, sample, save_png  # noqa: E402
+from models.imaging import grid  # noqa: E402
 from training.common import DEFAULT_DATA_DIR, PROJECT_ROOT, fake_mnist, load_mnist, seed_everything  # noqa: E402
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR), help="folder containing MNIST/raw")
-    p.add_argument("--output-dir", default=str(PROJECT_ROOT / "pretrained" / "ddpm-mnist"), help="final pipeline folder")
+    p.add_argument("--output-dir", default=str(PROJECT_ROOT / "pretrained" / "ddpm-mnist"),
+                   help="final pipeline folder")
     p.add_argument("--checkpoint-dir", default=str(PROJECT_ROOT / "runs" / "ddpm-mnist-ckpt"))
     p.add_argument("--resume", default=None, help="a --checkpoint-dir to continue from")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu",
@@ -60,7 +63,8 @@ def parse_args(argv=None):
     p.add_argument("--reserve-minutes", type=float, default=1.0,
                    help="kept for the final sampling (a 1000-step DDPM grid) and saving")
     p.add_argument("--max-steps", type=int, default=200_000)
-    p.add_argument("--checkpoint-minutes", type=float, default=3.0, help="checkpoint + sample grid every this many minutes")
+    p.add_argument("--checkpoint-minutes", type=float, default=3.0,
+                   help="checkpoint + sample grid every this many minutes")
     p.add_argument("--batch-size", type=int, default=256, help="per process")
     p.add_argument("--lr", type=float, default=6e-4)
     p.add_argument("--min-lr-ratio", type=float, default=0.05, help="the cosine decay ends at lr × this")
@@ -145,11 +149,12 @@ def load_checkpoint(folder: Path, model, ema: EMA, opt) -> tuple[int, float]:
     return meta["step"], meta["elapsed"]
 
 
-def sample_grid(unet, n: int, steps: int, kind: str, seed: int, device) -> torch.Tensor:
-    """An 8-wide grid (1, H, W) in [0, 1] of n samples with ``steps`` steps of ``kind`` (ddpm or ddim)."""
+def sample_grid(unet, n: int, steps: int, kind: str, seed: int, device) -> np.ndarray:
+    """An 8-wide grid (H, W) uint8 of n samples with ``steps`` steps of ``kind`` (ddpm or ddim), 2-px grey lines
+    between and around them."""
     generator = torch.Generator(device=device).manual_seed(seed)
     images = sample(unet, make_scheduler(kind), n, steps, generator=generator, device=device)
-    return image_grid(images.float().cpu(), nrow=8)
+    return grid(images.float().cpu(), nrow=8, pad=2, background=128, border=True)
 
 
 def card(args, step: int, seconds: float, n_params: int, device: str) -> dict:
@@ -157,7 +162,8 @@ def card(args, step: int, seconds: float, n_params: int, device: str) -> dict:
         "title": "ddpm-mnist: a denoising diffusion probabilistic model of MNIST digits",
         "description": (
             f"A diffusers `UNet2DModel` ({n_params / 1e6:.2f} M parameters, block_out_channels=({args.channels}), "
-            f"{'self-attention at the lowest resolution' if not args.no_attention else 'no attention'}) that predicts the noise ε "
+            f"{'self-attention at the lowest resolution' if not args.no_attention else 'no attention'}) "
+            "that predicts the noise ε "
             "of x_t = √ᾱ_t·x_0 + √(1−ᾱ_t)·ε, with a `DDPMScheduler` (T = 1000, β linear from 1e-4 to 0.02; "
             "Ho, Jain & Abbeel 2020). The weights are an exponential moving average "
             f"(decay {args.ema_decay}). Sample with DDPM (1000 steps) or DDIM (e.g. 50 steps) — see `samples.png`."
@@ -165,7 +171,8 @@ def card(args, step: int, seconds: float, n_params: int, device: str) -> dict:
         "data": "MNIST (LeCun, Cortes & Burges), the 60,000 training images padded to 32×32 and scaled to [-1, 1]. "
                 "MNIST is available under CC BY-SA 3.0.",
         "training_command": f"python training/train_ddpm.py --device {device} --max-minutes {args.max_minutes:g} "
-                            f"--batch-size {args.batch_size} --lr {args.lr:g} --channels {args.channels} --seed {args.seed}"
+                            f"--batch-size {args.batch_size} --lr {args.lr:g} --channels {args.channels} "
+                            f"--seed {args.seed}"
                             f"  # {step} steps in {seconds / 60:.1f} min",
         "metrics": "Measured with `python training/evaluate_ddpm.py` (1,000 samples judged by `mnist-classifier`); "
                    "see the gallery's README for the figures.",
@@ -187,7 +194,7 @@ def write_card(folder: Path, fields: dict) -> None:
     (folder / "README.md").write_text(str(card))
 
 
-def save_pipeline(unet, folder: Path, fields: dict, grid: torch.Tensor | None) -> None:
+def save_pipeline(unet, folder: Path, fields: dict, samples: np.ndarray | None) -> None:
     """The final folder: DDPMPipeline.save_pretrained (safetensors), README.md, samples.png, SHA256SUMS."""
     from diffusers import DDPMPipeline
 
@@ -200,8 +207,8 @@ def save_pipeline(unet, folder: Path, fields: dict, grid: torch.Tensor | None) -
         write_card(folder, fields)
     except Exception as err:  # a card problem must not cost the weights
         print(f"warning: README.md not written ({type(err).__name__}: {err})")
-    if grid is not None:
-        save_png(grid, folder / "samples.png")
+    if samples is not None:
+        save_png(samples, folder / "samples.png")
     write_tree_checksums(folder)
 
 
@@ -249,7 +256,8 @@ def main(args):
     ckpt_dir = Path(args.checkpoint_dir)
     t_start = t_launch - elapsed_before  # the budget counts from the launch (data loading included)
     last_ckpt = time.time()
-    bar = tqdm(total=args.max_steps, initial=step, desc="ddpm", mininterval=5.0, disable=not accelerator.is_main_process)
+    bar = tqdm(total=args.max_steps, initial=step, desc="ddpm", mininterval=5.0,
+               disable=not accelerator.is_main_process)
     running = None
     unet.train()
     def out_of_time() -> bool:
@@ -262,7 +270,8 @@ def main(args):
             group["lr"] = args.lr * lr_factor(step, time.time() - t_start, args)
         idx = torch.randint(0, data.shape[0], (args.batch_size,), device=device, generator=generator)
         x0 = data[idx]                                                                # (B, 1, 32, 32)
-        t = torch.randint(0, noise_scheduler.config.num_train_timesteps, (x0.shape[0],), device=device, generator=generator)
+        t = torch.randint(0, noise_scheduler.config.num_train_timesteps, (x0.shape[0],), device=device,
+                          generator=generator)
         eps = torch.randn(x0.shape, device=device, generator=generator)
         abar = alphas_cumprod[t].view(-1, 1, 1, 1)
         x_t = abar.sqrt() * x0 + (1 - abar).sqrt() * eps                              # q(x_t | x_0), closed form
@@ -311,7 +320,8 @@ def push_folder_tree(output_dir: Path, hub_repo_id: str | None) -> str:
         raise SystemExit("--push-to-hub needs --hub-repo-id <org>/ddpm-mnist")
     api = HfApi()
     api.create_repo(hub_repo_id, exist_ok=True)
-    return str(api.upload_folder(repo_id=hub_repo_id, folder_path=str(output_dir), commit_message="Upload ddpm-mnist from the gallery"))
+    return str(api.upload_folder(repo_id=hub_repo_id, folder_path=str(output_dir),
+                                 commit_message="Upload ddpm-mnist from the gallery"))
 
 
 if __name__ == "__main__":

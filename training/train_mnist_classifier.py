@@ -27,7 +27,15 @@ from torch.nn import functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from models.mnist_classifier import MnistClassifier  # noqa: E402
-from training.common import DEFAULT_DATA_DIR, PROJECT_ROOT, fake_mnist, load_mnist, push_folder, save_model, seed_everything  # noqa: E402
+from training.common import (  # noqa: E402
+    DEFAULT_DATA_DIR,
+    PROJECT_ROOT,
+    fake_mnist,
+    load_mnist,
+    push_folder,
+    save_model,
+    seed_everything,
+)
 
 
 def parse_args(argv=None):
@@ -109,11 +117,12 @@ def load_checkpoint(folder: Path, model, opt, sched) -> tuple[int, float]:
 def card(args, acc: float, seconds: float, epochs_done: int) -> dict:
     return {
         "title": "mnist-classifier: a small CNN that judges generated MNIST digits",
-        "description": "Two conv blocks and an MLP head (`models.mnist_classifier.MnistClassifier`). The gallery uses its "
-                       "confidence, predicted classes and penultimate-layer features to measure generated digits "
-                       "(e.g. the DDPM of `ddpm-mnist`): share of confident samples, class balance and a Fréchet distance.",
-        "data": "MNIST (LeCun, Cortes & Burges): trained on the 60,000 training images, measured on the 10,000 test images. "
-                "MNIST is available under CC BY-SA 3.0.",
+        "description": "Two conv blocks and an MLP head (`models.mnist_classifier.MnistClassifier`). The gallery "
+                       "uses its confidence, predicted classes and penultimate-layer features to measure generated "
+                       "digits (e.g. the DDPM of `ddpm-mnist`): share of confident samples, class balance and a "
+                       "Fréchet distance.",
+        "data": "MNIST (LeCun, Cortes & Burges): trained on the 60,000 training images, measured on the 10,000 test "
+                "images. MNIST is available under CC BY-SA 3.0.",
         "training_command": f"python training/train_mnist_classifier.py --epochs {args.epochs} --seed {args.seed} "
                             f"--device {args.device}  # {epochs_done} epochs, {seconds / 60:.1f} min",
         "metrics": f"Test accuracy: **{acc * 100:.2f} %** on the 10,000 MNIST test digits; reproduce with "

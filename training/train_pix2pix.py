@@ -46,6 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from models.edges import photo_to_lines, thicken  # noqa: E402
 from models.efficientnet_lite import EfficientNetLite0  # noqa: E402
 from models.frechet import fid_lite0  # noqa: E402
+from models.imaging import grid, to_pil  # noqa: E402
 from models.pix2pix import PatchDiscriminator, UNetGenerator  # noqa: E402
 from training.common import DEFAULT_DATA_DIR, PROJECT_ROOT, centre_square, push_folder, save_model, seed_everything  # noqa: E402
 
@@ -68,7 +69,8 @@ def parse_args(argv=None):
     p.add_argument("--l1-output-dir", default=str(PROJECT_ROOT / "pretrained" / f"{SLUG}-l1"), help="L1-only generator")
     p.add_argument("--checkpoint-dir", default=str(PROJECT_ROOT / "runs" / "pix2pix" / "checkpoint"))
     p.add_argument("--resume", help="a checkpoint folder written by an earlier run")
-    p.add_argument("--load-size", type=int, default=144, help="photos are loaded at this size, then randomly cropped to 128")
+    p.add_argument("--load-size", type=int, default=144,
+                   help="photos are loaded at this size, then randomly cropped to 128")
     p.add_argument("--base-channels", type=int, default=32, help="64 in the paper")
     p.add_argument("--max-multiplier", type=int, default=3, help="widths stop growing at base·this (8 in the paper)")
     p.add_argument("--d-channels", type=int, default=32)
@@ -78,7 +80,8 @@ def parse_args(argv=None):
     p.add_argument("--checkpoint-minutes", type=float, default=3.0)
     p.add_argument("--lr", type=float, default=2e-4)
     p.add_argument("--l1-weight", type=float, default=100.0, help="λ of the paper")
-    p.add_argument("--thicken-prob", type=float, default=0.3, help="chance of one-pixel thicker lines in a training input")
+    p.add_argument("--thicken-prob", type=float, default=0.3,
+                   help="chance of one-pixel thicker lines in a training input")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--dry-run", action="store_true", help="a few steps on fake data, for tests")
     p.add_argument("--eval-only", action="store_true", help="evaluate the saved generators on the test split")
@@ -87,7 +90,8 @@ def parse_args(argv=None):
                    help="with --eval-only: rewrite both model cards (README.md) with these figures and the training "
                         "run recorded in <checkpoint-dir>/metrics.json")
     p.add_argument("--export-examples", action="store_true",
-                   help=f"only write the edge maps of a few test photos (EXAMPLE_NAMES) to {EXAMPLES_DIR.relative_to(PROJECT_ROOT)}")
+                   help="only write the edge maps of a few test photos (EXAMPLE_NAMES) to "
+                        f"{EXAMPLES_DIR.relative_to(PROJECT_ROOT)}")
     p.add_argument("--train-pairs", type=int, help="with --update-cards, for runs whose metrics.json lacks it")
     p.add_argument("--push-to-hub", action="store_true")
     p.add_argument("--hub-repo-id", help="e.g. my-org/pix2pix-edges2cats")
@@ -131,7 +135,8 @@ def load_cats(data_dir: Path, load_size: int) -> tuple[torch.Tensor, torch.Tenso
 def fake_photos(n: int, size: int, generator: torch.Generator) -> torch.Tensor:
     """Smooth random colour blobs (uint8), so that the edge detector has something to find."""
     low = torch.rand(n, 3, 4, 4, generator=generator)
-    return (F.interpolate(low, size=(size, size), mode="bicubic", align_corners=False).clamp(0, 1) * 255).to(torch.uint8)
+    smooth = F.interpolate(low, size=(size, size), mode="bicubic", align_corners=False).clamp(0, 1)
+    return (smooth * 255).to(torch.uint8)
 
 
 def all_edges(photos_u8: torch.Tensor, chunk: int = 256) -> torch.Tensor:
@@ -142,7 +147,8 @@ def all_edges(photos_u8: torch.Tensor, chunk: int = 256) -> torch.Tensor:
 
 
 def batch(photos: torch.Tensor, edges: torch.Tensor, n: int, thicken_prob: float, generator: torch.Generator):
-    """A random batch (edges x (n, 1, 128, 128), photos y (n, 3, 128, 128)) in [0, 1]: same random crop and flip for both."""
+    """A random batch (edges x (n, 1, 128, 128), photos y (n, 3, 128, 128)) in [0, 1]: same random crop and flip for
+    both."""
     dev = photos.device
     idx = torch.randint(0, photos.shape[0], (n,), generator=generator).to(dev)
     room = photos.shape[-1] - SIZE
@@ -195,7 +201,8 @@ def save_checkpoint(folder: Path, nets: dict, opts: dict, position: dict, grid: 
     folder.mkdir(parents=True, exist_ok=True)
     meta = {"position": position}
     for name, net in nets.items():
-        save_file({k: v.detach().contiguous() for k, v in net.state_dict().items()}, str(folder / f"{name}.safetensors"))
+        save_file({k: v.detach().contiguous() for k, v in net.state_dict().items()},
+                  str(folder / f"{name}.safetensors"))
     for name, opt in opts.items():
         tensors, rest = optimizer_tensors(opt)
         save_file(tensors, str(folder / f"{name}.safetensors"))
@@ -228,7 +235,8 @@ def psnr(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
-def evaluate(generators: dict, cnn, test_edges: torch.Tensor, test_photos: torch.Tensor, reference: torch.Tensor) -> dict:
+def evaluate(generators: dict, cnn, test_edges: torch.Tensor, test_photos: torch.Tensor,
+             reference: torch.Tensor) -> dict:
     """Per generator: mean L1 (pixels in [0, 1]), mean per-image PSNR and FID-Lite0 of G(x) vs the real test photos.
     ``reference``: as many real training photos, whose FID-Lite0 to the test photos is the floor at this sample size."""
     y = test_photos.float() / 255.0
@@ -258,12 +266,13 @@ def metrics_table(results: dict, n_test: int) -> str:
 
 
 @torch.no_grad()
-def sample_grid(generators: dict, test_edges: torch.Tensor, test_photos: torch.Tensor, rows: int = GRID_ROWS) -> PIL.Image.Image:
+def sample_grid(generators: dict, test_edges: torch.Tensor, test_photos: torch.Tensor,
+                rows: int = GRID_ROWS) -> PIL.Image.Image:
     """Rows of test examples; columns: edge map | each generator's output | real photo."""
     x = test_edges[:rows].float() / 255.0
-    cols = [x.repeat(1, 3, 1, 1)] + [translate(g, x) for g in generators.values()] + [test_photos[:rows].float() / 255.0]
-    grid = torch.cat([torch.cat(list(c), dim=1) for c in cols], dim=2)        # (3, rows·128, cols·128)
-    return PIL.Image.fromarray((grid.clamp(0, 1).permute(1, 2, 0).cpu().numpy() * 255).round().astype(np.uint8))
+    cols = [x.repeat(1, 3, 1, 1), *(translate(g, x) for g in generators.values()), test_photos[:rows].float() / 255.0]
+    images = torch.stack(cols, dim=1).flatten(0, 1)                         # (rows·cols, 3, 128, 128), row by row
+    return to_pil(grid(images, nrow=len(cols), pad=0))
 
 
 def card(args, gan: bool, table: str, steps: int, seconds: float, n_train: int, n_test: int) -> dict:
@@ -285,7 +294,8 @@ def card(args, gan: bool, table: str, steps: int, seconds: float, n_train: int, 
                 f"(the figures below are on the {n_test} of them that were available).",
         "training_command": f"python training/train_pix2pix.py --device {args.device} --steps {args.steps} "
                             f"--max-minutes {args.max_minutes:g} --batch-size {args.batch_size}  "
-                            f"# {steps} steps ({steps * args.batch_size / max(n_train, 1):.0f} epochs) in {seconds / 60:.1f} min on {args.device}",
+                            f"# {steps} steps ({steps * args.batch_size / max(n_train, 1):.0f} epochs) "
+                            f"in {seconds / 60:.1f} min on {args.device}",
         "metrics": table + "\n\nReproduce with `python training/train_pix2pix.py --eval-only`.",
         "usage": f"from models.pix2pix import UNetGenerator\nfrom models.edges import photo_to_lines\n"
                  f"g = UNetGenerator.from_pretrained(\"pretrained/{slug}\", strict=True).eval()\n"
@@ -298,7 +308,8 @@ def update_cards(args, table: str, n_test: int):
     full test split). The training facts come from the run's ``metrics.json``; the weights are not touched (the
     model card is not part of SHA256SUMS)."""
     run = json.loads((Path(args.checkpoint_dir) / "metrics.json").read_text())
-    trained = argparse.Namespace(**{**vars(args), "device": run.get("device", "cuda"), "steps": run.get("steps", args.steps),
+    trained = argparse.Namespace(**{**vars(args), "device": run.get("device", "cuda"),
+                                    "steps": run.get("steps", args.steps),
                                     "max_minutes": run.get("max_minutes", args.max_minutes),
                                     "batch_size": run.get("batch_size", args.batch_size)})
     n_train = run.get("n_train") or args.train_pairs
@@ -333,7 +344,8 @@ def main(args):
     train_u8, test_u8 = train_u8.to(device), test_u8.to(device)
     train_edges, test_edges = all_edges(train_u8), all_edges(test_u8)                   # (N, 1, H, W) uint8
     print(f"{train_u8.shape[0]} training pairs, {test_u8.shape[0]} test pairs on {device}")
-    cnn = EfficientNetLite0.from_pretrained(PROJECT_ROOT / "pretrained" / "efficientnet-lite0", strict=True).to(device).eval()
+    cnn = EfficientNetLite0.from_pretrained(PROJECT_ROOT / "pretrained" / "efficientnet-lite0", strict=True)
+    cnn = cnn.to(device).eval()
     cnn.requires_grad_(False)
     reference = train_u8[:test_u8.shape[0], :, :SIZE, :SIZE] if args.dry_run else \
         F.interpolate(train_u8[:test_u8.shape[0]].float(), size=(SIZE, SIZE), mode="area").round().to(torch.uint8)
@@ -432,7 +444,8 @@ def main(args):
     run = {"position": position, "results": results, "n_train": n_train, "n_test": n_test, "device": args.device,
            "steps": args.steps, "max_minutes": args.max_minutes, "batch_size": args.batch_size}
     (checkpoints / "metrics.json").write_text(json.dumps(run, indent=1))
-    for gan, net, out, repo in ((True, g, args.output_dir, args.hub_repo_id), (False, g_l1, args.l1_output_dir, args.l1_hub_repo_id)):
+    for gan, net, out, repo in ((True, g, args.output_dir, args.hub_repo_id),
+                                (False, g_l1, args.l1_output_dir, args.l1_hub_repo_id)):
         save_model(net.cpu().eval(), out, card(args, gan, table, step, seconds, n_train, n_test))
         print(f"saved {out}")
         if args.push_to_hub:

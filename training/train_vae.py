@@ -31,7 +31,16 @@ from safetensors.torch import save_file
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from models.vae import VAE, kl_divergence, negative_elbo, reconstruction_nll  # noqa: E402
-from training.common import DEFAULT_DATA_DIR, PROJECT_ROOT, fake_mnist, fit, load_mnist, push_folder, save_model, seed_everything  # noqa: E402
+from training.common import (  # noqa: E402
+    DEFAULT_DATA_DIR,
+    PROJECT_ROOT,
+    fake_mnist,
+    fit,
+    load_mnist,
+    push_folder,
+    save_model,
+    seed_everything,
+)
 
 LATENT_MAP_FILE = "latent_map.safetensors"
 
@@ -128,14 +137,16 @@ def main(args):
         train_x, _ = load_mnist(args.data_dir, train=True, download=args.download)
         test_x, test_y = load_mnist(args.data_dir, train=False, download=args.download)
 
-    jobs = {"vae-mnist": (1.0, args.output_dir, args.hub_repo_id), "vae-mnist-beta0": (0.0, args.beta0_output_dir, args.beta0_hub_repo_id)}
+    jobs = {"vae-mnist": (1.0, args.output_dir, args.hub_repo_id),
+            "vae-mnist-beta0": (0.0, args.beta0_output_dir, args.beta0_hub_repo_id)}
     if args.which == "vae":
         jobs.pop("vae-mnist-beta0")
     elif args.which == "beta0":
         jobs.pop("vae-mnist")
 
     if args.eval_only:
-        results = {slug: evaluate(VAE.from_pretrained(out, strict=True), test_x, args.eval_samples) for slug, (_, out, _) in jobs.items()}
+        results = {slug: evaluate(VAE.from_pretrained(out, strict=True), test_x, args.eval_samples)
+                   for slug, (_, out, _) in jobs.items()}
         print(metrics_table(results))
         return
 

@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from models.cartoongan import CartoonGenerator  # noqa: E402
+from models.imaging import to_pil  # noqa: E402
 
 PHOTOS = ["astronaut", "chelsea", "coffee", "rocket"]
 
@@ -29,7 +30,8 @@ def main(stage1: str, run_checkpoints: str):
     rows = [("photo", None),
             ("initialisation only", ROOT / "pretrained" / "cartoongan-openmoji-init" / "model.safetensors"),
             ("stage 1 (omega = 10)", Path(stage1) / "model.safetensors"),
-            ("shipped: stage 2, step 500 (omega = 1)", ROOT / "pretrained" / "cartoongan-openmoji" / "model.safetensors"),
+            ("shipped: stage 2, step 500 (omega = 1)",
+             ROOT / "pretrained" / "cartoongan-openmoji" / "model.safetensors"),
             ("step 1,000 (omega = 1)", Path(run_checkpoints) / "step_1000.safetensors"),
             ("step 2,500 (omega = 2 after 1,250)", Path(run_checkpoints) / "step_2500.safetensors")]
     photos = [PIL.Image.open(ROOT / "demos" / "examples" / "photos" / f"{n}.jpg").convert("RGB").resize((240, 176))
@@ -49,8 +51,7 @@ def main(stage1: str, run_checkpoints: str):
         top = r * (176 + label_h)
         draw.text((6, top + 4), label, fill="black")
         for c in range(len(PHOTOS)):
-            img = PIL.Image.fromarray((y[c].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8))
-            sheet.paste(img, (240 * c, top + label_h))
+            sheet.paste(to_pil(y[c]), (240 * c, top + label_h))
     out = Path(__file__).with_name("training_stages.jpg")
     sheet.save(out, quality=88)
     print(out)

@@ -58,7 +58,8 @@ class BrowserProtocolClient:
         ``process_completed`` message, with ``seconds``, the time from this call until it came}."""
         start = time.perf_counter()
         waiting, done = set(event_ids), {}
-        with self.http.stream("GET", self.url + "/gradio_api/queue/data", params={"session_hash": self.session_hash}) as r:
+        with self.http.stream("GET", self.url + "/gradio_api/queue/data",
+                              params={"session_hash": self.session_hash}) as r:
             for line in r.iter_lines():
                 msg = json.loads(line[5:]) if line.startswith("data:") else {}
                 if msg.get("msg") == "process_completed" and msg.get("event_id") in waiting:

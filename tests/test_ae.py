@@ -1,12 +1,11 @@
 """AE denoising tab: the handlers on tiny models, and bad inputs."""
 
+import gradio as gr
 import PIL.Image
 import pytest
 import torch
 
-import gradio as gr
-
-from demos import ae_denoising
+from demos import ae
 from models.autoencoder import ConvAutoencoder
 from tests.conftest import drawing
 
@@ -15,8 +14,8 @@ def test_denoise_digit_is_seeded_and_reports_psnr():
     torch.manual_seed(0)
     den, plain = ConvAutoencoder(channels=4, latent_dim=8).eval(), ConvAutoencoder(channels=4, latent_dim=8).eval()
     clean = (torch.rand(1, 1, 28, 28) > 0.8).float()
-    a = ae_denoising.denoise_digit(clean, "gaussian", 0.5, 3, den, plain)
-    b = ae_denoising.denoise_digit(clean, "gaussian", 0.5, 3, den, plain)
+    a = ae.denoise_digit(clean, "gaussian", 0.5, 3, den, plain)
+    b = ae.denoise_digit(clean, "gaussian", 0.5, 3, den, plain)
     assert torch.equal(a["noisy"], b["noisy"]) and a["psnr_noisy"] == b["psnr_noisy"]
     mse = ((a["noisy"] - clean) ** 2).mean().item()
     assert a["psnr_noisy"] == pytest.approx(10 * torch.log10(torch.tensor(1 / mse)).item(), rel=1e-5)
@@ -25,7 +24,9 @@ def test_denoise_digit_is_seeded_and_reports_psnr():
 
 
 def test_main_handler_outputs(tiny_models, mnist_digit):
-    clean, noisy, denoised, plain, removed, table, repeated = ae_denoising.ae_denoise(mnist_digit, "salt_pepper", 0.5, 0.2, 0.5, 7)
+    out = ae.ae_denoise(mnist_digit, "salt_pepper", 0.5, 0.2, 0.5, 7)
+    clean, noisy, denoised, plain, removed, table, repeated = (out[name] for name in (
+        "clean", "noisy", "denoised", "plain", "removed", "psnr", "repeated"))
     assert repeated.size == ((6 * 30 - 2) * 4, 28 * 4)  # noisy + 5 numbers of passes
     for img in (clean, noisy, denoised, plain):
         assert isinstance(img, PIL.Image.Image) and img.size == (224, 224)
@@ -43,16 +44,16 @@ def test_main_handler_outputs(tiny_models, mnist_digit):
 ])
 def test_out_of_range_values_are_clear_errors(tiny_models, mnist_digit, args):
     with pytest.raises(gr.Error):
-        ae_denoising.ae_denoise(mnist_digit, *args)
+        ae.ae_denoise(mnist_digit, *args)
 
 
 def test_empty_sketch_error_and_live_events_ignore_it(tiny_models):
     blank = {"background": None, "layers": [], "composite": PIL.Image.new("RGBA", (280, 280))}
     with pytest.raises(gr.Error):
-        ae_denoising.ae_denoise(blank, "gaussian", 0.5, 0.2, 0.5, 0)
-    assert all(isinstance(u, dict) for u in ae_denoising.ae_denoise_live(blank, "gaussian", 0.5, 0.2, 0.5, 0))
-    outs = ae_denoising.ae_denoise_live({"composite": drawing()}, "mask", 0.5, 0.2, 0.5, 0)
-    assert isinstance(outs[0], PIL.Image.Image)
+        ae.ae_denoise(blank, "gaussian", 0.5, 0.2, 0.5, 0)
+    assert ae.ae_denoise_live(blank, "gaussian", 0.5, 0.2, 0.5, 0) == {}  # every output left as it is
+    outs = ae.ae_denoise_live({"composite": drawing()}, "mask", 0.5, 0.2, 0.5, 0)
+    assert isinstance(outs["clean"], PIL.Image.Image)
 
 
 def test_missing_weights_give_a_message_that_says_how_to_get_them(tmp_path, monkeypatch, mnist_digit):
@@ -62,7 +63,7 @@ def test_missing_weights_give_a_message_that_says_how_to_get_them(tmp_path, monk
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     loading.clear_cache()
     with pytest.raises(gr.Error) as err:
-        ae_denoising.ae_denoise(mnist_digit, "gaussian", 0.5, 0.2, 0.5, 0)
+        ae.ae_denoise(mnist_digit, "gaussian", 0.5, 0.2, 0.5, 0)
     assert "ae-mnist" in err.value.message and "train_autoencoder.py" in err.value.message
     loading.clear_cache()
 
@@ -72,7 +73,7 @@ def test_removed_map_colours():
     noisy[..., 0, 0] = 1.0
     den = torch.zeros(1, 1, 28, 28)
     den[..., 0, 1] = 1.0
-    img = ae_denoising.removed_map(noisy, den, scale=1)
+    img = ae.removed_map(noisy, den, scale=1)
     assert img.getpixel((0, 0)) == (255, 0, 0) and img.getpixel((1, 0)) == (0, 0, 255)
 
 
@@ -80,7 +81,7 @@ def test_repeated_denoising_keeps_the_asked_passes():
     torch.manual_seed(0)
     den = ConvAutoencoder(channels=4, latent_dim=8).eval()
     x = torch.rand(1, 1, 28, 28)
-    kept = ae_denoising.repeat_denoiser(den, x, passes=(1, 3))
+    kept = ae.repeat_denoiser(den, x, passes=(1, 3))
     assert len(kept) == 3 and kept[0] is x
     assert torch.allclose(kept[2], den.reconstruct(den.reconstruct(den.reconstruct(x))))
 
@@ -88,13 +89,14 @@ def test_repeated_denoising_keeps_the_asked_passes():
 def test_open_tab_disables_only_this_tab_when_weights_are_missing(tmp_path, monkeypatch, tiny_models):
     from models import loading
 
-    ok = ae_denoising.open_tab(None)
-    assert ok[0]["visible"] is False and ok[1]["interactive"] is True and len(ok) == 8 + ae_denoising.N_OUTPUTS
+    ok = ae.open_tab(None)
+    assert ok["status"]["visible"] is False and ok["run"]["interactive"] is True and len(ok) == 8 + 7
     monkeypatch.setenv("GALLERY_PRETRAINED_DIR", str(tmp_path))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     loading.clear_cache()
-    off = ae_denoising.open_tab(None)
-    assert off[0]["visible"] is True and "ae-mnist" in off[0]["value"] and off[1]["interactive"] is False
+    off = ae.open_tab(None)
+    assert off["status"]["visible"] is True and "ae-mnist" in off["status"]["value"]
+    assert off["run"]["interactive"] is False
 
 
 class LinkRequest:
@@ -106,21 +108,23 @@ class LinkRequest:
 
 
 def test_share_link_round_trip(tiny_models):
-    query = ae_denoising.ae_share_query("mask", 0.5, 0.2, 0.7, 42)
+    query = ae.ae_share_query("mask", 0.5, 0.2, 0.7, 42)
     assert query.startswith("?tab=ae&") and "noise=mask" in query and "mask=0.7" in query and "seed=42" in query
     from urllib.parse import parse_qsl
 
     params = dict(parse_qsl(query[1:]))
-    out = ae_denoising.open_tab(LinkRequest(**params))
-    kind, sigma, sp, mask, seed = out[3:8]
+    out = ae.open_tab(LinkRequest(**params))
+    kind, sigma, sp, mask, seed = (out[name] for name in (
+        "noise_kind", "slider_gaussian", "slider_salt_pepper", "slider_mask", "seed"))
     assert kind["value"] == "mask" and mask["value"] == 0.7 and mask["visible"] and not sigma["visible"]
     assert seed["value"] == 42
     # the results shown are those of the shared settings
-    expected = ae_denoising.ae_denoise(PIL.Image.open(ae_denoising.FIRST_EXAMPLE), "mask", 0.5, 0.2, 0.7, 42)
-    assert out[8 + 1].tobytes() == expected[1].tobytes()
+    expected = ae.ae_denoise(PIL.Image.open(ae.FIRST_EXAMPLE), "mask", 0.5, 0.2, 0.7, 42)
+    assert out["noisy"].tobytes() == expected["noisy"].tobytes()
 
 
 def test_broken_share_links_fall_back_to_defaults(tiny_models):
-    out = ae_denoising.open_tab(LinkRequest(noise="speckle", sigma="lots", mask="7", seed="-1"))
-    kind, sigma, sp, mask, seed = out[3:8]
+    out = ae.open_tab(LinkRequest(noise="speckle", sigma="lots", mask="7", seed="-1"))
+    kind, sigma, sp, mask, seed = (out[name] for name in (
+        "noise_kind", "slider_gaussian", "slider_salt_pepper", "slider_mask", "seed"))
     assert kind["value"] == "gaussian" and sigma["value"] == 0.5 and mask["value"] == 0.5 and seed["value"] == 0

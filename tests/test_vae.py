@@ -1,13 +1,12 @@
 """VAE latent explorer tab: the handlers on tiny models."""
 
+import gradio as gr
 import numpy as np
 import PIL.Image
 import pytest
 import torch
 
-import gradio as gr
-
-from demos import vae_latent_explorer as vae_tab
+from demos import vae as vae_tab
 from demos.latent_map import render_latent_map
 from models.vae import VAE
 from tests.conftest import drawing
@@ -32,12 +31,15 @@ def test_latent_map_pixels_and_latents_round_trip():
 
 
 def test_decode_and_click(tiny_models):
-    digit, marked = vae_tab.vae_decode(0.5, -0.5)
+    out = vae_tab.vae_decode(0.5, -0.5)
+    digit, marked = out["digit"], out["map"]
     assert digit.size == (224, 224) and isinstance(marked, PIL.Image.Image)
-    z1, z2 = vae_tab.click_vae_map(Click(200, 200), None)
+    clicked = vae_tab.click_vae_map(Click(200, 200))
+    z1, z2 = clicked["z1"], clicked["z2"]
     m = vae_tab.latent_map(vae_tab.SLUG)
     assert m.low[0] <= z1 <= m.high[0] and m.low[1] <= z2 <= m.high[1]
-    img, marked0, label = vae_tab.click_beta0_map(Click(100, 100), None)
+    out0 = vae_tab.click_beta0_map(Click(100, 100))
+    img, label = out0["beta0_digit"], out0["beta0_z"]
     assert img.size == (224, 224) and "z = (" in label
 
 
@@ -53,7 +55,9 @@ def test_encode_reports_the_elbo_split(tiny_models, mnist_digit):
     r = vae_tab.encode_digit(model, x, samples=8)
     assert r["neg_elbo"] == pytest.approx(r["recon_nll"] + r["kl"])
     assert r["kl"] >= 0 and all(s > 0 for s in r["sigma"])
-    seen, recon, recon0, vae_map, beta0_map, table = vae_tab.vae_encode(mnist_digit)
+    out = vae_tab.vae_encode(mnist_digit)
+    seen, recon, recon0, vae_map, beta0_map, table = (out[name] for name in (
+        "seen", "recon", "recon_beta0", "code_map", "code_map_beta0", "elbo"))
     assert "ELBO" in table and "KL" in table and recon.size == (224, 224)
     with pytest.raises(gr.Error):
         vae_tab.vae_encode({"composite": PIL.Image.new("RGBA", (100, 100))})
@@ -68,7 +72,8 @@ def test_interpolation(tiny_models, mnist_digit):
         assert path.shape == (6, 2) and imgs.shape == (6, 1, 28, 28)
         assert torch.allclose(path[0], model.encode(x_a)[0][0], atol=1e-5)
         assert torch.allclose(path[-1], model.encode(x_b)[0][0], atol=1e-5)
-    strip, strip0, m, m0 = vae_tab.vae_interpolate(mnist_digit, drawing(), 5, "spherical")
+    out = vae_tab.vae_interpolate(mnist_digit, drawing(), 5, "spherical")
+    strip, strip0, m, m0 = (out[name] for name in ("strip", "strip_beta0", "path_map", "path_map_beta0"))
     assert strip.size == ((5 * 30 - 2) * 3, 28 * 3)
     with pytest.raises(gr.Error):
         vae_tab.vae_interpolate(mnist_digit, drawing(), 500, "linear")
@@ -82,7 +87,8 @@ def test_manifold_grid(tiny_models):
     model = VAE.from_pretrained(tiny_models / "vae-mnist", strict=True)
     assert vae_tab.manifold_grid(model, (-2, -2), (2, 2), n=4).size == (112, 112)
     assert vae_tab.manifold_grid(model, (-2, -2), (2, 2), n=3, gaussian=True).size == (84, 84)
-    grid, grid0 = vae_tab.manifolds()
+    grids = vae_tab.manifolds()
+    grid, grid0 = grids["grid"], grids["grid_beta0"]
     assert grid.size == grid0.size == (vae_tab.GRID * 28, vae_tab.GRID * 28)
 
 
@@ -90,12 +96,14 @@ def test_open_tab(tiny_models, tmp_path, monkeypatch):
     from models import loading
 
     ok = vae_tab.open_tab(None)
-    assert ok[0]["visible"] is False and isinstance(ok[1], PIL.Image.Image) and ok[9]["interactive"] is True
+    assert ok["status"]["visible"] is False and isinstance(ok["digit"], PIL.Image.Image)
+    assert ok["encode_run"]["interactive"] is True
     monkeypatch.setenv("GALLERY_PRETRAINED_DIR", str(tmp_path))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     loading.clear_cache()
     off = vae_tab.open_tab(None)
-    assert off[0]["visible"] is True and "vae-mnist" in off[0]["value"] and off[9]["interactive"] is False
+    assert off["status"]["visible"] is True and "vae-mnist" in off["status"]["value"]
+    assert off["encode_run"]["interactive"] is False
 
 
 def test_share_link_round_trip(tiny_models):
@@ -110,5 +118,6 @@ def test_share_link_round_trip(tiny_models):
         headers = {}
 
     out = vae_tab.open_tab(LinkRequest())
-    assert out[6]["value"] == 0.4 and out[7]["value"] == -0.3 and out[10]["value"] == 7 and out[11]["value"] == "spherical"
-    assert out[1].tobytes() == vae_tab.vae_decode(0.4, -0.3)[0].tobytes()
+    assert out["z1"]["value"] == 0.4 and out["z2"]["value"] == -0.3
+    assert out["frames"]["value"] == 7 and out["mode"]["value"] == "spherical"
+    assert out["digit"].tobytes() == vae_tab.vae_decode(0.4, -0.3)["digit"].tobytes()

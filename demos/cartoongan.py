@@ -1,0 +1,155 @@
+"""CartoonGAN tab: turn a photo into a cartoon.
+
+Chen, Lai & Liu, "CartoonGAN: Generative Adversarial Networks for Photo Cartoonization", CVPR 2018.
+A generator G maps photos to drawings; it is trained with
+
+    L(G, D) = L_adv(G, D) + ω · L_con(G),   L_con = ‖ φ(G(p)) − φ(p) ‖₁
+
+where φ are features of a pretrained CNN (the content must survive) and the discriminator D sees
+real cartoons as "real" and both G's outputs and *edge-smoothed* cartoons as "fake" (so G must
+draw crisp edges). Training starts with an initialisation phase on L_con alone; the tab shows that
+generator beside the final one, so students see what the adversarial term adds.
+
+Weights: ``pretrained/cartoongan-openmoji`` and ``pretrained/cartoongan-openmoji-init`` (trained by
+``training/train_cartoongan.py``: real photos → OpenMoji drawings); the original styles
+``cartoongan-{hayao,hosoda,paprika,shinkai}`` when converted by ``training/convert_cartoongan_weights.py``
+and available locally or on the Hub.
+
+Run this tab alone with ``python -m demos.cartoongan``.
+"""
+
+import gradio as gr
+import torch
+from torch.nn import functional as F
+
+from demos.common import check_range, load_or_explain, show_weights_problem, weights_status
+from demos.image_input import photo_input_with_examples, photo_to_tensor
+from demos.kit import Page, Tab, heavy_queue
+from demos.share import query_value, share_query, share_row, wire_share
+from models.cartoongan import CartoonGenerator
+from models.imaging import to_pil
+from models.loading import WeightsUnavailableError, load_pretrained
+
+TAB = Tab(id="cartoongan", old_ids=("cg",), strings={
+    "title": {"en": "CartoonGAN", "ja": "CartoonGAN（カートゥーン化）"},
+    "input": {"en": "Your photo (upload or webcam)", "ja": "写真（アップロードまたは Web カメラ）"},
+    "resolution": {
+        "en": "Resolution (longer side, px; the aspect ratio is kept)",
+        "ja": "解像度（長辺の画素数。縦横比は保たれます）",
+    },
+    "run": {"en": "Cartoonize", "ja": "カートゥーンにする"},
+    "all_styles": {"en": "Every available style", "ja": "利用できるすべてのスタイル"},
+    "as_used": {"en": "Input", "ja": "入力"},
+    "final": {"en": "CartoonGAN (adversarial + content loss)", "ja": "CartoonGAN（敵対的損失 + コンテンツ損失）"},
+    "init": {"en": "Initialisation phase only (content loss)", "ja": "初期化フェーズのみ（コンテンツ損失）"},
+    "styles": {"en": "All styles", "ja": "すべてのスタイル"},
+    # the same words as the DeepDream tab's examples: both show scikit-image's photos (examples/photos)
+    "examples": {"en": "Example photos (scikit-image)", "ja": "写真の例（scikit-image）"},
+})
+
+SLUG = "cartoongan-openmoji"
+INIT_SLUG = "cartoongan-openmoji-init"
+RELEASED_STYLES = ("hayao", "hosoda", "paprika", "shinkai")
+TRAINING_COMMAND = "python training/train_cartoongan.py --data-dir ../shared/data"
+RESOLUTION = (64, 1024, 512)  # min, max, default of the longer side
+
+
+def available_styles() -> list[str]:
+    """Our style always; the released ones whose converted weights can be loaded (locally or from the Hub)."""
+    styles = ["openmoji"]
+    for style in RELEASED_STYLES:
+        try:
+            load_pretrained(CartoonGenerator, f"cartoongan-{style}")
+            styles.append(style)
+        except WeightsUnavailableError:
+            pass
+    return styles
+
+
+@torch.inference_mode()
+def cartoonize_tensor(generator: CartoonGenerator, x: torch.Tensor) -> torch.Tensor:
+    """(1, 3, H, W) in [0, 1] -> the cartoon of the same size: reflect-pad to a multiple of 4, run G, crop back."""
+    h, w = x.shape[-2:]
+    ph, pw = (-h) % 4, (-w) % 4
+    padded = F.pad(x, [0, pw, 0, ph], mode="reflect") if (ph or pw) else x
+    return generator(padded)[..., :h, :w]
+
+
+def load_generators() -> tuple[CartoonGenerator, CartoonGenerator]:
+    """(final generator, initialisation-only generator), loaded once, or a Problem saying how to get them."""
+    return (load_or_explain(CartoonGenerator, SLUG, TRAINING_COMMAND),
+            load_or_explain(CartoonGenerator, INIT_SLUG, TRAINING_COMMAND))
+
+
+def cartoonize(image, resolution: int) -> dict:
+    """The tab's main action (api ``/cartoonize``): (input as used, final generator, initialisation-only
+    generator)."""
+    side = int(check_range(resolution, *RESOLUTION[:2], TAB.phrase("resolution")))
+    final, init = load_generators()
+    x = photo_to_tensor(image, side)
+    return {"as_used": to_pil(x), "final": to_pil(cartoonize_tensor(final, x)),
+            "init": to_pil(cartoonize_tensor(init, x))}
+
+
+def cartoonize_styles(image, resolution: int):
+    """api ``/cartoonize_styles``: the photo in every available style, as a gallery."""
+    side = int(check_range(resolution, *RESOLUTION[:2], TAB.phrase("resolution")))
+    x = photo_to_tensor(image, side)
+    return [(to_pil(cartoonize_tensor(load_pretrained(CartoonGenerator, f"cartoongan-{s}"), x)), s)
+            for s in available_styles()]
+
+
+def cg_share_query(resolution) -> str:
+    """The query string of a share link to this tab (the resolution; never the photo)."""
+    return share_query(TAB, resolution=int(resolution))
+
+
+def open_tab(request: gr.Request | None = None) -> dict:
+    """When the student first sees the tab (``Page.when_shown``): load both generators (or show why not, disabling
+    only this tab) and restore the resolution of a share link."""
+    resolution = query_value(request, "resolution", int, RESOLUTION[0], RESOLUTION[1], default=RESOLUTION[2])
+    try:
+        load_generators()
+    except gr.Error as err:
+        off = gr.update(interactive=False)
+        return {"status": show_weights_problem(err), "run": off, "styles_button": off, "resolution": resolution}
+    several = len(available_styles()) > 1  # the all-styles button and grid only when there is more than our style
+    return {"status": gr.update(visible=False), "run": gr.update(interactive=True),
+            "styles_button": gr.update(interactive=True, visible=several), "styles": gr.update(visible=several),
+            "resolution": resolution}
+
+
+@TAB.builder
+def create_demo(page: Page) -> gr.Blocks:
+    """The tab's Blocks (see demos/kit.py: ``page`` says where it is shown)."""
+    _ = TAB.ui
+    with gr.Blocks() as demo:
+        status = weights_status()
+        with gr.Row():
+            with gr.Column(scale=3, min_width=280):
+                photo = photo_input_with_examples(_("input"), _("examples"), height=300)
+                resolution = gr.Slider(*RESOLUTION[:2], value=RESOLUTION[2], step=32, label=_("resolution"))
+                run = gr.Button(_("run"), variant="primary")
+                styles_button = gr.Button(_("all_styles"), visible=False)
+                share_button, share_link = share_row()
+            with gr.Column(scale=5, min_width=360):
+                final = gr.Image(label=_("final"), type="pil", interactive=False, buttons=["download"], height=420)
+                with gr.Row():
+                    seen = gr.Image(label=_("as_used"), type="pil", interactive=False, height=220)
+                    init = gr.Image(label=_("init"), type="pil", interactive=False, height=220)
+                gallery = gr.Gallery(label=_("styles"), columns=5, height="auto", visible=False)
+            with gr.Column(scale=3, min_width=280):
+                TAB.explanation()
+        # The api's outputs, in this order (gradio_client sees a tuple): what cartoonize returns, by name.
+        outputs = {"as_used": seen, "final": final, "init": init}
+        page.on(run.click, cartoonize, [photo, resolution], outputs, api_name="cartoonize", **heavy_queue())
+        page.on(styles_button.click, cartoonize_styles, [photo, resolution], gallery, api_name="cartoonize_styles",
+                **heavy_queue())
+        wire_share(page, share_button, share_link, cg_share_query, [resolution])
+        page.when_shown(demo, open_tab, {"status": status, "run": run, "styles_button": styles_button,
+                                         "styles": gallery, "resolution": resolution})
+    return demo
+
+
+if __name__ == "__main__":
+    TAB.launch()

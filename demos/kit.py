@@ -1,0 +1,256 @@
+"""The tab kit: what every tab of the gallery is made of.
+
+A tab is one module under ``demos/`` whose id names everything that belongs to it::
+
+    demos/<id>.py                      the tab: plain functions first, then ``create_demo(page)``
+    demos/explanations/<id>.en.md      its explanation (and .ja.md): Markdown with KaTeX, for teachers to edit
+    tests/test_<id>.py                 its tests
+    ?tab=<id>                          its share links; its strings are ``<id>.<name>`` in the browser's table
+
+It declares itself once, near the top::
+
+    TAB = Tab(id="hello", strings={"title": {"en": "Hello", "ja": "こんにちは"}, ...})
+
+    @TAB.builder
+    def create_demo(page: Page) -> gr.Blocks: ...
+
+``app.py`` lists the modules' ``TAB`` in order; the gallery's tab ids and share-link ids come from that list.
+
+Events are wired with ``page.on(trigger, fn, inputs, outputs)`` instead of ``trigger(fn, ...)``: it picks the
+language of the event once (``--lang`` or the browser's), shows a ``Problem`` raised by plain code in that
+language, and, when ``outputs`` is a dict ``{name: component}``, lets ``fn`` return ``{name: value}`` (names it
+leaves out keep their value).
+"""
+
+import functools
+import inspect
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import gradio as gr
+
+from demos.i18n import COMMON, LANGUAGES, Problem, Strings, language, make_i18n, read_explanation, request_language
+
+# KaTeX delimiters for every explanation panel: $$...$$ for display maths, $...$ inline.
+LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
+
+
+@dataclass
+class Tab:
+    """One tab of the gallery, declared once in its module."""
+
+    id: str  # share links (?tab=<id>), string keys (<id>.<name>), explanations/<id>.*.md, tests/test_<id>.py
+    strings: dict  # {"name": {"en": ..., "ja": ...}}; "title" is the tab's title; "explain" comes from the .md files
+    old_ids: tuple = ()  # ids of share links handed out under an earlier name (``?tab=dd``): they still open it
+    build: Callable[["Page"], gr.Blocks] | None = None  # set with ``@TAB.builder``
+
+    def __post_init__(self):
+        table = dict(self.strings)
+        if (read := _explanation_or_none(self.id)) is not None:
+            table["explain"] = read
+        self.strings = Strings(self.id, table)
+
+    def builder(self, build: Callable[["Page"], gr.Blocks]):
+        """Decorator for the function that builds the tab's Blocks from a ``Page``."""
+        self.build = build
+        return build
+
+    # The tab's strings (see demos/i18n.py): ``ui`` for components, ``text`` at run time, ``problem`` to raise.
+    def ui(self, name: str, /):
+        return self.strings.ui(name)
+
+    def text(self, name: str, /, **values) -> str:
+        return self.strings.text(name, **values)
+
+    def phrase(self, name: str, /, **values):
+        return self.strings.phrase(name, **values)
+
+    def problem(self, name: str, /, **values) -> Problem:
+        return self.strings.problem(name, **values)
+
+    def explanation(self) -> gr.Markdown:
+        """The tab's explanation panel (``explanations/<id>.<lang>.md``, with KaTeX equations)."""
+        return gr.Markdown(self.ui("explain"), latex_delimiters=LATEX, elem_classes=["explanation"])
+
+    def opens_on(self, link_tab: str | None) -> bool:
+        return link_tab in (self.id, *self.old_ids)
+
+    def launch(self, lang: str | None = None, **kwargs):
+        """Run this tab alone: ``python -m demos.<id>``."""
+        demo = self.build(Page(self, lang=lang))
+        demo.launch(i18n=make_i18n([self], lang), max_file_size="10mb", **kwargs)
+
+
+def _explanation_or_none(tab_id: str):
+    try:
+        return read_explanation(tab_id)
+    except FileNotFoundError:
+        return None
+
+
+@dataclass
+class Page:
+    """Where a tab is being built: the gallery (its ``gr.Tab`` and every tab, for share links) or alone."""
+
+    tab: Tab
+    gr_tab: gr.Tab | None = None  # the gr.Tab it is shown in; None when it runs alone
+    lang: str | None = None  # the language fixed by ``--lang``; None: each browser's own
+    gallery: Sequence[Tab] = field(default_factory=tuple)  # all tabs, in order (empty when alone)
+
+    def language(self, request: gr.Request | None) -> str:
+        return request_language(request, self.lang)
+
+    def on(self, trigger, fn, inputs=None, outputs=None, **event_args):
+        """``trigger(fn, inputs, outputs, **event_args)`` (e.g. ``page.on(run.click, ...)``, or a dependency's
+        ``.then``) with ``fn`` run in the event's language and, for dict ``outputs``, its results by name."""
+        if fn is None:
+            return trigger(None, inputs, _components(outputs), **event_args)
+        return trigger(self.handler(fn, outputs), inputs, _components(outputs), **event_args)
+
+    def handler(self, fn, outputs=None):
+        """``fn`` wrapped as ``on`` wires it: what Gradio calls."""
+        return event_handler(fn, outputs, self.lang)
+
+    def when_shown(self, demo: gr.Blocks, open_tab, outputs: dict):
+        """Run ``open_tab(request)`` (load the models, restore a share link, show a first example) when the
+        student first sees the tab, once per page. ``open_tab`` returns ``{name: update}`` for ``outputs``.
+
+        Alone, that is when the page opens. In the gallery it is when the page opens on this tab (the first
+        tab, or the one a share link names), or else the first time the student selects it: opening the gallery
+        does not compute every tab at once (a class opening the page together waits for one tab, not all), and
+        a model nobody looks at is never loaded."""
+        if self.gr_tab is None:
+            self.on(demo.load, open_tab, None, outputs, api_visibility="private")
+            return
+        shown = gr.State(False)
+
+        def on_page_open(request: gr.Request):
+            if linked_tab(self.gallery, request) is not self.tab:
+                return {"shown": False}
+            return {"shown": True, **open_tab(request)}
+
+        def on_select(already_shown: bool, request: gr.Request):
+            if already_shown:
+                return {}
+            return {"shown": True, **open_tab(request)}
+
+        with_shown = {"shown": shown, **outputs}
+        self.on(demo.load, on_page_open, None, with_shown, api_visibility="private")
+        self.on(self.gr_tab.select, on_select, shown, with_shown, api_visibility="private")
+
+
+def linked_tab(tabs: Sequence[Tab], request: gr.Request | None) -> Tab | None:
+    """The tab a page opens on: the one its share link names (``?tab=<id>``, old ids too), else the first."""
+    params = getattr(request, "query_params", None) or {}
+    name = params.get("tab") if hasattr(params, "get") else None
+    for tab in tabs:
+        if tab.opens_on(name):
+            return tab
+    return tabs[0] if tabs else None
+
+
+def _components(outputs):
+    return list(outputs.values()) if isinstance(outputs, dict) else outputs
+
+
+def _by_component(result, outputs):
+    """A handler's ``{name: value}`` → Gradio's ``{component: value}`` (an unknown name is a bug: KeyError)."""
+    if not isinstance(outputs, dict):
+        return result
+    if not isinstance(result, dict):
+        raise TypeError(f"a handler with named outputs returns a dict of them, got {type(result).__name__}")
+    return {outputs[name]: value for name, value in result.items()}
+
+
+def _is_request(annotation) -> bool:
+    return annotation in (gr.Request, gr.Request | None, "gr.Request", "gr.Request | None")
+
+
+def event_handler(fn, outputs=None, forced_lang: str | None = None):
+    """What Gradio calls for ``fn``: same parameters (so the api and MCP docs are ``fn``'s) plus a ``request``,
+    from which the event's language is chosen once; ``Problem``s come out in that language; named results are
+    matched to their components.
+
+    ``fn`` may take ``request: gr.Request`` itself (``open_tab`` reads share links from it; a parameter named
+    ``request`` counts as one); otherwise Gradio hands the request to the wrapper only."""
+    signature = inspect.signature(fn)
+    params = list(signature.parameters.values())
+    request_at = next((i for i, p in enumerate(params) if p.name == "request" or _is_request(p.annotation)), None)
+    takes_request = request_at is not None
+    if not takes_request:
+        request_at = len(params)
+        params.append(inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None,
+                                        annotation=gr.Request))
+
+    def split(args):
+        args = list(args)
+        request = args[request_at] if len(args) > request_at else None
+        if not takes_request and len(args) > request_at:
+            del args[request_at]
+        return args, request_language(request, forced_lang)
+
+    if inspect.isgeneratorfunction(fn):
+        def handler(*args):
+            args, lang = split(args)
+            steps = fn(*args)
+            while True:
+                with language(lang):
+                    try:
+                        result = next(steps)
+                    except StopIteration:
+                        return
+                    except Problem as problem:
+                        raise problem.in_language(lang) from None
+                yield _by_component(result, outputs)
+    else:
+        def handler(*args):
+            args, lang = split(args)
+            with language(lang):
+                try:
+                    result = fn(*args)
+                except Problem as problem:
+                    raise problem.in_language(lang) from None
+            return _by_component(result, outputs)
+
+    functools.update_wrapper(handler, fn)
+    handler.__signature__ = signature.replace(parameters=params)
+    handler.__annotations__ = {**getattr(fn, "__annotations__", {}), params[request_at].name: gr.Request}
+    return handler
+
+
+# Every cache the demos keep (``@demo_cache``), so that one call forgets them all (``clear_caches``).
+_DEMO_CACHES = []
+
+
+def demo_cache(maxsize: int = 8):
+    """``functools.lru_cache`` for a demo's computed results (a manifold grid, a translated example, ...),
+    cleared with every other by ``clear_caches()``."""
+    def decorate(fn):
+        cached = functools.lru_cache(maxsize=maxsize)(fn)
+        _DEMO_CACHES.append(cached)
+        return cached
+    return decorate
+
+
+def clear_caches() -> None:
+    """Forget every loaded model (models/loading.py) and every demo's cached results (tests switch weights)."""
+    from models import loading
+
+    loading.clear_cache()
+    for cached in _DEMO_CACHES:
+        cached.cache_clear()
+
+
+def heavy_queue() -> dict:
+    """Event settings of the slow events (DeepDream, DDPM sampling, CycleGAN, CartoonGAN): they share one queue,
+    ``heavy``, that runs ``GALLERY_HEAVY_CONCURRENCY`` (default 1) of them at a time, so that a class pressing
+    "dream" together waits in line instead of taking both cores from the light tabs (``bench/load_test.py
+    --heavy-clients`` measures the difference). Gradio keeps the *lowest* limit given for one concurrency id, so
+    every heavy event must take its settings from here."""
+    import os
+
+    return {"concurrency_limit": int(os.environ.get("GALLERY_HEAVY_CONCURRENCY", 1)), "concurrency_id": "heavy"}
+
+
+__all__ = ["COMMON", "LANGUAGES", "LATEX", "Page", "Problem", "Tab", "clear_caches", "demo_cache", "event_handler",
+           "heavy_queue", "linked_tab"]

@@ -1,0 +1,72 @@
+"""Small picture helpers shared by the demos, the models' sampling code and the training scripts.
+
+Conventions: models work in [-1, 1] (GANs, DDPM) or [0, 1] (AE, VAE); pictures are shown from [0, 1].
+``to_unit`` maps the first to the second; ``to_uint8`` makes pixels; ``grid`` and ``strip`` lay several images out
+with a gap between them; ``to_pil`` makes a PIL image, enlarged with crisp pixels for small digits.
+"""
+
+import math
+
+import numpy as np
+import PIL.Image
+import torch
+
+
+def to_unit(x: torch.Tensor) -> torch.Tensor:
+    """Model space [-1, 1] → image space [0, 1] (clamped, float)."""
+    return (x.float() / 2 + 0.5).clamp(0, 1)
+
+
+def to_uint8(x, keep_shape: bool = False) -> np.ndarray:
+    """An image in [0, 1] (tensor or float array) or already uint8 → uint8 pixels.
+
+    Shapes: (C, H, W) → (H, W, C) for C = 3, (H, W) for C = 1; a leading batch of one is dropped ((1, C, H, W));
+    (N, C, H, W) with N > 1 stays (N, C, H, W). With ``keep_shape`` every shape stays as it is (e.g. a batch of
+    any size, N = 1 included, to store and lay out later with ``grid``)."""
+    if isinstance(x, torch.Tensor):
+        x = x.detach().float().clamp(0, 1).cpu().numpy()
+    arr = np.asarray(x)
+    if arr.dtype != np.uint8:
+        arr = (np.clip(arr, 0, 1) * 255).round().astype(np.uint8)
+    if keep_shape:
+        return arr
+    if arr.ndim == 4 and arr.shape[0] == 1:
+        arr = arr[0]
+    if arr.ndim == 3 and arr.shape[0] in (1, 3):
+        arr = arr[0] if arr.shape[0] == 1 else arr.transpose(1, 2, 0)
+    return arr
+
+
+def grid(images, nrow: int | None = None, pad: int = 2, background: int = 255, border: bool = False) -> np.ndarray:
+    """(N, C, H, W) images in [0, 1] (or uint8) → one uint8 picture, ``nrow`` images per row (default: a square-ish
+    grid), ``pad`` pixels of ``background`` between them (and around them with ``border``).
+    Returns (H', W') for grey images, (H', W', 3) for colour."""
+    if isinstance(images, torch.Tensor):
+        images = images.detach().float().clamp(0, 1).cpu().numpy()
+    arr = np.asarray(images)
+    if arr.dtype != np.uint8:
+        arr = (np.clip(arr, 0, 1) * 255).round().astype(np.uint8)
+    n, c, h, w = arr.shape
+    ncol = nrow or math.ceil(math.sqrt(n))
+    rows = math.ceil(n / ncol)
+    edge = pad if border else 0
+    canvas = np.full((rows * (h + pad) - pad + 2 * edge, ncol * (w + pad) - pad + 2 * edge, c), background, np.uint8)
+    for i in range(n):
+        r, q = divmod(i, ncol)
+        top, left = edge + r * (h + pad), edge + q * (w + pad)
+        canvas[top:top + h, left:left + w] = arr[i].transpose(1, 2, 0)
+    return canvas[..., 0] if c == 1 else canvas
+
+
+def strip(images, pad: int = 2, background: int = 255) -> np.ndarray:
+    """(N, C, H, W) images in one row (see ``grid``)."""
+    return grid(images, nrow=len(images), pad=pad, background=background)
+
+
+def to_pil(x, scale: int = 1, smooth: bool = False) -> PIL.Image.Image:
+    """An image (tensor in [0, 1], float or uint8 array; see ``to_uint8`` for shapes) → PIL ("L" or "RGB"),
+    enlarged ``scale`` times with crisp pixels (nearest neighbour) or, with ``smooth``, bicubic."""
+    img = PIL.Image.fromarray(to_uint8(x))
+    if scale == 1:
+        return img
+    return img.resize((img.width * scale, img.height * scale), PIL.Image.BICUBIC if smooth else PIL.Image.NEAREST)
