@@ -18,14 +18,15 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
 
-from demos import ae, cartoongan, cyclegan, dcgan, dcgan_windows, ddpm, deepdream, pix2pix, vae  # noqa: E402
+from demos import ae, cartoongan, cyclegan, dcgan, dcgan_windows, ddpm, deepdream, pix2pix, vae, vqvae  # noqa: E402
 from demos.i18n import COMMON, LANGUAGES, make_i18n  # noqa: E402
-from demos.kit import Page, linked_tab  # noqa: E402
+from demos.image_input import upload_budget_app_kwargs  # noqa: E402
+from demos.kit import Page, delete_cache, fair_queue, linked_tab  # noqa: E402
 
 # The gallery's tabs, in order. Each module declares its tab once (``TAB = Tab(id=...)``); the tab ids and the
 # share links' ``?tab=<id>`` come from here.
 TABS = [ae.TAB, vae.TAB, dcgan.TAB, dcgan_windows.TAB, pix2pix.TAB, cyclegan.TAB, cartoongan.TAB, deepdream.TAB,
-        ddpm.TAB]
+        ddpm.TAB, vqvae.TAB]
 
 MAX_FILE_SIZE = "10mb"
 CSS = """
@@ -34,6 +35,25 @@ CSS = """
                    color: #78350f; }
 .pixelated img { image-rendering: pixelated; }
 """
+
+
+def mcp_results_as_outputs() -> None:
+    """Work around Gradio 6.31's MCP server: for a client that asks for no progress notifications (most do not), it
+    took the tuple of a tool's outputs for one output, so images came back as the text of a tuple of file paths and a
+    tool with a ``gr.State`` output (``ddpm_sample``) failed with "pop index out of range". Here the outputs are a
+    list, as in its streaming path."""
+    try:
+        from gradio import mcp
+    except ImportError:
+        return
+    if getattr(mcp.GradioMCPServer, "_execute_tool_without_progress", None) is None:
+        return
+
+    async def execute_tool_without_progress(self, job) -> list:
+        result = await mcp.run_sync(job.result)
+        return list(result) if isinstance(result, tuple) else [result]
+
+    mcp.GradioMCPServer._execute_tool_without_progress = execute_tool_without_progress
 
 
 def build_app(tabs=TABS, lang: str | None = None) -> gr.Blocks:
@@ -45,7 +65,9 @@ def build_app(tabs=TABS, lang: str | None = None) -> gr.Blocks:
     for tab in tabs:
         gr_tab = gr.Tab(tab.ui("title"), id=tab.id, render=False)
         pages.append((gr_tab, tab.build(Page(tab, gr_tab, lang, tabs))))
-    with gr.Blocks(title="Generative Models Gallery / 生成モデル・ギャラリー") as app:
+    # Uploads, results and the tabs' own files expire from Gradio's cache (demos/kit.py: GALLERY_CACHE_CHECK_S,
+    # GALLERY_CACHE_MAX_AGE_S).
+    with gr.Blocks(title="Generative Models Gallery / 生成モデル・ギャラリー", delete_cache=delete_cache()) as app:
         gr.Markdown(COMMON.ui("app.title"))
         gr.Markdown(COMMON.ui("app.intro"))
         with gr.Tabs() as tab_box:
@@ -59,10 +81,12 @@ def build_app(tabs=TABS, lang: str | None = None) -> gr.Blocks:
             return gr.Tabs(selected=linked_tab(tabs, request).id)
 
         app.load(tab_from_link, None, tab_box, queue=False, api_visibility="private")
+    mcp_results_as_outputs()  # for ``--mcp``
     # How many requests of one event run at once. The tabs' work takes milliseconds, so a small limit keeps the
     # two cores busy without piling threads on each other (see bench/load_test.py for the figures).
     app.queue(default_concurrency_limit=int(os.environ.get("GALLERY_CONCURRENCY", 2)))
-    return app
+    # A bounded queue, and at most one waiting heavy job per client (demos/kit.py: fair_queue).
+    return fair_queue(app)
 
 
 def parse_args(argv=None):
@@ -92,6 +116,7 @@ def main(argv=None):
         max_file_size=MAX_FILE_SIZE,
         css=CSS,
         mcp_server=args.mcp,
+        app_kwargs=upload_budget_app_kwargs(),  # bytes per client and time window (demos/image_input.py)
     )
 
 

@@ -21,9 +21,9 @@ import httpx
 
 
 class BrowserProtocolClient:
-    def __init__(self, url: str, timeout: float = 120):
+    def __init__(self, url: str, timeout: float = 120, headers: dict | None = None):
         self.url = url.rstrip("/")
-        self.http = httpx.Client(timeout=timeout)
+        self.http = httpx.Client(timeout=timeout, headers=headers)
         config = self.http.get(self.url + "/config").json()
         self.fn_index = {"/" + d["api_name"]: d["id"] for d in config["dependencies"] if d.get("api_name")}
         self.session_hash = uuid.uuid4().hex[:11]
@@ -50,7 +50,9 @@ class BrowserProtocolClient:
         body = {"data": data, "fn_index": fn_index, "session_hash": self.session_hash, "event_data": None,
                 "trigger_id": None}
         joined = self.http.post(self.url + "/gradio_api/queue/join", json=body)
-        joined.raise_for_status()
+        if joined.status_code != 200:  # refused (the queue is full, ...): the page shows the server's message
+            detail = joined.json().get("detail") if "json" in joined.headers.get("content-type", "") else None
+            raise RuntimeError(f"not admitted to the queue ({joined.status_code}): {detail or joined.text}")
         return joined.json()["event_id"]
 
     def completions(self, event_ids) -> dict[str, dict]:

@@ -26,8 +26,6 @@ Run this tab alone with ``python -m demos.dcgan``.
 """
 
 import re
-import tempfile
-from pathlib import Path
 
 import gradio as gr
 import PIL.Image
@@ -42,7 +40,7 @@ from demos.common import (
     show_weights_problem,
     weights_status,
 )
-from demos.kit import Page, Tab
+from demos.kit import Page, Tab, generated_file
 from demos.share import query_value, share_query, share_row, wire_share
 from models.dcgan import SAMPLE_BATCH, Generator, z_batch, z_for
 from models.imaging import grid, to_pil, to_unit
@@ -320,8 +318,8 @@ def dcgan_walk(start, end, frames: int = 8) -> dict:
     for lin, sph in zip(w["linear"], w["spherical"]):
         gif_frames.append(grid_picture(torch.stack([lin, sph]), nrow=2, scale=2))
     gif_frames += gif_frames[-2:0:-1]  # there and back
-    path = Path(tempfile.mkdtemp(prefix="dcgan_walk_")) / "dcgan_walk.gif"
-    gif_frames[0].save(path, save_all=True, append_images=gif_frames[1:], duration=160, loop=0)
+    path = generated_file("dcgan_walk.gif", lambda partial: gif_frames[0].save(
+        partial, format="GIF", save_all=True, append_images=gif_frames[1:], duration=160, loop=0))
     steps = {name: w[f"{name}_steps"] for name in ("linear", "spherical")}
     caption = TAB.text("walk_caption",
                        lin_max=f"{float(steps['linear'].max()):.3f}", lin_mean=f"{float(steps['linear'].mean()):.3f}",

@@ -18,7 +18,9 @@ pipeline folder), trained by ``training/train_ddpm.py``.
 Run this tab alone with ``python -m demos.ddpm``.
 """
 
+import functools
 import math
+import os
 import re
 import time
 from pathlib import Path
@@ -44,9 +46,17 @@ from demos.common import (
 from demos.image_input import digit_canvas, image_to_digit
 from demos.kit import Page, Tab, demo_cache, heavy_queue
 from demos.share import query_value, share_query, share_row, wire_share
+from models import loading
 from models.ddpm import SCHEDULER_CONFIG, initial_noise, make_scheduler, q_sample, read_unet_pipeline, reverse_steps
 from models.imaging import grid, strip, to_pil, to_uint8, to_unit
-from models.loading import WeightsUnavailableError, load_hub_folder, load_pretrained_folder
+from models.loading import (
+    HubModelRefused,
+    WeightsUnavailableError,
+    cached_hub_folder,
+    fetch_hub_folder,
+    load_hub_folder,
+    load_pretrained_folder,
+)
 
 TAB = Tab(id="ddpm", strings={
     "title": {"en": "DDPM step by step", "ja": "DDPM をステップごとに"},
@@ -189,6 +199,18 @@ TAB = Tab(id="ddpm", strings={
             "のステップ数を少なくしてください。"
         ),
     },
+    "other_limits": {
+        "en": (
+            "This server takes models of at most {params} M parameters, {size}×{size} px images and {T} timesteps, "
+            "waits at most {s} s for the Hub, and keeps the last few models on disk. Press **Load** first; "
+            "then Generate and Compare use the loaded model."
+        ),
+        "ja": (
+            "このサーバーで使えるのは、パラメータ {params} M 以下、画像 {size}×{size} px 以下、タイムステップ {T} "
+            "以下のモデルです。Hub の応答は最大 {s} 秒まで待ち、最近のいくつかのモデルをディスクに保存します。先に"
+            "「読み込む」を押してください。その後「生成する」と「比較する」で読み込んだモデルを使えます。"
+        ),
+    },
     "model_id": {"en": "Hub repo id (empty = ddpm-mnist)", "ja": "Hub のリポジトリ ID（空欄 = ddpm-mnist）"},
     "model_load": {"en": "Load", "ja": "読み込む"},
     "model_info": {
@@ -211,6 +233,44 @@ TAB = Tab(id="ddpm", strings={
     "err_hub_model": {
         "en": "The model “{repo}” could not be loaded: {reason}",
         "ja": "モデル「{repo}」を読み込めませんでした：{reason}",
+    },
+    "err_load_first": {
+        "en": (
+            "“{repo}” is not loaded yet. Press **Load** under “Other models from the Hugging Face Hub” first (it "
+            "downloads the model once), then generate."
+        ),
+        "ja": (
+            "「{repo}」はまだ読み込まれていません。先に「Hugging Face Hub の他のモデル」の「読み込む」を押してください"
+            "（モデルを一度だけダウンロードします）。その後で生成してください。"
+        ),
+    },
+    "err_hub_slow": {
+        "en": "The Hub did not answer within {s} s, so “{repo}” was not loaded. Try again later.",
+        "ja": "Hub が {s} 秒以内に応答しなかったため、「{repo}」を読み込めませんでした。後でもう一度試してください。",
+    },
+    "err_hub_params": {
+        "en": "“{repo}” has {params} M parameters; this server takes models of at most {max} M. It was not downloaded.",
+        "ja": "「{repo}」のパラメータは {params} M です。このサーバーでは {max} M までです。ダウンロードしていません。",
+    },
+    "err_hub_disk": {
+        "en": (
+            "“{repo}” needs {size} MB on disk; this server keeps at most {max} MB of Hub models. It was not "
+            "downloaded."
+        ),
+        "ja": (
+            "「{repo}」にはディスクが {size} MB 必要です。このサーバーが Hub のモデルに使えるのは {max} MB "
+            "までです。ダウンロードしていません。"
+        ),
+    },
+    "err_hub_timesteps": {
+        "en": "“{repo}” declares {T} diffusion timesteps; this server takes at most {max}. It was not downloaded.",
+        "ja": (
+            "「{repo}」の拡散タイムステップ数は {T} です。このサーバーでは {max} までです。ダウンロードしていません。"
+        ),
+    },
+    "err_hub_config": {
+        "en": "“{repo}” has an unusable {what} in its config ({value}). It was not downloaded.",
+        "ja": "「{repo}」の設定の {what} が使えない値です（{value}）。ダウンロードしていません。",
     },
     "err_too_big": {
         "en": "This model makes {size} images; on this CPU only models up to {max}×{max} are allowed.",
@@ -247,32 +307,91 @@ FORWARD_STRIP_T = (0, 50, 100, 200, 300, 500, 700, 999)
 MAX_FRAMES = 200  # the scrub slider keeps at most this many steps of a trajectory
 # Work allowed for one run on the CPU, in (images × steps × U-Net parameters × pixels / 32²): 16 digits ×
 # 1000 steps of our 0.7 M-parameter U-Net is 1.1e10. Bigger Hub models must use fewer images or steps.
-MAX_WORK = 2.5e10
-MAX_SAMPLE_SIZE = 64
+MAX_WORK = float(os.environ.get("GALLERY_DDPM_MAX_WORK", 2.5e10))
+# Models of the "other models" box are checked from their config files before their weights are downloaded (the
+# parameter count, the download deadline and the disk cache are models/loading.py's HUB_* limits).
+MAX_SAMPLE_SIZE = int(os.environ.get("GALLERY_DDPM_MAX_SAMPLE_SIZE", 64))  # pixels, each side
+MAX_TIMESTEPS = int(os.environ.get("GALLERY_DDPM_MAX_TIMESTEPS", 4000))  # the scheduler's num_train_timesteps
+MAX_CHANNELS = int(os.environ.get("GALLERY_DDPM_MAX_CHANNELS", 4))  # image channels (grey, RGB, RGBA)
 REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}/[A-Za-z0-9_.-]{1,96}$")
+# The "Load" button of the box downloads (at most loading.HUB_DEADLINE_S): its own queue, never the heavy one, so
+# that a slow Hub cannot hold the samplers of the whole class.
+HUB_LOAD_QUEUE = {"concurrency_id": "ddpm_hub_load", "concurrency_limit": 1}
 
 
 # --- models ------------------------------------------------------------------------------
 
-def load_model(model_id: str | None = None):
-    """Our ``ddpm-mnist`` (empty ``model_id``) or an unconditional pipeline of the Hub, loaded once, or a Problem."""
+def load_model(model_id: str | None = None, download: bool = False):
+    """Our ``ddpm-mnist`` (empty ``model_id``) or an unconditional pipeline of the Hub, loaded once, or a Problem.
+
+    A Hub model is downloaded only with ``download`` (the "Load" button, outside the heavy queue); the samplers
+    take it from the box's cache on disk (no network) or ask the student to load it first."""
     model_id = (model_id or "").strip()
     try:
         if model_id in ("", SLUG):
             return load_pretrained_folder(SLUG, read_unet_pipeline)
         if not REPO_ID.match(model_id) or ".." in model_id:
             raise TAB.problem("err_repo_id", repo=model_id[:100])
-        return other_model(model_id)
+        if download:  # the "Load" button: bounded in time, parameters, sizes and disk (models/loading.py)
+            fetch_hub_folder(model_id, check=functools.partial(check_hub_model, model_id))
+        cached = cached_hub_folder(model_id)
+        if cached is None:
+            raise TAB.problem("err_load_first", repo=model_id)
+        return other_model(model_id, cached.commit)
+    except HubModelRefused as err:
+        raise hub_problem(model_id, err) from err
     except WeightsUnavailableError as err:
         if model_id in ("", SLUG):
             raise weights_problem(err, TRAINING_COMMAND) from err
         raise TAB.problem("err_hub_model", repo=model_id, reason=err.reason) from err
 
 
+def hub_problem(repo: str, err: HubModelRefused):
+    """A limit of models/loading.py that refused a Hub model, in the student's words."""
+    v = err.values
+    if err.code == "not_downloaded":
+        return TAB.problem("err_load_first", repo=repo)
+    if err.code == "deadline":
+        return TAB.problem("err_hub_slow", repo=repo, s=f"{v['seconds']:g}")
+    if err.code == "params":
+        return TAB.problem("err_hub_params", repo=repo, params=f"{v['n_params'] / 1e6:.1f}",
+                           max=f"{v['limit'] / 1e6:g}")
+    if err.code == "disk":
+        return TAB.problem("err_hub_disk", repo=repo, size=f"{v['size'] / 1e6:.0f}", max=f"{v['limit'] / 1e6:.0f}")
+    return TAB.problem("err_hub_model", repo=repo, reason=err.reason)
+
+
+def check_hub_model(repo: str, configs, n_params: int) -> None:
+    """What a Hub model must be to run here, from its config files (U-Net, scheduler), before its weights are
+    downloaded and again before it is loaded (and traced, which runs it)."""
+    unet, scheduler = configs[0], configs[-1]
+    size = unet.get("sample_size")
+    sizes = [size, size] if isinstance(size, int) else size
+    if (not isinstance(sizes, list) or len(sizes) != 2
+            or not all(isinstance(x, int) and not isinstance(x, bool) and x > 0 for x in sizes)):
+        raise TAB.problem("err_hub_config", repo=repo, what="sample_size", value=str(size)[:40])
+    if max(sizes) > MAX_SAMPLE_SIZE:
+        raise TAB.problem("err_too_big", size=f"{sizes[0]}×{sizes[1]}", max=MAX_SAMPLE_SIZE)
+    channels = unet.get("in_channels", 3)
+    if not isinstance(channels, int) or not 1 <= channels <= MAX_CHANNELS:
+        raise TAB.problem("err_hub_config", repo=repo, what="in_channels", value=str(channels)[:40])
+    steps = scheduler.get("num_train_timesteps", 1000)
+    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
+        raise TAB.problem("err_hub_config", repo=repo, what="num_train_timesteps", value=str(steps)[:40])
+    if steps > MAX_TIMESTEPS:
+        raise TAB.problem("err_hub_timesteps", repo=repo, T=steps, max=MAX_TIMESTEPS)
+    if n_params > loading.HUB_MAX_PARAMS:  # loading.py refuses them first; this is for copies already on disk
+        raise TAB.problem("err_hub_params", repo=repo, params=f"{n_params / 1e6:.1f}",
+                          max=f"{loading.HUB_MAX_PARAMS / 1e6:g}")
+
+
 @demo_cache(maxsize=2)
-def other_model(repo_id: str):
-    """A model of the Hub by repo id; only the last two are kept in memory (users can type any repo id)."""
-    return load_hub_folder(repo_id, read_unet_pipeline, cache=False)
+def other_model(repo_id: str, commit: str):
+    """A model of the Hub by repo id, from its copy in the box's cache (``fetch_hub_folder`` put it there); only the
+    last two are kept in memory (users can type any repo id). ``commit``: that of the copy on disk, so that an updated
+    repo loads again."""
+    return load_hub_folder(repo_id, read_unet_pipeline, cache=False, download=False,
+                           check=functools.partial(check_hub_model, repo_id))
 
 
 def check_work(model, n: int, steps: int) -> None:
@@ -286,8 +405,9 @@ def check_work(model, n: int, steps: int) -> None:
 
 
 def model_info(model_id: str) -> str:
-    """A short description of the chosen model (api-private)."""
-    model = load_model(model_id)
+    """The "Load" button (api-private, outside the heavy queue): download a Hub model if needed (bounded: see
+    ``load_model``), load it, and describe it."""
+    model = load_model(model_id, download=True)
     c, h, w = model.image_shape
     cfg = model.scheduler_config
     return TAB.text("model_info", name=(model_id or SLUG).strip(), params=f"{model.n_params / 1e6:.2f}",
@@ -575,10 +695,16 @@ def open_tab(request: gr.Request | None = None) -> dict:
     except gr.Error as err:
         off = gr.update(interactive=False)
         return {"status": show_weights_problem(err), "run": off, "compare": off, "branch": off,
-                "canvas": FIRST_EXAMPLE, **controls, **forward}
+                "canvas": FIRST_EXAMPLE, "limits": hub_limits_text(), **controls, **forward}
     on = gr.update(interactive=True)
     return {"status": gr.update(visible=False), "run": on, "compare": on, "branch": on, "canvas": FIRST_EXAMPLE,
-            **controls, **forward}
+            "limits": hub_limits_text(), **controls, **forward}
+
+
+def hub_limits_text() -> str:
+    """What the "other models" box accepts, with this server's limits (shown under its note)."""
+    return TAB.text("other_limits", params=f"{loading.HUB_MAX_PARAMS / 1e6:g}", size=MAX_SAMPLE_SIZE, T=MAX_TIMESTEPS,
+                    s=f"{loading.HUB_DEADLINE_S:g}")
 
 
 @TAB.builder
@@ -662,6 +788,7 @@ def create_demo(page: Page) -> gr.Blocks:
 
                 with gr.Accordion(_("other_title"), open=False):
                     gr.Markdown(_("other_note"))
+                    limits_md = gr.Markdown()
                     with gr.Row(equal_height=True):
                         model_id = gr.Textbox(label=_("model_id"), placeholder="google/ddpm-cifar10-32", scale=4)
                         info_button = gr.Button(_("model_load"), scale=1)
@@ -697,14 +824,14 @@ def create_demo(page: Page) -> gr.Blocks:
         page.on(b_dice.click, new_seed, None, b_seed, **private)
         page.on(compare.click, ddpm_compare, [model_id, n, seed], {**c_out, "table": c_table},
                 api_name="ddpm_compare", **heavy_queue())
-        page.on(info_button.click, model_info, model_id, info_md, api_visibility="private")
-        page.on(model_id.submit, model_info, model_id, info_md, api_visibility="private")
+        page.on(info_button.click, model_info, model_id, info_md, api_visibility="private", **HUB_LOAD_QUEUE)
+        page.on(model_id.submit, model_info, model_id, info_md, api_visibility="private", **HUB_LOAD_QUEUE)
 
         settings = {"t": t_slider, "fseed": fseed, "sampler": sampler, "steps": steps, "n": n, "seed": seed,
                     "every": every}
         wire_share(page, share_button, share_link, ddpm_share_query, list(settings.values()))
         page.when_shown(demo, open_tab, {"status": status, "run": run, "compare": compare, "branch": branch,
-                                         "canvas": canvas, **settings, **fwd_out})
+                                         "canvas": canvas, "limits": limits_md, **settings, **fwd_out})
     return demo
 
 

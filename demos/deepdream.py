@@ -22,7 +22,6 @@ Run this tab alone with ``python -m demos.deepdream``.
 
 import json
 import math
-import tempfile
 from pathlib import Path
 
 import gradio as gr
@@ -41,7 +40,7 @@ from demos.common import (
     weights_status,
 )
 from demos.image_input import photo_input, photo_input_with_examples, photo_to_tensor
-from demos.kit import Page, Tab, heavy_queue
+from demos.kit import Page, Tab, generated_file, heavy_queue
 from demos.share import query_value, share_query, share_row, wire_share
 from models.efficientnet_lite import EfficientNetLite0
 from models.imaging import to_pil
@@ -280,8 +279,8 @@ def deepdream_zoom(image, layer: str, objective: str, resolution: int, frames: i
         progress((i + 1) / frames, desc=TAB.text("frame", i=i + 1, n=frames))
         yield {"frame": pictures[-1], "file": None}
         x = zoom_in(x, 1.05)
-    path = Path(tempfile.mkdtemp(prefix="deepdream_")) / "deepdream_zoom.gif"
-    pictures[0].save(path, save_all=True, append_images=pictures[1:], duration=120, loop=0)
+    path = generated_file("deepdream_zoom.gif", lambda partial: pictures[0].save(
+        partial, format="GIF", save_all=True, append_images=pictures[1:], duration=120, loop=0))
     yield {"frame": pictures[-1], "file": str(path)}
 
 

@@ -219,6 +219,14 @@ COMMON = Strings("", {
         "en": "Unknown choice “{value}”. Expected one of: {choices}.",
         "ja": "「{value}」は選択肢にありません。次のいずれかを指定してください：{choices}。",
     },
+    "err.queue_full": {
+        "en": "The gallery is busy ({size} requests are waiting). Please try again in a moment.",
+        "ja": "ギャラリーが混み合っています（{size} 件の処理が待っています）。少し待ってからもう一度試してください。",
+    },
+    "err.heavy_busy": {
+        "en": "Your previous request is still waiting for its turn. Please wait for it to finish, then try again.",
+        "ja": "前のリクエストがまだ順番を待っています。それが終わってから、もう一度試してください。",
+    },
     "share.button": {"en": "🔗 Link to this", "ja": "🔗 この設定のリンク"},
     "share.label": {
         "en": "A link that opens this tab with these settings (images are not included)",

@@ -24,7 +24,13 @@ leaves out keep their value).
 
 import functools
 import inspect
+import os
+import shutil
+import tempfile
+import time
+import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable, Sequence
 
 import gradio as gr
@@ -33,6 +39,12 @@ from demos.i18n import COMMON, LANGUAGES, Problem, Strings, language, make_i18n,
 
 # KaTeX delimiters for every explanation panel: $$...$$ for display maths, $...$ inline.
 LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
+
+# Every file the app writes lives in Gradio's cache folder and expires: uploads and results (Gradio's ``delete_cache``,
+# set on the app's Blocks: every CACHE_CHECK_S seconds, the files older than CACHE_MAX_AGE_S), and the files the tabs
+# write themselves (``generated_file``: the GIFs of /dcgan_walk and /deepdream_zoom), also swept at each write.
+CACHE_CHECK_S = int(os.environ.get("GALLERY_CACHE_CHECK_S", 600))
+CACHE_MAX_AGE_S = int(os.environ.get("GALLERY_CACHE_MAX_AGE_S", 7200))
 
 
 @dataclass
@@ -76,9 +88,13 @@ class Tab:
         return link_tab in (self.id, *self.old_ids)
 
     def launch(self, lang: str | None = None, **kwargs):
-        """Run this tab alone: ``python -m demos.<id>``."""
+        """Run this tab alone: ``python -m demos.<id>`` (with the app's cache expiry and upload budget)."""
+        from demos.image_input import upload_budget_app_kwargs
+
         demo = self.build(Page(self, lang=lang))
-        demo.launch(i18n=make_i18n([self], lang), max_file_size="10mb", **kwargs)
+        demo.delete_cache = delete_cache()
+        demo.launch(i18n=make_i18n([self], lang), max_file_size="10mb", app_kwargs=upload_budget_app_kwargs(),
+                    **kwargs)
 
 
 def _explanation_or_none(tab_id: str):
@@ -159,6 +175,8 @@ def _by_component(result, outputs):
         return result
     if not isinstance(result, dict):
         raise TypeError(f"a handler with named outputs returns a dict of them, got {type(result).__name__}")
+    if not result:  # nothing to change (Gradio refuses an empty dict): every output skips this update
+        return {component: gr.skip() for component in outputs.values()}
     return {outputs[name]: value for name, value in result.items()}
 
 
@@ -218,6 +236,61 @@ def event_handler(fn, outputs=None, forced_lang: str | None = None):
     return handler
 
 
+def delete_cache() -> tuple[int, int]:
+    """The app's ``delete_cache`` (Gradio's: every CACHE_CHECK_S seconds, files older than CACHE_MAX_AGE_S)."""
+    return (CACHE_CHECK_S, CACHE_MAX_AGE_S)
+
+
+def generated_folder() -> Path:
+    """Where the tabs write their files: a folder of Gradio's cache (``GRADIO_TEMP_DIR``), so that Gradio serves them
+    without a copy and its ``delete_cache`` removes them."""
+    from gradio.utils import get_upload_folder
+
+    return Path(get_upload_folder()) / "gallery"
+
+
+def generated_file(name: str, write: Callable[[Path], None]) -> str:
+    """A new file ``name`` written by ``write(path)`` in a folder of its own under ``generated_folder()`` (so that
+    the student downloads ``name``), and its path. It is written under a temporary name and renamed when complete
+    (a process killed meanwhile leaves no truncated file under ``name``), and the files older than
+    ``CACHE_MAX_AGE_S`` (and any left half-written) are removed first: what the tabs write expires even where Gradio
+    never served it (a plain call, a failed event)."""
+    root = generated_folder()
+    expire_generated(root)
+    folder = root / uuid.uuid4().hex
+    folder.mkdir(parents=True)
+    fd, partial = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".part")
+    os.close(fd)
+    try:
+        write(Path(partial))
+        os.replace(partial, folder / name)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return str(folder / name)
+
+
+def expire_generated(root: Path, max_age_s: float | None = None) -> None:
+    """Remove the folders of ``generated_file`` older than ``max_age_s`` (default CACHE_MAX_AGE_S), and those left
+    without their file (emptied by Gradio's ``delete_cache``, or half-written by a killed process) for 10 minutes."""
+    max_age_s = CACHE_MAX_AGE_S if max_age_s is None else max_age_s
+    now = time.time()
+    try:
+        folders = list(os.scandir(root))
+    except FileNotFoundError:
+        return
+    for entry in folders:
+        try:
+            age = now - entry.stat(follow_symlinks=False).st_mtime
+            if not entry.is_dir(follow_symlinks=False):
+                if age > max_age_s:
+                    os.unlink(entry.path)
+            elif age > max_age_s or (age > 600 and not any(n for n in os.listdir(entry.path) if n[0] != ".")):
+                shutil.rmtree(entry.path, ignore_errors=True)
+        except FileNotFoundError:  # removed meanwhile (another thread, Gradio)
+            continue
+
+
 # Every cache the demos keep (``@demo_cache``), so that one call forgets them all (``clear_caches``).
 _DEMO_CACHES = []
 
@@ -241,16 +314,54 @@ def clear_caches() -> None:
         cached.cache_clear()
 
 
+HEAVY = "heavy"  # the concurrency id of the slow events
+
+
 def heavy_queue() -> dict:
     """Event settings of the slow events (DeepDream, DDPM sampling, CycleGAN, CartoonGAN): they share one queue,
     ``heavy``, that runs ``GALLERY_HEAVY_CONCURRENCY`` (default 1) of them at a time, so that a class pressing
     "dream" together waits in line instead of taking both cores from the light tabs (``bench/load_test.py
     --heavy-clients`` measures the difference). Gradio keeps the *lowest* limit given for one concurrency id, so
     every heavy event must take its settings from here."""
-    import os
-
-    return {"concurrency_limit": int(os.environ.get("GALLERY_HEAVY_CONCURRENCY", 1)), "concurrency_id": "heavy"}
+    return {"concurrency_limit": int(os.environ.get("GALLERY_HEAVY_CONCURRENCY", 1)), "concurrency_id": HEAVY}
 
 
-__all__ = ["COMMON", "LANGUAGES", "LATEX", "Page", "Problem", "Tab", "clear_caches", "demo_cache", "event_handler",
-           "heavy_queue", "linked_tab"]
+# At most this many events wait in the whole queue; more get "busy, try again" (Gradio's queue max_size).
+QUEUE_MAX_SIZE = int(os.environ.get("GALLERY_QUEUE_MAX_SIZE", 64))
+
+
+def fair_queue(app: gr.Blocks) -> gr.Blocks:
+    """Queue the app's events with a bound (``QUEUE_MAX_SIZE``) and let each client (each open page, each
+    gradio_client) have at most one heavy job *waiting* at a time: twenty fire-and-forget DDPM runs from one
+    script no longer put a student's CartoonGAN at rank 19. A refused request gets "busy, try again" in the
+    student's language (Gradio's own "Queue is full" is in English). Call after ``app.queue(...)``.
+
+    This wraps Gradio's ``Queue.push`` (the step that admits an event, before it waits): Gradio offers no
+    per-client limit of its own. A script can still open many sessions; the bound caps what they can queue."""
+    from gradio import route_utils
+
+    queue = app._queue
+    queue.max_size = None  # checked here, so that the message is ours
+    admit = queue.push
+
+    async def push(body, request, username):
+        def refuse(name):
+            lang = request_language(request)
+            return False, COMMON.phrase(name, size=QUEUE_MAX_SIZE).render(lang), "error"  # the page shows it
+
+        if len(queue) >= QUEUE_MAX_SIZE:
+            return refuse("err.queue_full")
+        if body.fn_index is not None:
+            fn = route_utils.get_fn(app, None, body)
+            waiting = queue.event_queue_per_concurrency_id.get(fn.concurrency_id)
+            if (fn.concurrency_id == HEAVY and waiting is not None and body.session_hash
+                    and any(event.session_hash == body.session_hash for event in waiting.queue)):
+                return refuse("err.heavy_busy")
+        return await admit(body, request, username)
+
+    queue.push = push
+    return app
+
+
+__all__ = ["COMMON", "LANGUAGES", "LATEX", "Page", "Problem", "Tab", "clear_caches", "delete_cache", "demo_cache",
+           "event_handler", "generated_file", "fair_queue", "heavy_queue", "linked_tab"]

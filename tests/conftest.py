@@ -19,6 +19,7 @@ from tests.tiny_cyclegan import make_tiny_pretrained_cyclegan
 from tests.tiny_dcgan import make_tiny_pretrained_dcgan
 from tests.tiny_ddpm import make_tiny_pretrained_ddpm
 from tests.tiny_pix2pix import make_tiny_pretrained_pix2pix
+from tests.tiny_vqvae import make_tiny_pretrained_vqvae
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -51,6 +52,7 @@ def make_tiny_pretrained(root: Path) -> Path:
     make_tiny_pretrained_pix2pix(root)
     make_tiny_pretrained_cyclegan(root)
     make_tiny_pretrained_ddpm(root)
+    make_tiny_pretrained_vqvae(root)
     # DeepDream needs the real ImageNet network (it is not trained here, and small enough): a link to it.
     (root / "efficientnet-lite0").symlink_to(ROOT / "pretrained" / "efficientnet-lite0", target_is_directory=True)
     return root

@@ -2,15 +2,18 @@
 ``create_repo`` + ``create_commit`` (files sent inline, the Hub's "regular" upload mode).
 
 It serves ``<root>/<org>/<name>/<file>`` at ``/<org>/<name>/resolve/<revision>/<file>`` with the
-headers the Hub sends (X-Repo-Commit, ETag, Content-Length), answers 404 with the Hub's error
-codes for missing repos and files, writes committed files under ``<root>/<org>/<name>/``, and
-records every request so tests can count downloads. Point ``HF_ENDPOINT`` at ``server.url``
-(before huggingface_hub is imported).
+headers the Hub sends (X-Repo-Commit, ETag, Content-Length), answers a ``Range: bytes=a-b`` request with
+206 and those bytes only (as the Hub does: how a safetensors header is read without the weights),
+answers 404 with the Hub's error codes for missing repos and files, writes committed files under
+``<root>/<org>/<name>/``, and records every request and the body bytes sent per file, so tests can
+count downloads. Point ``HF_ENDPOINT`` at ``server.url`` (before huggingface_hub is imported).
 """
 
 import base64
+import collections
 import hashlib
 import json
+import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -21,6 +24,7 @@ class FakeHub:
     def __init__(self, root: Path):
         self.root = Path(root)
         self.requests: list[tuple[str, str]] = []
+        self.bytes_sent: collections.Counter = collections.Counter()  # body bytes per request path
         self.tags: list[tuple[str, str, str]] = []  # (repo, tag, revision)
         hub = self
 
@@ -87,14 +91,26 @@ class FakeHub:
                 if not path.is_file():
                     return self._error(404, "EntryNotFound", "Entry not found")
                 data = path.read_bytes()
-                self.send_response(200)
+                etag = hashlib.sha256(data).hexdigest()
+                wanted = re.fullmatch(r"bytes=(\d+)-(\d*)", self.headers.get("Range", "").strip())
+                status, content_range = 200, None
+                if wanted and int(wanted[1]) < len(data):
+                    start = int(wanted[1])
+                    end = min(int(wanted[2]) if wanted[2] else len(data) - 1, len(data) - 1)
+                    status, content_range = 206, f"bytes {start}-{end}/{len(data)}"
+                    data = data[start:end + 1]
+                self.send_response(status)
                 self.send_header("X-Repo-Commit", hashlib.sha1(f"{org}/{name}@{revision}".encode()).hexdigest())
-                self.send_header("ETag", f'"{hashlib.sha256(data).hexdigest()}"')
+                self.send_header("ETag", f'"{etag}"')
+                self.send_header("Accept-Ranges", "bytes")
+                if content_range:
+                    self.send_header("Content-Range", content_range)
                 self.send_header("Content-Length", str(len(data)))
                 self.send_header("Content-Type", "application/octet-stream")
                 self.end_headers()
                 if body:
                     self.wfile.write(data)
+                    hub.bytes_sent[self.path.split("?")[0]] += len(data)
 
             def _error(self, status: int, code: str, message: str):
                 payload = f'{{"error": "{message}"}}'.encode()
@@ -121,3 +137,7 @@ class FakeHub:
 
     def downloads(self, filename: str) -> int:
         return sum(1 for method, path in self.requests if method == "GET" and path.endswith("/" + filename))
+
+    def sent(self, filename: str) -> int:
+        """Body bytes sent for every file whose path ends with ``/filename``."""
+        return sum(n for path, n in self.bytes_sent.items() if path.endswith("/" + filename))

@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import gradio as gr
 import numpy as np
@@ -206,16 +207,16 @@ HUB_CLIENT = """
 import json
 from demos import ddpm as dd
 out = {}
+out["info"] = dd.model_info("someone/tiny-ddpm")  # the "Load" button; the samplers then use it
 final = list(dd.ddpm_sample("someone/tiny-ddpm", "ddim", 4, 2, 0, 1))[-1]
 out["hub_model"] = final["trajectory"]["final"].shape
 out["ours_from_hub"] = list(dd.ddpm_sample("", "ddpm", 3, 1, 0, 1))[-1]["trajectory"]["final"].shape
-out["info"] = dd.model_info("someone/tiny-ddpm")
 try:
-    dd.load_model("someone/missing")
+    dd.model_info("someone/missing")
 except Exception as err:
     out["missing"] = str(err)
 try:
-    dd.load_model("someone/tampered")
+    dd.model_info("someone/tampered")
 except Exception as err:
     out["tampered"] = str(err)
 print("RESULT" + json.dumps(out))
@@ -324,3 +325,230 @@ def test_first_calls_from_many_threads_at_once():
     proc = subprocess.run([sys.executable, "-c", CONCURRENT_FIRST_CALLS], capture_output=True, text=True, timeout=120,
                           cwd=ROOT, env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert "ERRORS 0 " in proc.stdout, proc.stdout[-2000:] + proc.stderr[-2000:]
+
+
+# --- the "other models" box against a hostile or slow Hub (issue 13, item 3) ------------------------------------
+
+@pytest.fixture
+def hub_box(tmp_path, monkeypatch, dd):
+    """A stand-in Hub with tiny pipelines under ``<root>/<owner>/<name>``, the box's own cache in tmp_path, and our
+    own model from a tiny pretrained folder. Yields (hub root, make a repo, the box's cache dir)."""
+    from huggingface_hub import constants
+
+    from demos.kit import clear_caches
+
+    root = tmp_path / "hub"
+    monkeypatch.setenv("GALLERY_HUB_CACHE_DIR", str(tmp_path / "box"))
+    monkeypatch.setenv("GALLERY_PRETRAINED_DIR", str(make_tiny_pretrained_ddpm(tmp_path / "pretrained")))
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    clear_caches()
+
+    def repo(name: str, unet=None, scheduler=None) -> Path:
+        """A tiny pipeline repo, its configs updated with ``unet`` / ``scheduler`` (checksums rewritten)."""
+        from models.loading import write_tree_checksums
+
+        folder = save_tiny_pipeline(root / name)
+        for path, changes in ((folder / "unet" / "config.json", unet),
+                              (folder / "scheduler" / "scheduler_config.json", scheduler)):
+            if changes:
+                path.write_text(json.dumps({**json.loads(path.read_text()), **changes}))
+        write_tree_checksums(folder)
+        return folder
+
+    yield root, repo, tmp_path / "box"
+    clear_caches()
+
+
+class SilentHub:
+    """A Hub endpoint that accepts connections and never answers (``trickle``: answers 200 with a long body, one
+    byte every 0.1 s), counting connections."""
+
+    def __init__(self, trickle: bool = False):
+        import socket
+        import threading
+
+        self.trickle, self.connections, self.held = trickle, 0, []
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.stop = threading.Event()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        import threading
+        import time
+
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            self.held.append(conn)
+            if self.trickle:
+                def drip(c=conn):
+                    try:
+                        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n")
+                        while not self.stop.is_set():
+                            c.sendall(b"{")
+                            time.sleep(0.1)
+                    except OSError:
+                        pass
+                threading.Thread(target=drip, daemon=True).start()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.sock.close()
+        for conn in self.held:
+            conn.close()
+
+
+@pytest.mark.parametrize("trickle", [False, True], ids=["never-answers", "trickles"])
+def test_hub_box_one_deadline_for_the_whole_load(hub_box, dd, monkeypatch, trickle):
+    """Issue 13: against a Hub that accepts connections and never answers, "Load" held its queue for 562 s
+    (huggingface_hub's retries × 10 s timeouts). Now one deadline bounds the whole load, retries included, however
+    the server stalls; the message says so in the student's language."""
+    import time
+
+    from demos.i18n import language
+
+    monkeypatch.setattr(loading, "HUB_DEADLINE_S", 1.5)
+    with SilentHub(trickle) as silent:
+        monkeypatch.setenv("HF_ENDPOINT", silent.url)
+        start = time.monotonic()
+        with pytest.raises(gr.Error, match=r"did not answer within 1\.5 s") as err:
+            dd.model_info("someone/slow")
+        assert time.monotonic() - start < 2.5, "the deadline holds for the whole load"
+        assert "someone/slow" in err.value.message and silent.connections >= 1
+        start = time.monotonic()
+        with language("ja"), pytest.raises(gr.Error, match="1.5 秒以内に応答しなかった"):
+            dd.model_info("someone/slow")
+        assert time.monotonic() - start < 2.5
+
+
+def test_hub_box_sampling_never_downloads_in_the_heavy_queue(hub_box, dd, monkeypatch):
+    """Issue 13: one /ddpm_sample naming a Hub repo held the shared heavy queue for 787 s while it downloaded. The
+    samplers (heavy queue) now take a Hub model only from what "Load" (its own queue) put on disk: before that, a
+    clear "load it first" at once, without a single request to the Hub."""
+    import time
+
+    root, repo, _ = hub_box
+    repo("someone/tiny")
+    with SilentHub() as silent:
+        monkeypatch.setenv("HF_ENDPOINT", silent.url)
+        start = time.monotonic()
+        for run in (lambda: list(dd.ddpm_sample("someone/tiny", "ddim", 4, 2, 0, 1)),
+                    lambda: list(dd.ddpm_compare("someone/tiny", 1, 0))):
+            with pytest.raises(gr.Error, match="not loaded yet.*Load"):
+                run()
+        assert time.monotonic() - start < 1 and silent.connections == 0
+    with FakeHub(root) as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        assert "someone/tiny" in dd.model_info("someone/tiny")  # "Load"
+        final = list(dd.ddpm_sample("someone/tiny", "ddim", 4, 2, 0, 1))[-1]
+        assert final["trajectory"]["final"].shape == (2, 1, 32, 32)
+        requests = len(hub.requests)
+        traj = list(dd.ddpm_sample("someone/tiny", "ddpm", 3, 1, 0, 1))[-1]["trajectory"]
+        list(dd.ddpm_branch(traj, 1, 0, 2, 0))
+        assert len(hub.requests) == requests, "the samplers make no request at all"
+        dd.model_info("someone/tiny")  # loaded again: the small files are checked, the weights not fetched again
+        assert hub.downloads("diffusion_pytorch_model.safetensors") == 2 + 2 + 1  # two header reads each time, once
+        assert not any(path.endswith((".bin", ".pt", ".pth", ".pkl", ".ckpt")) for _, path in hub.requests)
+
+
+def test_hub_box_load_event_is_not_in_the_heavy_queue(dd):
+    """The "Load" button downloads: never in the heavy queue (a slow Hub would hold every sampler of the class)."""
+    from demos.kit import Page
+
+    demo = dd.create_demo(Page(dd.TAB))
+    loads = [fn for fn in demo.fns.values() if getattr(fn.fn, "__wrapped__", None) is dd.model_info]
+    assert len(loads) == 2  # the button and Enter in the box
+    assert all(fn.concurrency_id == dd.HUB_LOAD_QUEUE["concurrency_id"] != "heavy" for fn in loads)
+    assert {fn.api_name for fn in demo.fns.values() if fn.concurrency_id == "heavy"} >= {"ddpm_sample", "ddpm_compare"}
+
+
+def safetensors_header_only(path: Path, n_params: int) -> None:
+    """A safetensors file whose header declares ``n_params`` float32 parameters (the data itself is not there: a
+    loader that reads only the header cannot tell)."""
+    header = json.dumps({"w": {"dtype": "F32", "shape": [n_params], "data_offsets": [0, 4 * n_params]}}).encode()
+    path.write_bytes(len(header).to_bytes(8, "little") + header)
+
+
+@pytest.mark.parametrize("attack", ["141M-parameters", "sample-size-192", "20M-timesteps", "bigger-than-the-cache"])
+def test_hub_box_refuses_a_model_before_downloading_its_weights(hub_box, dd, monkeypatch, attack):
+    """Issue 13: a 141 M-parameter repo was downloaded (541 MB) and held in memory (2.5 GB); one with sample_size 192
+    was test-run for 10 s before the 64 px refusal; 20 million timesteps were accepted (+534 MB per run). Each is
+    now refused from its config files and the safetensors header alone: the weights are never downloaded, the
+    model never built or run."""
+    import time
+
+    from demos.i18n import language
+
+    root, repo, box = hub_box
+    expected = {"141M-parameters": ("141.0 M parameters", "141.0 M です"),
+                "sample-size-192": ("192×192", "192×192"),
+                "20M-timesteps": ("20000000 diffusion timesteps; this server takes at most 4000", "20000000"),
+                "bigger-than-the-cache": ("MB on disk", "MB 必要です")}[attack]
+    if attack == "141M-parameters":
+        folder = repo("someone/huge")
+        safetensors_header_only(folder / "unet" / "diffusion_pytorch_model.safetensors", 141_000_000)
+    elif attack == "sample-size-192":
+        repo("someone/huge", unet={"sample_size": 192})
+    elif attack == "20M-timesteps":
+        repo("someone/huge", scheduler={"num_train_timesteps": 20_000_000})
+    else:
+        repo("someone/huge")
+        monkeypatch.setattr(loading, "HUB_CACHE_BYTES", 100_000)  # the tiny U-Net's weights are ~200 kB
+    weights = root / "someone" / "huge" / "unet" / "diffusion_pytorch_model.safetensors"
+    header_bytes = 8 + int.from_bytes(weights.read_bytes()[:8], "little")
+    with FakeHub(root) as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        start = time.monotonic()
+        with pytest.raises(gr.Error) as err:
+            dd.model_info("someone/huge")
+        assert expected[0] in err.value.message and time.monotonic() - start < 3
+        with language("ja"), pytest.raises(gr.Error, match=expected[1]):
+            dd.model_info("someone/huge")
+        assert hub.sent("diffusion_pytorch_model.safetensors") <= 2 * (header_bytes + 8), "only the header was read"
+        assert hub.downloads("SHA256SUMS") == 0
+    assert not box.exists() or not any(box.iterdir()), "nothing kept on disk"
+
+
+def test_hub_box_check_runs_again_before_a_copy_on_disk_is_run(hub_box, dd, monkeypatch):
+    """A copy already in the box's cache that breaks a limit (lowered since, or written there by hand) is refused
+    before it is built and traced (the trace runs the model)."""
+    root, repo, _ = hub_box
+    repo("someone/tiny")
+    with FakeHub(root) as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        loading.fetch_hub_folder("someone/tiny")
+    monkeypatch.setattr(dd, "MAX_TIMESTEPS", 999)
+    with pytest.raises(gr.Error, match="1000 diffusion timesteps"):
+        list(dd.ddpm_sample("someone/tiny", "ddim", 4, 2, 0, 1))
+
+
+def test_hub_box_disk_cache_is_capped_least_recently_used_first(hub_box, monkeypatch):
+    """Issue 13: every repo typed in the box stayed on disk for good. The box has its own cache, capped: the least
+    recently used repo makes room (using a repo counts, not only downloading it)."""
+    import os
+
+    root, repo, box = hub_box
+    for name in ("a", "b", "c"):
+        repo(f"someone/{name}")
+    with FakeHub(root) as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        a = loading.fetch_hub_folder("someone/a")
+        size = sum(p.stat().st_size for p in a.path.rglob("*") if p.is_file())
+        monkeypatch.setattr(loading, "HUB_CACHE_BYTES", int(2.5 * size))  # room for two
+        loading.fetch_hub_folder("someone/b")
+        for i, name in enumerate(("b", "a")):  # b used long ago, a just now
+            marker = box / f"someone--{name}@main" / ".gallery-hub.json"
+            os.utime(marker, (1_000_000 + i, 1_000_000 + i))
+        assert loading.cached_hub_folder("someone/a") is not None  # used now
+        loading.fetch_hub_folder("someone/c")
+        assert sorted(p.name for p in box.iterdir()) == ["someone--a@main", "someone--c@main"]
+        assert sum(p.stat().st_size for p in box.rglob("*") if p.is_file()) <= loading.HUB_CACHE_BYTES
+        assert loading.cached_hub_folder("someone/b") is None

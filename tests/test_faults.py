@@ -43,7 +43,8 @@ def image_files() -> dict[str, bytes | None]:
         "palette.png": encode(stroke.convert("P"), "PNG"),
         "sixteen_bit.png": encode(grey16, "PNG"),
         "cmyk.jpg": encode(stroke.convert("RGB").convert("CMYK"), "JPEG"),
-        "huge.png": encode(drawing(size=10_000, mode="L"), "PNG", compress_level=1),
+        "huge.png": encode(drawing(size=10_000, mode="L"), "PNG", compress_level=1),  # 100 Mpx: refused, undecoded
+        "large.jpg": encode(drawing(size=6_000, mode="L"), "JPEG"),  # 36 Mpx: decoded at 1/4 by the JPEG decoder
         "one_pixel.png": None,  # a single white pixel: nothing drawn (None: the content is under "_bytes_" + name)
         "empty_sketch.png": None,  # a transparent canvas
         "truncated.png": None,
@@ -86,9 +87,9 @@ def call_with(client, api, params, good_image, **override):
 
 
 def must_be_refused(name: str, component: str) -> bool:
-    """Broken files always; a blank image only where a drawing is expected (a blank photo is still a photo,
-    but a 1x1 one is too small to work on)."""
-    if name in ("truncated.png", "text_renamed.png", "zero_bytes.png", "one_pixel.png"):
+    """Broken files always, and images too large (demos/image_input.py: MAX_IMAGE_PIXELS, MAX_DECODE_PIXELS); a blank
+    image only where a drawing is expected (a blank photo is still a photo, but a 1x1 one is too small to work on)."""
+    if name in ("truncated.png", "text_renamed.png", "zero_bytes.png", "one_pixel.png", "huge.png"):
         return True
     return name == "empty_sketch.png" and component in ("Sketchpad", "ImageEditor")
 

@@ -178,3 +178,90 @@ def test_publish_every_pretrained_folder_then_load_it_from_the_hub(tiny_root, tm
         result = json.loads([ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")][-1][6:])
         assert result["ok"] and (
             result["latent_bytes"] == (tiny_root / "vae-mnist" / "latent_map.safetensors").stat().st_size)
+
+
+# --- a broken SHA256SUMS or weights file: the banner names the file (issue 13, item 5) --------------------------
+
+@pytest.mark.parametrize("line", ["garbage", "abc123  model.safetensors", "0" * 64, "\x00\x01\x02 binary",
+                                  "0" * 64 + "  ", "0" * 63 + "g  config.json"])
+def test_malformed_sums_line_disables_the_tab_with_the_banner(tiny_root, tmp_path, monkeypatch, line):
+    """Issue 13: a malformed SHA256SUMS line raised an uncaught ValueError (the first tab failed with an anonymous
+    "Error" and no banner). It is now a WeightsUnavailableError that names SHA256SUMS: the tab's banner."""
+    from demos.common import load_or_explain
+
+    root = tmp_path / "pretrained"
+    shutil.copytree(tiny_root / "ae-mnist", root / "ae-mnist")
+    sums = root / "ae-mnist" / loading.CHECKSUMS_FILE
+    sums.write_text(sums.read_text() + line + "\n")
+    monkeypatch.setenv("GALLERY_PRETRAINED_DIR", str(root))
+    loading.clear_cache()
+    with pytest.raises(WeightsUnavailableError, match="SHA256SUMS is malformed"):
+        load_pretrained(ConvAutoencoder, "ae-mnist")
+    with pytest.raises(Exception) as banner:  # what the tab shows: the weights message, naming the file
+        load_or_explain(ConvAutoencoder, "ae-mnist", "python training/train_autoencoder.py")
+    assert "ae-mnist" in banner.value.message and "SHA256SUMS is malformed" in banner.value.message
+    loading.clear_cache()
+
+
+def _break(path, how: str):
+    if how == "not-json":
+        path.write_text('{"channels": 4, "latent_dim"')
+    elif how == "garbage":
+        path.write_bytes(b"\x00" * 64)
+    elif how == "truncated":
+        path.write_bytes(path.read_bytes()[:-100])
+
+
+@pytest.mark.parametrize("broken, how", [("config.json", "not-json"), ("model.safetensors", "garbage"),
+                                         ("model.safetensors", "truncated")])
+def test_the_banner_names_the_file_that_is_broken(tiny_root, tmp_path, monkeypatch, broken, how):
+    """Issue 13: the weights banner blamed model.safetensors when config.json was the broken file. With SHA256SUMS
+    rewritten to match (or absent), the message names the file that is actually broken."""
+    root = tmp_path / "pretrained"
+    shutil.copytree(tiny_root / "ae-mnist", root / "ae-mnist")
+    _break(root / "ae-mnist" / broken, how)
+    loading.write_checksums(root / "ae-mnist")
+    monkeypatch.setenv("GALLERY_PRETRAINED_DIR", str(root))
+    loading.clear_cache()
+    with pytest.raises(WeightsUnavailableError) as err:
+        load_pretrained(ConvAutoencoder, "ae-mnist")
+    other = ({"config.json", "model.safetensors"} - {broken}).pop()
+    assert f"ae-mnist/{broken} is not valid" in err.value.reason and other not in err.value.reason
+    loading.clear_cache()
+
+
+def test_config_that_does_not_fit_the_weights_names_both(tiny_root, tmp_path, monkeypatch):
+    root = tmp_path / "pretrained"
+    shutil.copytree(tiny_root / "ae-mnist", root / "ae-mnist")
+    (root / "ae-mnist" / "config.json").write_text(json.dumps({"channels": 6, "latent_dim": 8}))
+    loading.write_checksums(root / "ae-mnist")
+    monkeypatch.setenv("GALLERY_PRETRAINED_DIR", str(root))
+    loading.clear_cache()
+    with pytest.raises(WeightsUnavailableError, match=r"model\.safetensors does not fit .*config\.json"):
+        load_pretrained(ConvAutoencoder, "ae-mnist")
+    loading.clear_cache()
+
+
+@pytest.mark.parametrize("broken", ["SHA256SUMS", "unet/config.json", "scheduler/scheduler_config.json",
+                                    "unet/diffusion_pytorch_model.safetensors"])
+def test_pipeline_folder_banner_names_the_broken_file(tiny_root, tmp_path, monkeypatch, broken):
+    """The same for a pipeline folder (the DDPM tab): a malformed SHA256SUMS or a broken file of its layout shows
+    the tab's banner, naming that file, and disables its buttons."""
+    from demos import ddpm
+
+    root = tmp_path / "pretrained"
+    shutil.copytree(tiny_root / "ddpm-mnist", root / "ddpm-mnist")
+    folder = root / "ddpm-mnist"
+    if broken == "SHA256SUMS":
+        (folder / broken).write_text((folder / broken).read_text() + "not a checksum line\n")
+    else:
+        _break(folder / broken, "not-json" if broken.endswith(".json") else "garbage")
+        loading.write_tree_checksums(folder)
+    monkeypatch.setenv("GALLERY_PRETRAINED_DIR", str(root))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    loading.clear_cache()
+    opened = ddpm.open_tab()
+    banner = opened["status"]
+    assert banner["visible"] and f"ddpm-mnist/{broken}" in banner["value"], banner["value"]
+    assert opened["run"]["interactive"] is False
+    loading.clear_cache()

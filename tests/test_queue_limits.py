@@ -1,0 +1,83 @@
+"""The queue a class shares: bounded, and one waiting heavy job per client (demos/kit.py: fair_queue). Reproduces
+issue 13's attack: twenty fire-and-forget heavy calls from one client used to push everyone else back."""
+
+import threading
+import time
+
+import gradio as gr
+import pytest
+from gradio_client import Client
+
+from clients.browser_protocol import BrowserProtocolClient
+from demos import kit
+from demos.kit import Page, Tab, fair_queue, heavy_queue
+
+TAB = Tab(id="slow", strings={"title": {"en": "Slow", "ja": "遅い"}})
+
+
+def slow_app(release: threading.Event) -> gr.Blocks:
+    def work(x: float) -> float:
+        """A heavy job that runs until the test releases it."""
+        release.wait(timeout=20)
+        return x + 1
+
+    def quick(x: float) -> float:
+        return x * 2
+
+    page = Page(TAB)
+    with gr.Blocks() as app:
+        a, b = gr.Number(), gr.Number()
+        page.on(gr.Button().click, work, a, b, api_name="work", **heavy_queue())
+        page.on(gr.Button().click, quick, a, b, api_name="quick")
+    app.queue(default_concurrency_limit=2)
+    return fair_queue(app)
+
+
+def wait_until(condition, timeout=10.0):
+    end = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < end, "timed out"
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def served():
+    release = threading.Event()
+    app = slow_app(release)
+    app.launch(prevent_thread_lock=True, quiet=True)
+    yield app, release
+    release.set()
+    app.close()
+
+
+def test_one_waiting_heavy_job_per_client_in_the_clients_language(served):
+    app, release = served
+    ja = Client(app.local_url, headers={"Accept-Language": "ja"}, verbose=False)
+    other = Client(app.local_url, verbose=False)
+    running = ja.submit(1, api_name="/work")
+    wait_until(lambda: app._queue.active_jobs and any(app._queue.active_jobs))
+    waiting = ja.submit(2, api_name="/work")  # this client's one waiting heavy job: admitted
+    wait_until(lambda: len(app._queue) == 1)
+    page = BrowserProtocolClient(app.local_url, headers={"Accept-Language": "ja"})  # the page's own protocol
+    page.session_hash = ja.session_hash  # the same client
+    with pytest.raises(RuntimeError, match="前のリクエストがまだ順番を待っています"):
+        page.predict(3, api_name="/work")  # a second waiting one: refused at once, in Japanese
+    assert other.predict(5, api_name="/quick") == 10  # light events and other clients are not affected
+    behind = other.submit(4, api_name="/work")  # another client may wait too
+    wait_until(lambda: len(app._queue) == 2)
+    release.set()
+    assert (running.result(timeout=20), waiting.result(timeout=20), behind.result(timeout=20)) == (2, 3, 5)
+
+
+def test_a_full_queue_says_busy(served, monkeypatch):
+    app, release = served
+    monkeypatch.setattr(kit, "QUEUE_MAX_SIZE", 1)
+    first, second = Client(app.local_url, verbose=False), Client(app.local_url, verbose=False)
+    running = first.submit(1, api_name="/work")
+    wait_until(lambda: any(app._queue.active_jobs))
+    waiting = second.submit(2, api_name="/work")
+    wait_until(lambda: len(app._queue) == 1)
+    with pytest.raises(RuntimeError, match="The gallery is busy"):
+        BrowserProtocolClient(app.local_url).predict(3, api_name="/quick")
+    release.set()
+    assert (running.result(timeout=20), waiting.result(timeout=20)) == (2, 3)
