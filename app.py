@@ -34,7 +34,28 @@ CSS = """
 .weights-missing { border: 2px solid #d97706; border-radius: 8px; padding: 8px 12px; background: #fffbeb;
                    color: #78350f; }
 .pixelated img { image-rendering: pixelated; }
+.fit-box img { object-fit: contain; }
+.dcgan-grid .grid-container { grid-template-columns: repeat(4, minmax(0, 1fr)) !important; }
 """
+
+
+TOAST_TITLES_JS = """() => {
+  const words = (document.getElementById("toast-titles")?.textContent || "").trim().split("|");
+  const titles = {Error: words[0], Warning: words[1], Info: words[2]};
+  const retitle = () => {
+    document.querySelectorAll(".toast-title span").forEach((span) => {
+      const text = span.textContent.trim();
+      if (titles[text]) span.textContent = titles[text];
+    });
+    document.querySelectorAll(".paginate").forEach((box) => {  // the examples' "Pages:"
+      const first = box.firstChild;
+      if (first && first.nodeType === Node.TEXT_NODE && first.textContent.trim() === "Pages:" && words[3]) {
+        first.textContent = words[3] + " ";
+      }
+    });
+  };
+  new MutationObserver(retitle).observe(document.body, {childList: true, subtree: true});
+}"""
 
 
 def mcp_results_as_outputs() -> None:
@@ -70,7 +91,11 @@ def build_app(tabs=TABS, lang: str | None = None) -> gr.Blocks:
     with gr.Blocks(title="Generative Models Gallery / 生成モデル・ギャラリー", delete_cache=delete_cache()) as app:
         gr.Markdown(COMMON.ui("app.title"))
         gr.Markdown(COMMON.ui("app.intro"))
-        with gr.Tabs() as tab_box:
+        # Gradio titles its messages "Error" / "Warning" / "Info" and pages examples with "Pages:" in English
+        # whatever the language; the page replaces them with these words, in the page's language (TOAST_TITLES_JS).
+        gr.Markdown(COMMON.ui("toast.titles"), visible="hidden", elem_id="toast-titles")
+        # Every tab title stays in view (on two lines on a projector's 1366 px) instead of behind a "…" menu.
+        with gr.Tabs(overflow_behavior="wrap") as tab_box:
             for gr_tab, demo in pages:
                 gr_tab.render()
                 with gr_tab:
@@ -81,6 +106,7 @@ def build_app(tabs=TABS, lang: str | None = None) -> gr.Blocks:
             return gr.Tabs(selected=linked_tab(tabs, request).id)
 
         app.load(tab_from_link, None, tab_box, queue=False, api_visibility="private")
+        app.load(None, js=TOAST_TITLES_JS)
     mcp_results_as_outputs()  # for ``--mcp``
     # How many requests of one event run at once. The tabs' work takes milliseconds, so a small limit keeps the
     # two cores busy without piling threads on each other (see bench/load_test.py for the figures).

@@ -19,6 +19,7 @@ import numpy as np
 import PIL.Image
 import torch
 
+from demos import controls
 from demos.common import (
     MAX_SEED,
     check_choice,
@@ -30,7 +31,7 @@ from demos.common import (
     show_weights_problem,
     weights_status,
 )
-from demos.image_input import digit_canvas, image_to_digit
+from demos.image_input import digit_canvas, image_to_digit, wire_canvas
 from demos.kit import Page, Tab
 from demos.share import query_value, share_query, share_row, wire_share
 from models.autoencoder import ConvAutoencoder
@@ -64,8 +65,20 @@ TAB = Tab(id="ae", strings={
         "ja": "PSNR は元の入力との比較です。値が大きいほど元の入力に近いことを表します。",
     },
     "repeated": {
-        "en": "The denoising AE applied again and again: noisy input, then after 1, 2, 4, 8 and 16 passes",
-        "ja": "デノイジング AE を繰り返し適用：ノイズ入りの入力、1・2・4・8・16 回適用した後",
+        "en": "**The denoising AE applied again and again:** noisy input, then after 1, 2, 4, 8 and 16 passes",
+        "ja": "**デノイジング AE を繰り返し適用：** ノイズ入りの入力、1・2・4・8・16 回適用した後",
+    },
+    "slide_caption": {
+        "en": "A denoising autoencoder is trained to rebuild the clean digit from a corrupted one; a plain AE only "
+              "learned to copy its input.",
+        "ja": "デノイジング・オートエンコーダは劣化した数字から元の数字を復元するように学習します。"
+              "通常の AE は入力を写すことしか学んでいません。",
+    },
+    "slide_equation": {
+        "en": r"\min_{\theta,\phi}\ \mathbb{E}_{x}\,\mathbb{E}_{\tilde{x} \sim C(\tilde{x}|x)}\,"
+              r"L(x,\ g_\theta(f_\phi(\tilde{x})))",
+        "ja": r"\min_{\theta,\phi}\ \mathbb{E}_{x}\,\mathbb{E}_{\tilde{x} \sim C(\tilde{x}|x)}\,"
+              r"L(x,\ g_\theta(f_\phi(\tilde{x})))",
     },
 })
 
@@ -126,12 +139,12 @@ def repeat_denoiser(denoiser, x: torch.Tensor, passes=ITERATION_PASSES) -> list[
     return kept
 
 
-def repeated_strip(images: list[torch.Tensor], scale: int = 4) -> PIL.Image.Image:
+def repeated_strip(images: list[torch.Tensor], scale: int = 6) -> PIL.Image.Image:
     """A row of (1, 1, 28, 28) images with a 2-px white gap between them."""
     return to_pil(strip(torch.cat(images)), scale=scale)
 
 
-def removed_map(noisy: torch.Tensor, denoised: torch.Tensor, scale: int = 8) -> PIL.Image.Image:
+def removed_map(noisy: torch.Tensor, denoised: torch.Tensor, scale: int = 10) -> PIL.Image.Image:
     """What the denoiser changed: red where it removed ink (noisy > denoised), blue where it added ink."""
     diff = (noisy - denoised).reshape(28, 28).numpy()
     rgb = np.zeros((28, 28, 3), dtype=np.float32)
@@ -176,8 +189,8 @@ def _denoise_and_show(clean: torch.Tensor, noise_kind, sigma, sp_rate, mask_frac
     seed = check_seed(seed)
     denoiser, plain = load_models()
     r = denoise_digit(clean, noise_kind, level, seed, denoiser, plain)
-    return {"clean": to_pil(clean, scale=8), "noisy": to_pil(r["noisy"], scale=8),
-            "denoised": to_pil(r["denoised"], scale=8), "plain": to_pil(r["plain"], scale=8),
+    return {"clean": to_pil(clean, scale=10), "noisy": to_pil(r["noisy"], scale=10),
+            "denoised": to_pil(r["denoised"], scale=10), "plain": to_pil(r["plain"], scale=10),
             "removed": removed_map(r["noisy"], r["denoised"]), "psnr": psnr_table(r),
             "repeated": repeated_strip(r["repeated"])}
 
@@ -228,39 +241,47 @@ def create_demo(page: Page) -> gr.Blocks:
         with gr.Row():
             with gr.Column(scale=3, min_width=280):
                 gr.Markdown(_("input_hint"))
-                canvas = digit_canvas(_("input"), height=330)
+                canvas = digit_canvas(_("input"), height=330, elem_id="ae-canvas")
                 example_sets = [
                     gr.Examples([[p] for p in mnist_examples], inputs=[canvas], label=_("examples_mnist"),
                                 examples_per_page=20),
                     gr.Examples([[p] for p in ood_examples], inputs=[canvas], label=_("examples_ood")),
                 ]
-            with gr.Column(scale=5, min_width=360):
+            with gr.Column(scale=6, min_width=360):
                 with gr.Row():
-                    noise_kind = gr.Radio(
+                    noise_kind = controls.Radio(
                         [(_("gaussian"), "gaussian"), (_("salt_pepper"), "salt_pepper"), (_("mask"), "mask")],
                         value="gaussian", label=_("noise_kind"), scale=3)
                     with gr.Column(scale=2, min_width=160):
                         sliders = {
-                            kind: gr.Slider(low, high, value=default, step=0.05, label=_(name),
-                                            visible=kind == "gaussian")
+                            kind: controls.Slider(low, high, value=default, step=0.05, label=_(name),
+                                                  visible=kind == "gaussian")
                             for kind, (name, _param, low, high, default) in NOISE_SLIDERS.items()
                         }
                 with gr.Row(equal_height=True):
-                    with gr.Column(scale=2, min_width=160):
+                    with gr.Column(scale=3, min_width=200):
                         seed, dice = seed_input(0)
-                    run = gr.Button(_("run"), variant="primary", scale=3)
-                image_opts = dict(type="pil", height=170, buttons=["download"], interactive=False, min_width=100)
+                    run = gr.Button(_("run"), variant="primary", scale=2)
+                # The digits are 28 px, shown 10× with nearest-neighbour (280 px): big enough for a projector.
+                image_opts = dict(type="pil", height=300, buttons=["download"], interactive=False, min_width=200,
+                                  elem_classes=["pixelated"])
                 with gr.Row():
-                    out_clean = gr.Image(label=_("clean"), **image_opts)
                     out_noisy = gr.Image(label=_("noisy"), **image_opts)
+                    out_denoised = gr.Image(label=_("denoised"), **image_opts)
+                with gr.Row():
+                    out_plain = gr.Image(label=_("plain"), **image_opts)
                     out_removed = gr.Image(label=_("removed"), **image_opts)
                 with gr.Row():
-                    out_denoised = gr.Image(label=_("denoised"), **image_opts)
-                    out_plain = gr.Image(label=_("plain"), **image_opts)
-                psnr_md = gr.Markdown()
-                out_repeated = gr.Image(label=_("repeated"), type="pil", interactive=False, buttons=["download"])
-                share_button, share_link = share_row()
-            with gr.Column(scale=4, min_width=300):
+                    out_clean = gr.Image(label=_("clean"), **image_opts)
+                    psnr_md = gr.Markdown()
+                gr.Markdown(_("repeated"))
+                out_repeated = gr.Image(show_label=False, type="pil", interactive=False, buttons=["download"],
+                                        elem_classes=["pixelated"])
+                with gr.Row():
+                    share_button, share_link = share_row()
+                    page.slide_button([out_noisy, out_denoised, out_plain, out_removed],
+                                      [noise_kind, *sliders.values(), seed])
+            with gr.Column(scale=3, min_width=280):
                 TAB.explanation()
 
         inputs = [canvas, noise_kind, *sliders.values(), seed]
@@ -269,7 +290,9 @@ def create_demo(page: Page) -> gr.Blocks:
                    "removed": out_removed, "psnr": psnr_md, "repeated": out_repeated}
         page.on(run.click, ae_denoise, inputs, outputs, api_name="ae_denoise")
         quiet = dict(show_progress="hidden", api_visibility="private", trigger_mode="always_last")
-        page.on(canvas.change, ae_denoise_live, inputs, outputs, **quiet)
+        wire_canvas(page, demo, canvas)
+        page.on(canvas.change, ae_denoise_live, inputs, outputs, **quiet)  # each stroke
+        page.on(canvas.upload, ae_denoise_live, inputs, outputs, **quiet)
         for examples in example_sets:  # setting the canvas from an example fires no change event of its own
             page.on(examples.load_input_event.then, ae_denoise_live, inputs, outputs, **quiet)
         shown = page.on(noise_kind.change, show_slider_for, noise_kind, list(sliders.values()), queue=False,

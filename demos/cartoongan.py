@@ -15,16 +15,22 @@ Weights: ``pretrained/cartoongan-openmoji`` and ``pretrained/cartoongan-openmoji
 ``cartoongan-{hayao,hosoda,paprika,shinkai}`` when converted by ``training/convert_cartoongan_weights.py``
 and available locally or on the Hub.
 
+The tab opens on scikit-image's coffee cup (``examples/photos/coffee.jpg``) cartoonized, computed once per process.
+
 Run this tab alone with ``python -m demos.cartoongan``.
 """
 
+import threading
+
 import gradio as gr
+import PIL.Image
 import torch
 from torch.nn import functional as F
 
+from demos import controls
 from demos.common import check_range, load_or_explain, show_weights_problem, weights_status
-from demos.image_input import photo_input_with_examples, photo_to_tensor
-from demos.kit import Page, Tab, heavy_queue
+from demos.image_input import EXAMPLE_PHOTOS, photo_input, photo_to_tensor
+from demos.kit import Page, Tab, demo_cache, heavy_queue
 from demos.share import query_value, share_query, share_row, wire_share
 from models.cartoongan import CartoonGenerator
 from models.imaging import to_pil
@@ -32,7 +38,7 @@ from models.loading import WeightsUnavailableError, load_pretrained
 
 TAB = Tab(id="cartoongan", old_ids=("cg",), strings={
     "title": {"en": "CartoonGAN", "ja": "CartoonGAN（カートゥーン化）"},
-    "input": {"en": "Your photo (upload or webcam)", "ja": "写真（アップロードまたは Web カメラ）"},
+    "input": {"en": "Your photo (upload or webcam)", "ja": "写真（アップロードまたはカメラ）"},
     "resolution": {
         "en": "Resolution (longer side, px; the aspect ratio is kept)",
         "ja": "解像度（長辺の画素数。縦横比は保たれます）",
@@ -45,6 +51,17 @@ TAB = Tab(id="cartoongan", old_ids=("cg",), strings={
     "styles": {"en": "All styles", "ja": "すべてのスタイル"},
     # the same words as the DeepDream tab's examples: both show scikit-image's photos (examples/photos)
     "examples": {"en": "Example photos (scikit-image)", "ja": "写真の例（scikit-image）"},
+    "slide_caption": {
+        "en": ("CartoonGAN redraws the photo as a cartoon (in OpenMoji's style); on the right, the generator after the "
+               "initialisation phase alone (content loss only). φ: features of a pretrained CNN (here "
+               "EfficientNet-Lite0; the paper used VGG)."),
+        "ja": ("CartoonGAN は写真をカートゥーン（OpenMoji の画風）に描き直します。右は初期化フェーズだけ（コンテンツ"
+               "損失のみ）の生成器です。φ は学習済み CNN の特徴（ここでは EfficientNet-Lite0、論文では VGG）。"),
+    },
+    "slide_equation": {
+        "en": r"\mathcal{L}(G, D) = \mathcal{L}_{adv}(G, D) + \omega\,\|\varphi(G(p)) - \varphi(p)\|_1",
+        "ja": r"\mathcal{L}(G, D) = \mathcal{L}_{adv}(G, D) + \omega\,\|\varphi(G(p)) - \varphi(p)\|_1",
+    },
 })
 
 SLUG = "cartoongan-openmoji"
@@ -52,6 +69,7 @@ INIT_SLUG = "cartoongan-openmoji-init"
 RELEASED_STYLES = ("hayao", "hosoda", "paprika", "shinkai")
 TRAINING_COMMAND = "python training/train_cartoongan.py --data-dir ../shared/data"
 RESOLUTION = (64, 1024, 512)  # min, max, default of the longer side
+FIRST_PHOTO = EXAMPLE_PHOTOS / "coffee.jpg"  # what the tab opens on
 
 
 def available_styles() -> list[str]:
@@ -85,10 +103,31 @@ def cartoonize(image, resolution: int) -> dict:
     """The tab's main action (api ``/cartoonize``): (input as used, final generator, initialisation-only
     generator)."""
     side = int(check_range(resolution, *RESOLUTION[:2], TAB.phrase("resolution")))
+    return cartoons(photo_to_tensor(image, side))
+
+
+def cartoons(x: torch.Tensor) -> dict:
+    """The photo ``x`` (1, 3, H, W) through both generators, as the tab's outputs by name."""
     final, init = load_generators()
-    x = photo_to_tensor(image, side)
     return {"as_used": to_pil(x), "final": to_pil(cartoonize_tensor(final, x)),
             "init": to_pil(cartoonize_tensor(init, x))}
+
+
+@demo_cache(maxsize=4)
+def first_cartoons(side: int) -> dict:
+    """``cartoons`` of ``FIRST_PHOTO`` at ``side`` px: computed once per resolution, not once per student."""
+    with PIL.Image.open(FIRST_PHOTO) as img:
+        return cartoons(photo_to_tensor(img, side))
+
+
+# Students who open the tab together wait for one computation of the first view, not one each.
+_first_view_lock = threading.Lock()
+
+
+def first_view(side: int) -> dict:
+    """What the tab opens on: ``FIRST_PHOTO`` in the photo box and its cartoons at ``side`` px in the outputs."""
+    with _first_view_lock:
+        return {"photo": str(FIRST_PHOTO), **first_cartoons(side)}
 
 
 def cartoonize_styles(image, resolution: int):
@@ -106,7 +145,7 @@ def cg_share_query(resolution) -> str:
 
 def open_tab(request: gr.Request | None = None) -> dict:
     """When the student first sees the tab (``Page.when_shown``): load both generators (or show why not, disabling
-    only this tab) and restore the resolution of a share link."""
+    only this tab), restore the resolution of a share link and show the example photo cartoonized at it."""
     resolution = query_value(request, "resolution", int, RESOLUTION[0], RESOLUTION[1], default=RESOLUTION[2])
     try:
         load_generators()
@@ -114,7 +153,7 @@ def open_tab(request: gr.Request | None = None) -> dict:
         off = gr.update(interactive=False)
         return {"status": show_weights_problem(err), "run": off, "styles_button": off, "resolution": resolution}
     several = len(available_styles()) > 1  # the all-styles button and grid only when there is more than our style
-    return {"status": gr.update(visible=False), "run": gr.update(interactive=True),
+    return {**first_view(resolution), "status": gr.update(visible=False), "run": gr.update(interactive=True),
             "styles_button": gr.update(interactive=True, visible=several), "styles": gr.update(visible=several),
             "resolution": resolution}
 
@@ -123,20 +162,25 @@ def open_tab(request: gr.Request | None = None) -> dict:
 def create_demo(page: Page) -> gr.Blocks:
     """The tab's Blocks (see demos/kit.py: ``page`` says where it is shown)."""
     _ = TAB.ui
+    # "fit-box": the app's CSS may enlarge small pictures (a low resolution) to fill their box on a projector.
+    image_opts = dict(type="pil", interactive=False, buttons=["download", "fullscreen"], elem_classes=["fit-box"])
     with gr.Blocks() as demo:
         status = weights_status()
         with gr.Row():
             with gr.Column(scale=3, min_width=280):
-                photo = photo_input_with_examples(_("input"), _("examples"), height=300)
-                resolution = gr.Slider(*RESOLUTION[:2], value=RESOLUTION[2], step=32, label=_("resolution"))
-                run = gr.Button(_("run"), variant="primary")
+                photo = photo_input(_("input"), height=220)
+                resolution = controls.Slider(*RESOLUTION[:2], value=RESOLUTION[2], step=32, label=_("resolution"))
+                run = gr.Button(_("run"), variant="primary")  # near the top: visible with the cartoon on a projector
+                gr.Examples([[str(p)] for p in sorted(EXAMPLE_PHOTOS.glob("*.jpg"))], inputs=[photo],
+                            label=_("examples"))
                 styles_button = gr.Button(_("all_styles"), visible=False)
                 share_button, share_link = share_row()
-            with gr.Column(scale=5, min_width=360):
-                final = gr.Image(label=_("final"), type="pil", interactive=False, buttons=["download"], height=420)
+            with gr.Column(scale=6, min_width=360):
+                final = gr.Image(label=_("final"), height=400, **image_opts)
                 with gr.Row():
-                    seen = gr.Image(label=_("as_used"), type="pil", interactive=False, height=220)
-                    init = gr.Image(label=_("init"), type="pil", interactive=False, height=220)
+                    seen = gr.Image(label=_("as_used"), height=260, **image_opts)
+                    init = gr.Image(label=_("init"), height=260, **image_opts)
+                page.slide_button(results=[seen, final, init], settings=[resolution])
                 gallery = gr.Gallery(label=_("styles"), columns=5, height="auto", visible=False)
             with gr.Column(scale=3, min_width=280):
                 TAB.explanation()
@@ -147,7 +191,7 @@ def create_demo(page: Page) -> gr.Blocks:
                 **heavy_queue())
         wire_share(page, share_button, share_link, cg_share_query, [resolution])
         page.when_shown(demo, open_tab, {"status": status, "run": run, "styles_button": styles_button,
-                                         "styles": gallery, "resolution": resolution})
+                                         "styles": gallery, "resolution": resolution, "photo": photo, **outputs})
     return demo
 
 

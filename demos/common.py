@@ -7,7 +7,8 @@ import random
 
 import gradio as gr
 
-from demos.i18n import COMMON, Text
+from demos import controls
+from demos.i18n import COMMON, Text, shown_value
 from models.loading import WeightsUnavailableError, load_pretrained
 
 MAX_SEED = 2**31 - 1
@@ -38,11 +39,12 @@ def show_weights_problem(err: gr.Error) -> dict:
 
 
 def seed_input(value: int = 0) -> tuple[gr.Number, gr.Button]:
-    """A seed box and a 🎲 button; wire the button to ``new_seed``."""
+    """A seed box and a "Random seed" button (words, not a 🎲: without an emoji font a die is an empty box); wire
+    the button to ``new_seed``."""
     with gr.Row(equal_height=True):
-        seed = gr.Number(value=value, label=COMMON.ui("common.seed"), precision=0, minimum=0, maximum=MAX_SEED,
-                         scale=4)
-        dice = gr.Button("🎲", scale=1, min_width=40, elem_classes=["dice"])
+        seed = controls.Number(value=value, label=COMMON.ui("common.seed"), precision=0, minimum=0, maximum=MAX_SEED,
+                               scale=3, min_width=90)
+        dice = gr.Button(COMMON.ui("common.new_seed"), scale=2, min_width=90, elem_classes=["dice"])
     return seed, dice
 
 
@@ -52,24 +54,28 @@ def new_seed() -> int:
 
 def check_seed(seed) -> int:
     """A valid seed from whatever the client sent, or a Problem."""
+    given = shown_value(seed)
     try:
+        if isinstance(seed, float) and not seed.is_integer():
+            raise ValueError(seed)
         seed = int(seed)
     except (TypeError, ValueError, OverflowError):
-        raise COMMON.problem("err.seed", max=MAX_SEED) from None
+        raise COMMON.problem("err.seed", value=given, max=MAX_SEED) from None
     if not 0 <= seed <= MAX_SEED:
-        raise COMMON.problem("err.seed", max=MAX_SEED)
+        raise COMMON.problem("err.seed", value=given, max=MAX_SEED)
     return seed
 
 
 def check_range(value, low: float, high: float, name: Text) -> float:
     """``value`` as a float inside [low, high], or a Problem that names the control (``name``: its label, as
     ``TAB.phrase("sigma")``)."""
+    given = shown_value(value)
     try:
         value = float(value)
     except (TypeError, ValueError):
         value = float("nan")
     if not low <= value <= high:  # also False for NaN
-        raise COMMON.problem("err.range", name=name, low=low, high=high)
+        raise COMMON.problem("err.range", name=name, value=given, low=low, high=high)
     return value
 
 

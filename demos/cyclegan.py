@@ -17,11 +17,15 @@ trained by ``training/train_cyclegan.py``. Inputs of any size: the longer side i
 resolution, the image is reflect-padded to a multiple of 4, translated, and cropped back, so the aspect
 ratio is kept.
 
+The tab opens on scikit-image's cat (``examples/photos/chelsea.jpg``, the only photos we may ship: the horse photos
+have no licence) turned into a "cloud cat" and back, computed once per process.
+
 Run this tab alone with ``python -m demos.cyclegan``.
 """
 
 import json
 import os
+import threading
 from pathlib import Path
 
 import gradio as gr
@@ -29,9 +33,10 @@ import PIL.Image
 import torch
 from torch.nn import functional as F
 
+from demos import controls
 from demos.common import check_choice, check_range, load_or_explain, show_weights_problem, weights_status
 from demos.i18n import current_language
-from demos.image_input import photo_input, photo_to_tensor
+from demos.image_input import EXAMPLE_PHOTOS, photo_input, photo_to_tensor
 from demos.kit import LATEX, Page, Tab, demo_cache, heavy_queue
 from demos.share import query_value, share_query, share_row, wire_share
 from models.cyclegan import CycleGANGenerator
@@ -39,7 +44,7 @@ from models.imaging import strip, to_pil
 
 TAB = Tab(id="cyclegan", strings={
     "title": {"en": "CycleGAN", "ja": "CycleGAN（馬 ↔ 雲の馬）"},
-    "input": {"en": "Your photo: a horse, or a horse made of clouds", "ja": "写真：馬、または雲でできた馬"},
+    "input": {"en": "Photo: a horse or a cloud horse", "ja": "写真：馬、または雲でできた馬"},
     "direction": {"en": "Direction", "ja": "変換の向き"},
     "a2b": {"en": "Horse → cloud horse (G), then back (F)", "ja": "馬 → 雲の馬（G）、そして元へ（F）"},
     "b2a": {"en": "Cloud horse → horse (F), then back (G)", "ja": "雲の馬 → 馬（F）、そして元へ（G）"},
@@ -56,7 +61,7 @@ TAB = Tab(id="cyclegan", strings={
         "en": "Noise added to the translation (± steps of 1/255)",
         "ja": "変換結果に加えるノイズ（± 1/255 単位）",
     },
-    "run": {"en": "Translate and go round the cycle", "ja": "変換して一周させる"},
+    "run": {"en": "Translate, then back", "ja": "変換して一周させる"},
     "as_used": {"en": "Input x", "ja": "入力 x"},
     "translated": {"en": "Translation", "ja": "変換結果"},
     "reconstructed": {"en": "Back again", "ja": "元に戻した画像"},
@@ -86,6 +91,16 @@ TAB = Tab(id="cyclegan", strings={
             "ルされている環境でのみ表示されます（写真は再配布しません）。"
         ),
     },
+    "slide_caption": {
+        "en": ("CycleGAN translates a photo to the other domain and back again (x → G(x) → F(G(x))); the error map "
+               "shows where the cycle does not return exactly to x."),
+        "ja": ("CycleGAN は写真をもう一方の領域へ変換し、さらに元へ戻します（x → G(x) → F(G(x))）。誤差マップは、"
+               "一周して x に正確に戻らなかった場所を示します。"),
+    },
+    "slide_equation": {
+        "en": r"\mathcal{L}_{cyc} = \mathbb{E}_x\,\|F(G(x)) - x\|_1 + \mathbb{E}_y\,\|G(F(y)) - y\|_1",
+        "ja": r"\mathcal{L}_{cyc} = \mathbb{E}_x\,\|F(G(x)) - x\|_1 + \mathbb{E}_y\,\|G(F(y)) - y\|_1",
+    },
 })
 
 SLUG_G = "cyclegan-horse2cloudhorse"   # G: A (horse photo) -> B (cloud horse)
@@ -99,6 +114,7 @@ LIMITS = {  # min, max, default
 }
 ERROR_RANGE = 0.25  # |F(G(x)) - x| (mean over RGB, pixels in [0, 1]) shown at full brightness in the heat map
 EXAMPLES = Path(__file__).parent / "examples" / "cyclegan"   # names of test photos (the photos are not shipped)
+FIRST_PHOTO = EXAMPLE_PHOTOS / "chelsea.jpg"  # what the tab opens on: a cat, which G also turns into clouds
 
 
 # --- the computation (plain functions, unit-tested) -----------------------------------------
@@ -181,6 +197,13 @@ def figures_markdown(r: dict, direction: str, noise: float) -> str:
                     forward="G" if direction == "a2b" else "F", backward="F" if direction == "a2b" else "G")
 
 
+def cycle_outputs(x: torch.Tensor, r: dict, direction: str, noise: float) -> dict:
+    """``run_cycle``'s results for ``x`` as the tab's outputs, by name (the figures in the current language)."""
+    return {"as_used": to_pil(x), "translated": to_pil(r["translated"]), "reconstructed": to_pil(r["reconstructed"]),
+            "heat": to_pil(r["heat"]), "amplified": to_pil(r["amplified"]),
+            "noisy": to_pil(r["noisy_reconstruction"]), "figures": figures_markdown(r, direction, noise)}
+
+
 def cyclegan(image, direction: str, resolution: int, amplify: float, noise: float) -> dict:
     """The tab's main action (api ``/cyclegan``): (input as used, translation, reconstruction, error heat map,
     amplified fine detail of the translation, reconstruction from the translation plus noise, figures)."""
@@ -189,10 +212,29 @@ def cyclegan(image, direction: str, resolution: int, amplify: float, noise: floa
     noise = check_range(noise, *LIMITS["noise"][:2], TAB.phrase("noise"))
     forward, backward = load_generators(direction)
     x = photo_to_tensor(image, side)
-    r = run_cycle(forward, backward, x, amplify, noise)
-    return {"as_used": to_pil(x), "translated": to_pil(r["translated"]), "reconstructed": to_pil(r["reconstructed"]),
-            "heat": to_pil(r["heat"]), "amplified": to_pil(r["amplified"]),
-            "noisy": to_pil(r["noisy_reconstruction"]), "figures": figures_markdown(r, direction, noise)}
+    return cycle_outputs(x, run_cycle(forward, backward, x, amplify, noise), direction, noise)
+
+
+@demo_cache(maxsize=8)
+def first_cycle(direction: str, side: int, amplify: float, noise: float) -> tuple[torch.Tensor, dict]:
+    """(x, ``run_cycle``'s results) for ``FIRST_PHOTO``: computed once per setting, not once per student."""
+    forward, backward = load_generators(direction)
+    with PIL.Image.open(FIRST_PHOTO) as img:
+        x = photo_to_tensor(img, side)
+    return x, run_cycle(forward, backward, x, amplify, noise)
+
+
+# Students who open the tab together wait for one computation of the first view, not one each.
+_first_view_lock = threading.Lock()
+
+
+def first_view(settings: dict) -> dict:
+    """What the tab opens on: ``FIRST_PHOTO`` in the photo box and its cycle with ``settings`` (a share link's or
+    the defaults) in the outputs."""
+    direction, noise = settings["direction"], settings["noise"]
+    with _first_view_lock:
+        x, r = first_cycle(direction, settings["resolution"], settings["amplify"], noise)
+    return {"photo": str(FIRST_PHOTO), **cycle_outputs(x, r, direction, noise)}
 
 
 def data_dir() -> Path:
@@ -259,8 +301,8 @@ def settings_from_query(request: gr.Request | None) -> dict:
 
 def open_tab(request: gr.Request | None = None) -> dict:
     """When the student first sees the tab (``Page.when_shown``): load both generators (if weights are missing,
-    say so and disable only this tab); show the failures, numbered, with their captions in the student's language
-    below; restore a share link's settings."""
+    say so and disable only this tab); restore a share link's settings and show the example photo's cycle with
+    them (``first_view``); show the failures, numbered, with their captions in the student's language below."""
     settings = settings_from_query(request)
     try:
         load_generators("a2b")
@@ -268,7 +310,7 @@ def open_tab(request: gr.Request | None = None) -> dict:
         return {"status": show_weights_problem(err), "run": gr.update(interactive=False), **settings}
     items = failure_items()
     captions = "\n".join(f"{i}. {caption}" for i, (_strip, caption) in enumerate(items, 1))
-    return {"status": gr.update(visible=False), "run": gr.update(interactive=True),
+    return {**first_view(settings), "status": gr.update(visible=False), "run": gr.update(interactive=True),
             "failures": gr.update(value=stack_strips([s for s, _caption in items]) if items else None,
                                   visible=bool(items)),
             "captions": gr.update(value=captions, visible=bool(items)), **settings}
@@ -293,36 +335,43 @@ def stack_strips(strips: list[PIL.Image.Image], height: int = 128) -> PIL.Image.
 def create_demo(page: Page) -> gr.Blocks:
     """The tab's Blocks (see demos/kit.py: ``page`` says where it is shown)."""
     _ = TAB.ui
+    # PNG, not Gradio's default WebP: a lossy copy of the translation would lose the signal that F reads.
+    # "fit-box": the app's CSS may enlarge small pictures (a 128-px photo) to fill their box on a projector.
+    image_opts = dict(type="pil", interactive=False, format="png", height=280, elem_classes=["fit-box"])
     with gr.Blocks() as demo:
         status = weights_status()
         with gr.Row():
             with gr.Column(scale=3, min_width=280):
-                photo = photo_input(_("input"), height=260)
-                direction = gr.Radio([(_("a2b"), "a2b"), (_("b2a"), "b2a")], value="a2b", label=_("direction"))
+                photo = photo_input(_("input"), height=240)
+                direction = controls.Radio([(_("a2b"), "a2b"), (_("b2a"), "b2a")], value="a2b", label=_("direction"))
+                run = gr.Button(_("run"), variant="primary")
+                resolution = controls.Slider(*LIMITS["resolution"][:2], value=LIMITS["resolution"][2], step=32,
+                                             label=_("resolution"))
+                amplify = controls.Slider(*LIMITS["amplify"][:2], value=LIMITS["amplify"][2], step=1,
+                                          label=_("amplify"))
+                noise = controls.Slider(*LIMITS["noise"][:2], value=LIMITS["noise"][2], step=0.5, label=_("noise"))
                 rows = example_rows()
                 if rows:
                     gr.Examples(rows, inputs=[photo, direction], label=_("examples"), examples_per_page=12,
                                 visible_columns=[0])  # picking one also sets its direction
-                resolution = gr.Slider(*LIMITS["resolution"][:2], value=LIMITS["resolution"][2], step=32,
-                                       label=_("resolution"))
-                amplify = gr.Slider(*LIMITS["amplify"][:2], value=LIMITS["amplify"][2], step=1, label=_("amplify"))
-                noise = gr.Slider(*LIMITS["noise"][:2], value=LIMITS["noise"][2], step=0.5, label=_("noise"))
-                run = gr.Button(_("run"), variant="primary")
                 share_button, share_link = share_row()
-            with gr.Column(scale=5, min_width=360):
-                image_opts = dict(type="pil", interactive=False, buttons=["fullscreen"])
+            with gr.Column(scale=6, min_width=360):
+                # Two pictures a row, so that each is at least 256 px wide on a projector (1366 px).
                 with gr.Row():
-                    seen = gr.Image(label=_("as_used"), **image_opts)
-                    translated = gr.Image(label=_("translated"), type="pil", interactive=False, buttons=["download"])
-                    reconstructed = gr.Image(label=_("reconstructed"), **image_opts)
+                    seen = gr.Image(label=_("as_used"), buttons=["fullscreen"], **image_opts)
+                    translated = gr.Image(label=_("translated"), buttons=["download", "fullscreen"], **image_opts)
                 with gr.Row():
-                    heat = gr.Image(label=_("heat"), **image_opts)
-                    amplified = gr.Image(label=_("amplified"), **image_opts)
-                    noisy = gr.Image(label=_("noisy"), **image_opts)
+                    reconstructed = gr.Image(label=_("reconstructed"), buttons=["fullscreen"], **image_opts)
+                    heat = gr.Image(label=_("heat"), buttons=["fullscreen"], **image_opts)
                 figures = gr.Markdown(latex_delimiters=LATEX)
+                with gr.Row():
+                    amplified = gr.Image(label=_("amplified"), buttons=["fullscreen"], **image_opts)
+                    noisy = gr.Image(label=_("noisy"), buttons=["fullscreen"], **image_opts)
+                page.slide_button(results=[seen, translated, reconstructed, heat], settings=[direction, resolution])
                 with gr.Accordion(_("failures"), open=False):
                     gr.Markdown(_("failures_note"))
-                    failures = gr.Image(label=_("failures"), visible=False, show_label=False, **image_opts)
+                    failures = gr.Image(label=_("failures"), visible=False, show_label=False, type="pil",
+                                        interactive=False, buttons=["fullscreen"])
                     failure_captions = gr.Markdown(visible=False)
             with gr.Column(scale=3, min_width=280):
                 TAB.explanation()
@@ -333,8 +382,8 @@ def create_demo(page: Page) -> gr.Blocks:
                 **heavy_queue())
         wire_share(page, share_button, share_link, cyc_share_query, [direction, resolution, amplify, noise])
         page.when_shown(demo, open_tab, {
-            "status": status, "run": run, "failures": failures, "captions": failure_captions,
-            "direction": direction, "resolution": resolution, "amplify": amplify, "noise": noise})
+            "status": status, "run": run, "failures": failures, "captions": failure_captions, "photo": photo,
+            "direction": direction, "resolution": resolution, "amplify": amplify, "noise": noise, **outputs})
     return demo
 
 

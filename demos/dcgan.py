@@ -31,6 +31,7 @@ import gradio as gr
 import PIL.Image
 import torch
 
+from demos import controls
 from demos.common import (
     MAX_SEED,
     check_range,
@@ -48,39 +49,39 @@ from models.vae import lerp, slerp
 
 TAB = Tab(id="dcgan", strings={
     "title": {"en": "DCGAN: bedroom arithmetic", "ja": "DCGAN：寝室のベクトル演算"},
-    "seed": {"en": "Seed of the batch (16 samples)", "ja": "バッチのシード（16 サンプル）"},
-    "new_batch": {"en": "🎲 New batch", "ja": "🎲 新しいバッチ"},
+    "seed": {"en": "Seed of the batch", "ja": "バッチのシード"},
+    "new_batch": {"en": "New batch", "ja": "新しいバッチ"},
     "grid": {
-        "en": "Generated bedrooms (64×64) — click a sample to put it in the bucket chosen below",
-        "ja": "生成された寝室（64×64）— クリックすると下で選んだバケツに入ります",
+        "en": "Generated bedrooms (64×64): click one to put it in, click again to take it out",
+        "ja": "生成された寝室（64×64）：クリックで入れ、もう一度で取り出す",
     },
-    "target": {"en": "A click puts the sample in", "ja": "クリックしたサンプルの入れ先"},
-    "target_info": {
-        "en": "Click again to take it out. The paper averaged 3 samples per concept.",
-        "ja": "もう一度クリックすると取り出せます。論文は 1 概念あたり 3 サンプルを平均しました。",
+    "target": {
+        "en": "A click puts the bedroom in a bucket or the walk's start/end",
+        "ja": "クリックした寝室の入れ先（バケツか、ウォークの始点・終点）",
     },
-    "to_a": {"en": "A (+)", "ja": "A（＋）"},
-    "to_b": {"en": "B (−)", "ja": "B（−）"},
-    "to_c": {"en": "C (+)", "ja": "C（＋）"},
-    "to_start": {"en": "walk start", "ja": "ウォークの始点"},
-    "to_end": {"en": "walk end", "ja": "ウォークの終点"},
+    "to_a": {"en": "A +", "ja": "A ＋"},
+    "to_b": {"en": "B −", "ja": "B －"},
+    "to_c": {"en": "C +", "ja": "C ＋"},
+    "to_start": {"en": "start", "ja": "始点"},
+    "to_end": {"en": "end", "ja": "終点"},
+    "preview": {"en": "The bucket's samples", "ja": "バケツのサンプル"},
     "bucket_a": {"en": "Bucket A (+): concept to keep", "ja": "バケツ A（＋）：残す概念"},
     "bucket_b": {"en": "Bucket B (−): concept to remove", "ja": "バケツ B（−）：取り除く概念"},
     "bucket_c": {"en": "Bucket C (+): concept to add", "ja": "バケツ C（＋）：加える概念"},
     "sigma": {"en": "Neighbourhood noise σ", "ja": "近傍ノイズ σ"},
     "noise_seed": {"en": "Noise seed", "ja": "ノイズのシード"},
-    "run": {"en": "Compute mean(A) − mean(B) + mean(C)", "ja": "mean(A) − mean(B) + mean(C) を計算"},
+    "run": {"en": "Compute mean(A) − mean(B) + mean(C)", "ja": "平均(A) − 平均(B) + 平均(C) を計算"},
     "figure": {
-        "en": "Each bucket's samples, then their mean z decoded (right)",
-        "ja": "各バケツのサンプルと、その z の平均を復号した画像（右端）",
+        "en": "The buckets, and their mean z decoded (right)",
+        "ja": "各バケツと、その平均 z の復号（右端）",
     },
     "averaged": {
-        "en": "mean(A) − mean(B) + mean(C) (centre) and + σ·noise around it",
-        "ja": "mean(A) − mean(B) + mean(C)（中央）と、それに σ·ノイズを加えたもの",
+        "en": "Result: A − B + C (centre), + σ·noise around it",
+        "ja": "結果：A − B + C（中央）と、周りに σ·ノイズ",
     },
     "single": {
-        "en": "The same with one sample per bucket: A₁ − B₁ + C₁",
-        "ja": "各バケツ 1 サンプルだけで同じ計算：A₁ − B₁ + C₁",
+        "en": "One sample per bucket: A₁ − B₁ + C₁",
+        "ja": "各バケツ 1 サンプルだけ：A₁ − B₁ + C₁",
     },
     "caption": {
         "en": (
@@ -95,13 +96,16 @@ TAB = Tab(id="dcgan", strings={
         ),
     },
     "walk_title": {"en": "Latent walk between two samples", "ja": "2 つのサンプル間の潜在空間ウォーク"},
-    "start": {"en": "Walk start (seed:index)", "ja": "ウォークの始点（seed:index）"},
-    "end": {"en": "Walk end (seed:index)", "ja": "ウォークの終点（seed:index）"},
+    "start": {"en": "Walk start (seed:index)", "ja": "ウォークの始点（シード:番号）"},
+    "end": {"en": "Walk end (seed:index)", "ja": "ウォークの終点（シード:番号）"},
     "frames": {"en": "Frames", "ja": "フレーム数"},
     "walk_run": {"en": "Walk", "ja": "ウォーク"},
     "walk_linear": {"en": "Linear interpolation (1 − t)·z₁ + t·z₂", "ja": "線形補間 (1 − t)·z₁ + t·z₂"},
-    "walk_spherical": {"en": "Spherical interpolation (slerp)", "ja": "球面線形補間（slerp）"},
-    "walk_gif": {"en": "Animated GIF (linear | spherical)", "ja": "アニメーション GIF（線形｜球面）"},
+    "walk_spherical": {"en": "Spherical interpolation (slerp)", "ja": "球面線形補間"},
+    "walk_gif": {
+        "en": "The walk, animated (left: linear, right: spherical; the download button saves the GIF)",
+        "ja": "ウォークのアニメーション（左：線形、右：球面。ダウンロードボタンで GIF を保存）",
+    },
     "walk_caption": {
         "en": (
             "Mean absolute pixel change between consecutive frames — linear: largest {lin_max}, mean {lin_mean}; "
@@ -117,7 +121,7 @@ TAB = Tab(id="dcgan", strings={
     "err_token": {
         "en": "“{token}”{what} is not a sample name. Use seed:index with an index from 0 to {n}, e.g. 0:3, 12:15.",
         "ja": (
-            "「{token}」{what}はサンプル名ではありません。seed:index の形で、index は 0 から {n} まで（例：0:3, "
+            "「{token}」{what}はサンプル名ではありません。シード:番号 の形で、番号は 0 から {n} まで（例：0:3, "
             "12:15）。"
         ),
     },
@@ -129,9 +133,23 @@ TAB = Tab(id="dcgan", strings={
         "en": "Bucket(s) {buckets} are empty. Click samples of the grid into every bucket first.",
         "ja": "バケツ {buckets} が空です。先にグリッドのサンプルをクリックして、すべてのバケツに入れてください。",
     },
+    "slide_caption": {
+        "en": (
+            "Vector arithmetic in the latent space of a DCGAN: the mean z of each bucket of generated bedrooms, "
+            "combined as A − B + C and decoded, with small noise around the result."
+        ),
+        "ja": (
+            "DCGAN の潜在空間でのベクトル演算：生成した寝室をバケツごとに z で平均し、A − B + C "
+            "を復号した結果（周りは小さなノイズを加えたもの）。"
+        ),
+    },
+    "slide_equation": {
+        "en": r"z = \bar{z}_A - \bar{z}_B + \bar{z}_C,\quad \bar{z}_X = \frac{1}{|X|}\sum_{z \in X} z",
+        "ja": r"z = \bar{z}_A - \bar{z}_B + \bar{z}_C,\quad \bar{z}_X = \frac{1}{|X|}\sum_{z \in X} z",
+    },
     "err_walk": {
         "en": "Give exactly one sample (seed:index) as the start and one as the end of the walk.",
-        "ja": "ウォークの始点と終点に、それぞれちょうど 1 つのサンプル（seed:index）を指定してください。",
+        "ja": "ウォークの始点と終点に、それぞれちょうど 1 つのサンプル（シード:番号）を指定してください。",
     },
 })
 
@@ -140,6 +158,7 @@ TRAINING_COMMAND = "python training/train_dcgan.py --device cuda --max-minutes 1
 MAX_PER_BUCKET = 8
 LIMITS = {"sigma": (0.0, 1.0, 0.25), "frames": (2, 16, 8)}
 SCALE = 2               # 64 px samples are shown at 128 px
+GIF_SCALE = 4           # and at 256 px in the animated walk
 TARGETS = ("A", "B", "C", "start", "end")
 TOKEN = re.compile(r"^\s*(\d+)\s*[:：]\s*(\d+)\s*$")
 # A default example (chosen by looking at the samples of the shipped weights; see notes/dcgan.md).
@@ -208,6 +227,17 @@ def latent_walk(g: Generator, start: tuple[int, int], end: tuple[int, int], fram
     return out
 
 
+def save_gif(frames: list[PIL.Image.Image], path, duration_ms: int = 160) -> None:
+    """An animated GIF of ``frames`` (looping). One palette of 256 colours, made from all the frames together, and
+    Floyd–Steinberg dithering: much faster than a palette per frame, and the colours do not flicker."""
+    montage = PIL.Image.new("RGB", (frames[0].width, frames[0].height * len(frames)))
+    for i, frame in enumerate(frames):
+        montage.paste(frame, (0, i * frames[0].height))
+    palette = montage.reduce(4).quantize(colors=256, method=PIL.Image.Quantize.MEDIANCUT)
+    indexed = [frame.quantize(palette=palette, dither=PIL.Image.Dither.FLOYDSTEINBERG) for frame in frames]
+    indexed[0].save(path, format="GIF", save_all=True, append_images=indexed[1:], duration=duration_ms, loop=0)
+
+
 def bucket_figure(result: dict, labels=("A", "B", "C")) -> PIL.Image.Image:
     """The paper's layout: each bucket's samples in a row, then (after a gap) their mean decoded."""
     rows = []
@@ -249,18 +279,19 @@ def dcgan_grid(seed):
     return [(picture(x), f"{seed}:{i}") for i, x in enumerate(images)]
 
 
-def bucket_preview(value):
-    """The samples of one bucket, for its small gallery (bad text shows nothing rather than an error)."""
+def bucket_preview(value) -> PIL.Image.Image | None:
+    """The samples of one bucket side by side, shown beside its box (None, an empty picture, for an empty bucket or
+    text that is not sample names: the box is still being typed in)."""
     try:
         tokens = parse_tokens(value)
         g = load_generator()
     except gr.Error:
-        return []
+        return None
     if not tokens:
-        return []
+        return None
     with torch.inference_mode():
         images = g(z_for(tokens, g.nz))
-    return [(picture(x), f"{s}:{i}") for x, (s, i) in zip(images, tokens)]
+    return grid_picture(images, nrow=len(tokens))
 
 
 def pick_sample(target: str, seed, a, b, c, start, end, evt: gr.SelectData) -> dict:
@@ -306,20 +337,18 @@ def dcgan_arithmetic(a, b, c, sigma: float = 0.25, noise_seed: int = 0) -> dict:
 
 def dcgan_walk(start, end, frames: int = 8) -> dict:
     """api ``/dcgan_walk``: linear and spherical walks between two samples. Returns, by name and in this order:
-    the linear strip, the spherical strip, an animated GIF of both, a caption with the largest and the mean step
-    between frames."""
+    the linear strip, the spherical strip, an animated GIF of both side by side (the path of a .gif file, 256 px per
+    sample), a caption with the largest and the mean step between frames."""
     ends = [parse_tokens(v, f" ({TAB.text(name)})") for v, name in ((start, "start"), (end, "end"))]
     if any(len(t) != 1 for t in ends):
         raise TAB.problem("err_walk")
     frames = int(check_range(frames, *LIMITS["frames"][:2], TAB.phrase("frames")))
     g = load_generator()
     w = latent_walk(g, ends[0][0], ends[1][0], frames)
-    gif_frames = []
-    for lin, sph in zip(w["linear"], w["spherical"]):
-        gif_frames.append(grid_picture(torch.stack([lin, sph]), nrow=2, scale=2))
+    gif_frames = [grid_picture(torch.stack([lin, sph]), nrow=2, scale=GIF_SCALE)
+                  for lin, sph in zip(w["linear"], w["spherical"])]
     gif_frames += gif_frames[-2:0:-1]  # there and back
-    path = generated_file("dcgan_walk.gif", lambda partial: gif_frames[0].save(
-        partial, format="GIF", save_all=True, append_images=gif_frames[1:], duration=160, loop=0))
+    path = generated_file("dcgan_walk.gif", lambda partial: save_gif(gif_frames, partial))
     steps = {name: w[f"{name}_steps"] for name in ("linear", "spherical")}
     caption = TAB.text("walk_caption",
                        lin_max=f"{float(steps['linear'].max()):.3f}", lin_mean=f"{float(steps['linear'].mean()):.3f}",
@@ -382,57 +411,82 @@ def open_tab(request: gr.Request | None = None) -> dict:
 
 # --- the tab -----------------------------------------------------------------------------
 
+SHOWN = dict(type="pil", interactive=False, buttons=["download", "fullscreen"])  # how the results are shown
+
+
+def walk_panel():
+    """The latent walk's controls and results: start, end, frames, the button, and the outputs of ``dcgan_walk`` by
+    name. The GIF is shown (and plays) on the page; its download button saves it."""
+    _ = TAB.ui
+    with gr.Accordion(_("walk_title"), open=True):
+        with gr.Row():
+            with gr.Column(scale=1, min_width=200):
+                start = gr.Textbox(value=DEFAULT["start"], label=_("start"))
+                end = gr.Textbox(value=DEFAULT["end"], label=_("end"))
+                frames = controls.Slider(*LIMITS["frames"][:2], value=LIMITS["frames"][2], step=1, label=_("frames"))
+                walk = gr.Button(_("walk_run"), variant="primary")
+            with gr.Column(scale=3, min_width=300):
+                walk_gif = gr.Image(label=_("walk_gif"), type="filepath", interactive=False,
+                                    buttons=["download", "fullscreen"], height=300)
+                walk_caption = gr.Markdown()
+        # (a height keeps an image's label off the picture)
+        walk_linear = gr.Image(label=_("walk_linear"), height=160, **SHOWN)
+        walk_spherical = gr.Image(label=_("walk_spherical"), height=160, **SHOWN)
+    outputs = {"walk_linear": walk_linear, "walk_spherical": walk_spherical, "walk_gif": walk_gif,
+               "walk_caption": walk_caption}
+    return start, end, frames, walk, outputs
+
+
 @TAB.builder
 def create_demo(page: Page) -> gr.Blocks:
-    """The tab's Blocks (see demos/kit.py: ``page`` says where it is shown)."""
+    """The tab's Blocks (see demos/kit.py: ``page`` says where it is shown). At 1366×768: the grid (with where a click
+    puts a sample above it), the buckets and the button, and the result side by side; the walk and the explanation
+    below."""
     _ = TAB.ui
     with gr.Blocks() as demo:
         status = weights_status()
         with gr.Row():
-            with gr.Column(scale=5, min_width=360):
+            with gr.Column(scale=6, min_width=460):  # the gallery needs 4 × 100 px for its 4 columns
+                target = controls.Radio([(_("to_a"), "A"), (_("to_b"), "B"), (_("to_c"), "C"),
+                                         (_("to_start"), "start"), (_("to_end"), "end")], value="A",
+                                        label=_("target"))
+                # as tall as its rows, with no scroll bar inside ("auto" has one); the app's CSS for .dcgan-grid
+                # keeps 4 columns on a phone (Gradio's cells are at least 100 px wide)
+                grid_view = gr.Gallery(label=_("grid"), columns=4, height="fit-content", object_fit="contain",
+                                       allow_preview=False, buttons=[], elem_classes=["dcgan-grid"])
+            with gr.Column(scale=4, min_width=300):
                 with gr.Row(equal_height=True):
-                    seed = gr.Number(value=DEFAULT["seed"], label=_("seed"), precision=0, minimum=0, maximum=MAX_SEED,
-                                     scale=3)
-                    new_batch = gr.Button(_("new_batch"), scale=2)
-                grid_view = gr.Gallery(label=_("grid"), columns=4, rows=4, height=520, object_fit="contain",
-                                       allow_preview=False, buttons=[])
-                target = gr.Radio([(_("to_a"), "A"), (_("to_b"), "B"), (_("to_c"), "C"),
-                                   (_("to_start"), "start"), (_("to_end"), "end")], value="A",
-                                  label=_("target"), info=_("target_info"))
-                with gr.Row():
-                    boxes, previews = {}, {}
-                    for name in ("A", "B", "C"):
-                        with gr.Column(min_width=150):
-                            boxes[name] = gr.Textbox(value=DEFAULT[name], label=_(f"bucket_{name.lower()}"),
-                                                     placeholder="0:3, 0:7, 5:1")
-                            previews[name] = gr.Gallery(show_label=False, columns=3, height=110, allow_preview=False,
-                                                        buttons=[], object_fit="contain")
-                with gr.Row():
-                    sigma = gr.Slider(*LIMITS["sigma"][:2], value=LIMITS["sigma"][2], step=0.05, label=_("sigma"))
-                    noise_seed = gr.Number(value=0, label=_("noise_seed"), precision=0, minimum=0, maximum=MAX_SEED)
+                    seed = controls.Number(value=DEFAULT["seed"], label=_("seed"), precision=0, minimum=0,
+                                           maximum=MAX_SEED, min_width=120)
+                    new_batch = gr.Button(_("new_batch"), min_width=120)
+                boxes, previews = {}, {}
+                for name in ("A", "B", "C"):
+                    with gr.Row(equal_height=True):
+                        boxes[name] = gr.Textbox(value=DEFAULT[name], label=_(f"bucket_{name.lower()}"),
+                                                 placeholder="0:3, 0:7, 5:1", min_width=140)
+                        previews[name] = gr.Image(label=_("preview"), show_label=False, type="pil",
+                                                  interactive=False, buttons=[], height=90, min_width=140)
                 run = gr.Button(_("run"), variant="primary")
-            with gr.Column(scale=4, min_width=320):
-                figure = gr.Image(label=_("figure"), type="pil", interactive=False, buttons=["download"])
+            with gr.Column(scale=5, min_width=330):
+                averaged = gr.Image(label=_("averaged"), height=330, **SHOWN)
                 with gr.Row():
-                    averaged = gr.Image(label=_("averaged"), type="pil", interactive=False, buttons=["download"])
-                    single = gr.Image(label=_("single"), type="pil", interactive=False, buttons=["download"])
+                    sigma = controls.Slider(*LIMITS["sigma"][:2], value=LIMITS["sigma"][2], step=0.05,
+                                            label=_("sigma"), scale=3, min_width=200)
+                    noise_seed = controls.Number(value=0, label=_("noise_seed"), precision=0, minimum=0,
+                                                 maximum=MAX_SEED, scale=2, min_width=110)
+                with gr.Row():
+                    single = gr.Image(label=_("single"), height=220, min_width=150, **SHOWN)
+                    figure = gr.Image(label=_("figure"), height=220, min_width=150, **SHOWN)
                 caption = gr.Markdown()
+                # not the grid: a gallery would put its 16 samples on the slide one by one
+                page.slide_button(results=[averaged, figure, single],
+                                  settings=[seed, boxes["A"], boxes["B"], boxes["C"], sigma, noise_seed])
                 share_button, share_link = share_row()
-            with gr.Column(scale=3, min_width=260):
+        with gr.Row():
+            with gr.Column(scale=8, min_width=360):
+                start, end, frames, walk, walk_outputs = walk_panel()
+            with gr.Column(scale=4, min_width=280):
                 TAB.explanation()
-        with gr.Accordion(_("walk_title"), open=True):
-            with gr.Row(equal_height=True):
-                start = gr.Textbox(value=DEFAULT["start"], label=_("start"), scale=1)
-                end = gr.Textbox(value=DEFAULT["end"], label=_("end"), scale=1)
-                frames = gr.Slider(*LIMITS["frames"][:2], value=LIMITS["frames"][2], step=1, label=_("frames"),
-                                   scale=2)
-                walk = gr.Button(_("walk_run"), variant="primary", scale=1)
-            walk_linear = gr.Image(label=_("walk_linear"), type="pil", interactive=False, buttons=["download"])
-            walk_spherical = gr.Image(label=_("walk_spherical"), type="pil", interactive=False,
-                                      buttons=["download"])
-            with gr.Row():
-                walk_gif = gr.File(label=_("walk_gif"), interactive=False)
-                walk_caption = gr.Markdown()
 
         quiet = dict(show_progress="hidden", api_visibility="private")
         page.on(seed.submit, dcgan_grid, seed, grid_view, api_name="dcgan_grid")
@@ -445,17 +499,18 @@ def create_demo(page: Page) -> gr.Blocks:
                     **quiet)
         # The api's outputs, in this order (gradio_client sees a tuple): what the handlers return, by name.
         arithmetic_outputs = {"figure": figure, "averaged": averaged, "single": single, "caption": caption}
-        walk_outputs = {"walk_linear": walk_linear, "walk_spherical": walk_spherical, "walk_gif": walk_gif,
-                        "walk_caption": walk_caption}
-        page.on(run.click, dcgan_arithmetic, [boxes["A"], boxes["B"], boxes["C"], sigma, noise_seed],
-                arithmetic_outputs, api_name="dcgan_arithmetic")
+        arithmetic_inputs = [boxes["A"], boxes["B"], boxes["C"], sigma, noise_seed]
+        page.on(run.click, dcgan_arithmetic, arithmetic_inputs, arithmetic_outputs, api_name="dcgan_arithmetic")
+        for changed in (sigma.release, noise_seed.submit):  # the neighbourhood follows σ and its seed at once
+            page.on(changed, dcgan_arithmetic, arithmetic_inputs, arithmetic_outputs, trigger_mode="always_last",
+                    **quiet)
         page.on(walk.click, dcgan_walk, [start, end, frames], walk_outputs, api_name="dcgan_walk")
         wire_share(page, share_button, share_link, dca_share_query,
                    [seed, boxes["A"], boxes["B"], boxes["C"], sigma, noise_seed, start, end, frames])
         page.when_shown(demo, open_tab, {
             "status": status, "seed": seed, "grid": grid_view, **fields, "sigma": sigma, "noise_seed": noise_seed,
             "frames": frames, "run": run, "walk": walk, "new_batch": new_batch, **arithmetic_outputs,
-            **walk_outputs, **{f"preview_{name}": gallery for name, gallery in previews.items()}})
+            **walk_outputs, **{f"preview_{name}": image for name, image in previews.items()}})
     return demo
 
 

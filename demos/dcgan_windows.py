@@ -25,6 +25,7 @@ import pandas as pd
 import torch
 from torch.nn import functional as F
 
+from demos import controls
 from demos.common import (
     MAX_SEED,
     check_choice,
@@ -49,12 +50,12 @@ from models.window_probe import detector_probability
 TAB = Tab(id="dcgan_windows", strings={
     "title": {"en": "DCGAN: forgetting windows", "ja": "DCGAN：窓を忘れさせる"},
     "k": {
-        "en": "k = window maps to zero (top-k by probe weight)",
-        "ja": "k = ゼロにする窓マップの数（プローブの重みの大きい順）",
+        "en": "k = window maps dropped (largest probe weight first)",
+        "ja": "k = 落とす窓マップの数（プローブの重みの大きい順）",
     },
     "k_info": {
-        "en": "The paper dropped all maps with a positive weight (the slider's maximum).",
-        "ja": "論文は重みが正のマップをすべて落としました（スライダーの最大値）。",
+        "en": "The paper dropped every map with a positive weight: the maximum.",
+        "ja": "論文は重みが正のマップをすべて落としました（最大値）。",
     },
     "how": {"en": "How a map is dropped", "ja": "マップの落とし方"},
     "how_zero": {"en": "set to zero (the paper)", "ja": "ゼロにする（論文）"},
@@ -83,15 +84,17 @@ TAB = Tab(id="dcgan_windows", strings={
         "en": "Predicted window area vs k, over many samples",
         "ja": "k に対する予測窓面積（多数のサンプルの平均）",
     },
-    "curve_window": {"en": "top-k window maps", "ja": "上位 k 個の窓マップ"},
-    "curve_random": {"en": "k random maps (mean)", "ja": "ランダムな k 個のマップ（平均）"},
+    "plot_y": {"en": "predicted window area (%)", "ja": "予測された窓の面積（%）"},
+    "plot_color": {"en": "The k maps dropped", "ja": "落とした k 個のマップ"},
+    "curve_window": {"en": "window maps", "ja": "窓マップ"},
+    "curve_random": {"en": "random maps", "ja": "ランダムなマップ"},
     "caption": {
         "en": (
-            "Samples seed:0…7. Dropped {k} of the {n} window maps (of {total} maps in the layer): {maps}. Control: "
-            "random maps {random}."
+            "Samples {seed}:0…{seed}:7. Dropped {k} of the {n} window maps (of {total} maps in the layer): {maps}. "
+            "Control: random maps {random}."
         ),
         "ja": (
-            "サンプル seed:0…7。{n} 個の窓マップ（この層のマップは全 {total} 個）のうち {k} "
+            "サンプル {seed}:0…{seed}:7。{n} 個の窓マップ（この層のマップは全 {total} 個）のうち {k} "
             "個を落としました：{maps}。対照：ランダムなマップ {random}。"
         ),
     },
@@ -104,6 +107,20 @@ TAB = Tab(id="dcgan_windows", strings={
             " 検出器が予測した窓面積（8 枚の平均）— 通常：{normal} %、窓マップを除去：{windows} "
             "%、ランダムなマップを除去：{random} %。"
         ),
+    },
+    "slide_caption": {
+        "en": (
+            "The same generated bedrooms drawn normally (top), with the generator's k \"window\" feature maps "
+            "dropped (middle) and with k random maps dropped (bottom): the windows vanish only in the middle row."
+        ),
+        "ja": (
+            "同じ生成寝室を、通常どおり（上）、生成器の「窓」特徴マップ k 個を落として（中）、ランダムな k "
+            "個のマップを落として（下）描いたもの。窓が消えるのは中段だけです。"
+        ),
+    },
+    "slide_equation": {
+        "en": r"p_{ij} = \sigma\left(\sum_c w_c\, h_{c,ij} + b\right),\qquad h_c \leftarrow 0 \quad (w_c > 0)",
+        "ja": r"p_{ij} = \sigma\left(\sum_c w_c\, h_{c,ij} + b\right),\qquad h_c \leftarrow 0 \quad (w_c > 0)",
     },
     "summary": {
         "en": (
@@ -126,6 +143,9 @@ WINDOW_FILE = "window_feature_maps.json"
 WINDOW_COMMAND = "python training/find_window_feature_maps.py"
 N_SAMPLES = 8          # the first 8 samples of a seed (named seed:0 … seed:7 as in the arithmetic tab)
 HOW = ("zero", "mean")  # zero the maps (the paper), or set them to their average activation
+# The plot's colours, by series name in either language: window maps orange, random maps grey.
+CURVE_COLORS = {**dict.fromkeys(TAB.strings.table["curve_window"].values(), "#ea580c"),
+                **dict.fromkeys(TAB.strings.table["curve_random"].values(), "#6b7280")}
 
 
 def _read_json(path: Path) -> dict:
@@ -183,7 +203,8 @@ def tint_windows(cnn, images: torch.Tensor, detector: dict) -> tuple[torch.Tenso
 
 
 def curve_frame(curve: dict) -> pd.DataFrame:
-    """The score-vs-k curve as a long table for gr.LinePlot (window area in %)."""
+    """The score-vs-k curve as a long table for gr.LinePlot (window area in %); the series are named in the
+    event's language."""
     rows = []
     for key, name in (("window", TAB.text("curve_window")), ("random_mean", TAB.text("curve_random"))):
         rows += [{"k": k, "window area (%)": 100 * v, "maps dropped": name} for k, v in zip(curve["k"], curve[key])]
@@ -215,7 +236,7 @@ def dcgan_forget_windows(seed, k, how: str = "zero", control_seed=0, show_detect
                          windows=f"{100 * float(tinted[1][1].mean()):.1f}",
                          random=f"{100 * float(tinted[2][1].mean()):.1f}")
     figure = grid_picture(torch.cat(rows), nrow=N_SAMPLES)
-    caption = TAB.text("caption", k=k, n=n_window, total=g.feature_maps,
+    caption = TAB.text("caption", seed=seed, k=k, n=n_window, total=g.feature_maps,
                        maps=", ".join(map(str, data["window_maps"][:k])) or "—",
                        random=", ".join(map(str, sorted(r["random_maps"]))) or "—") + areas
     return {"figure": figure, "caption": caption}
@@ -227,10 +248,14 @@ def dcw_share_query(seed, k, how, control_seed, show_detector) -> str:
 
 
 def dcw_plot(how: str) -> dict:
-    """The score-vs-k plot and the summary for the chosen way of dropping maps: {"plot": ..., "summary": ...}."""
+    """The score-vs-k plot (its table, and its axis and legend titles in the event's language) and the summary for
+    the chosen way of dropping maps: {"plot": ..., "summary": ...}."""
     check_choice(how, HOW)
     data = window_data()
-    return {"plot": curve_frame(curve_for(data, how)), "summary": summary_markdown(data, how)}
+    # x: just "k" (a longer title collides with the legend's title on a phone)
+    plot = gr.update(value=curve_frame(curve_for(data, how)), x_title="k", y_title=TAB.text("plot_y"),
+                     color_title=TAB.text("plot_color"))
+    return {"plot": plot, "summary": summary_markdown(data, how)}
 
 
 def summary_markdown(data: dict, how: str = "zero") -> str:
@@ -271,26 +296,37 @@ def open_tab(request: gr.Request | None = None) -> dict:
 
 @TAB.builder
 def create_demo(page: Page) -> gr.Blocks:
-    """The tab's Blocks (see demos/kit.py: ``page`` says where it is shown)."""
+    """The tab's Blocks (see demos/kit.py: ``page`` says where it is shown). At 1366×768: the controls and the
+    before/after figure side by side; the plot over many samples and the explanation below."""
     _ = TAB.ui
     with gr.Blocks() as demo:
         status = weights_status()
         with gr.Row():
             with gr.Column(scale=3, min_width=260):
                 seed, dice = seed_input(0)
-                k = gr.Slider(0, 48, value=0, step=1, label=_("k"), info=_("k_info"))
-                how = gr.Radio([(_("how_zero"), "zero"), (_("how_mean"), "mean")], value="zero",
-                               label=_("how"), info=_("how_info"))
-                control_seed = gr.Number(value=0, label=_("control_seed"), precision=0, minimum=0, maximum=MAX_SEED)
-                show_detector = gr.Checkbox(value=False, label=_("show_detector"))
+                k = controls.Slider(0, 48, value=0, step=1, label=_("k"), info=_("k_info"))
                 run = gr.Button(_("run"), variant="primary")
-                share_button, share_link = share_row()
-            with gr.Column(scale=6, min_width=420):
-                figure = gr.Image(label=_("figure"), type="pil", interactive=False, buttons=["download"])
+                # the options below redraw the figure as soon as they change
+                how = controls.Radio([(_("how_zero"), "zero"), (_("how_mean"), "mean")], value="zero",
+                                     label=_("how"), info=_("how_info"))
+                control_seed = controls.Number(value=0, label=_("control_seed"), precision=0, minimum=0,
+                                               maximum=MAX_SEED)
+                show_detector = gr.Checkbox(value=False, label=_("show_detector"))
+            with gr.Column(scale=9, min_width=340):
+                figure = gr.Image(label=_("figure"), type="pil", interactive=False,
+                                  buttons=["download", "fullscreen"], height=380)  # a height keeps the label off it
                 caption = gr.Markdown()
-                plot = gr.LinePlot(x="k", y="window area (%)", color="maps dropped", label=_("plot"), height=320)
+                with gr.Row():
+                    page.slide_button(results=[figure], settings=[seed, k, how, control_seed, show_detector])
+                    with gr.Column(scale=3, min_width=260):
+                        share_button, share_link = share_row()
+        with gr.Row():
+            with gr.Column(scale=6, min_width=340):
+                # no height: with one, Gradio 6.31 cuts off the legend under the plot
+                plot = gr.LinePlot(x="k", y="window area (%)", color="maps dropped", label=_("plot"),
+                                   color_map=CURVE_COLORS)
                 summary = gr.Markdown()
-            with gr.Column(scale=3, min_width=260):
+            with gr.Column(scale=4, min_width=280):
                 TAB.explanation()
 
         inputs = [seed, k, how, control_seed, show_detector]
@@ -300,6 +336,7 @@ def create_demo(page: Page) -> gr.Blocks:
         quiet = dict(show_progress="hidden", api_visibility="private", trigger_mode="always_last")
         page.on(k.release, dcgan_forget_windows, inputs, outputs, **quiet)
         page.on(seed.submit, dcgan_forget_windows, inputs, outputs, **quiet)
+        page.on(control_seed.submit, dcgan_forget_windows, inputs, outputs, **quiet)
         page.on(show_detector.input, dcgan_forget_windows, inputs, outputs, **quiet)
         redrawn = page.on(how.input, dcgan_forget_windows, inputs, outputs, **quiet)
         page.on(redrawn.then, dcw_plot, how, {"plot": plot, "summary": summary}, **quiet)

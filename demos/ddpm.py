@@ -6,9 +6,11 @@ What it teaches (Ho, Jain & Abbeel, NeurIPS 2020; Song, Meng & Ermon, ICLR 2021)
   with the same ε shows the digit dissolving, beside β_t, ᾱ_t and the signal-to-noise ratio ᾱ_t/(1−ᾱ_t).
 * **Reverse process** — from pure noise x_T the U-Net predicts the noise ε_θ(x_t, t) at every step; the
   scheduler turns it into the predicted clean image x̂_0 and the next x_{t−1}. We stream x_t and x̂_0 while
-  it runs, keep the trajectory, and a slider scrubs through it afterwards (no recomputation).
+  it runs, keep the trajectory, and a slider over t looks back at any step afterwards (no recomputation).
+  The tab opens on such a run (100 DDPM steps, computed once and cached).
 * **DDPM vs DDIM** — the same x_T with 1000 stochastic DDPM steps and 50 / 20 / 10 deterministic DDIM steps.
-* **Branch from here** — restart the reverse process from one stored x_t with fresh noise: several futures.
+* **Branch** — restart the reverse process from one stored x_t (a timestep t of one image) with fresh noise:
+  several futures; from large t different digits, from small t the same digit, from the last step one future.
 * **Other models** — any unconditional diffusers DDPM/DDIM pipeline on the Hub (e.g. ``google/ddpm-cifar10-32``).
 
 The sampling loop is our own (``models.ddpm.reverse_steps``: ``unet(x, t)`` then ``scheduler.step``), the same
@@ -32,6 +34,7 @@ import PIL.Image
 import torch
 from torch.nn import functional as F
 
+from demos import controls
 from demos.common import (
     MAX_SEED,
     check_choice,
@@ -43,7 +46,7 @@ from demos.common import (
     weights_problem,
     weights_status,
 )
-from demos.image_input import digit_canvas, image_to_digit
+from demos.image_input import digit_canvas, image_to_digit, wire_canvas
 from demos.kit import Page, Tab, demo_cache, heavy_queue
 from demos.share import query_value, share_query, share_row, wire_share
 from models import loading
@@ -79,14 +82,20 @@ TAB = Tab(id="ddpm", strings={
         "ja": "t = 0, 50, 100, 200, 300, 500, 700, 999 での x_t（同じ ε）",
     },
     "plot_abar": {
-        "en": "ᾱ_t (blue), signal √ᾱ_t (orange) and noise √(1−ᾱ_t) (red); grey line: the chosen t",
-        "ja": "ᾱ_t（青）、信号 √ᾱ_t（橙）とノイズ √(1−ᾱ_t)（赤）。灰色の線：選んだ t",
+        "en": "How much signal and noise x_t holds (grey line: the chosen t)",
+        "ja": "x_t に含まれる信号とノイズの割合（灰色の線：選んだ t）",
     },
     "plot_beta": {"en": "Noise schedule β_t (linear)", "ja": "ノイズスケジュール β_t（線形）"},
     "plot_snr": {
         "en": "Signal-to-noise ratio: log₁₀ SNR(t) = log₁₀ ᾱ_t / (1−ᾱ_t)",
         "ja": "信号対雑音比：log₁₀ SNR(t) = log₁₀ ᾱ_t / (1−ᾱ_t)",
     },
+    "t_axis": {"en": "timestep t", "ja": "タイムステップ t"},
+    # The plots' series names with words (data values, made at run time in the event's language; CURVE_COLORS
+    # colours them). The others are formulas: ᾱ_t, β_t, log₁₀ SNR.
+    "curve_signal": {"en": "signal √ᾱ_t", "ja": "信号 √ᾱ_t"},
+    "curve_noise": {"en": "noise √(1−ᾱ_t)", "ja": "ノイズ √(1−ᾱ_t)"},
+    "curve_t": {"en": "chosen t", "ja": "選んだ t"},
     "forward_values": {
         "en": (
             "At t = {t}: $\\beta_t$ = {beta}, $\\bar\\alpha_t$ = {abar}, so $x_t$ = {signal}·$x_0$ + "
@@ -105,65 +114,135 @@ TAB = Tab(id="ddpm", strings={
     "sampler_ddpm": {"en": "DDPM (stochastic)", "ja": "DDPM（確率的）"},
     "sampler_ddim": {"en": "DDIM (deterministic, skips steps)", "ja": "DDIM（決定的・ステップを飛ばせる）"},
     "steps": {"en": "Number of steps", "ja": "ステップ数"},
+    "steps_info": {
+        "en": "Trained with T = 1000; fewer steps skip t evenly (100 steps: t = 990, 980, …, 0).",
+        "ja": (
+            "T = 1000 で学習。ステップ数を減らすと t を等間隔に飛ばします（100 ステップ：t = 990, 980, …, 0）。"
+        ),
+    },
     "n": {"en": "Number of images", "ja": "画像の枚数"},
     "every": {"en": "Show every k steps", "ja": "k ステップごとに表示"},
     "run": {"en": "Generate", "ja": "生成する"},
-    "r_xt": {"en": "x_t (the current noisy images)", "ja": "x_t（現在のノイズ画像）"},
-    "r_x0": {"en": "x̂₀ (what the model thinks the end result is)", "ja": "x̂₀（モデルが予想する最終結果）"},
-    "r_eps": {"en": "ε_θ(x_t, t) (the predicted noise)", "ja": "ε_θ(x_t, t)（予測されたノイズ）"},
-    "scrub": {"en": "Scrub through the trajectory", "ja": "軌跡をたどる"},
+    "r_xt": {"en": "x_t (at the end: the result)", "ja": "x_t（最後は生成結果）"},
+    "r_x0": {"en": "x̂₀ (the predicted result)", "ja": "x̂₀（予測した完成画像）"},
+    "r_eps": {"en": "ε_θ(x_t, t) (predicted noise)", "ja": "ε_θ(x_t, t)（予測したノイズ）"},
+    "scrub": {"en": "Timestep t shown", "ja": "表示するタイムステップ t"},
     "scrub_info": {
-        "en": "After a run: move through the stored steps instantly (nothing is recomputed).",
-        "ja": "生成後、保存されたステップをすぐに行き来できます（再計算はしません）。",
+        "en": "Right: x_T (noise), left: t = 0 (the result). Shows the nearest stored step at once (nothing is "
+              "recomputed).",
+        "ja": (
+            "右端：x_T（ノイズ）、左端：t = 0（完成）。保存された最も近いステップをすぐに表示します"
+            "（再計算はしません）。"
+        ),
     },
     "status": {
-        "en": "{sampler}: step {i} / {steps} (t = {t}), {s} s",
-        "ja": "{sampler}：ステップ {i} / {steps}（t = {t}）、{s} 秒",
+        "en": "{sampler}: step {i} / {steps}, t = {t} ({s} s)",
+        "ja": "{sampler}：ステップ {i} / {steps}、t = {t}（{s} 秒）",
     },
     "done": {
         "en": (
-            "Done: {n} images with {steps} {sampler} steps in {s} s ({ms} ms per step). Scrub through the steps with "
-            "the slider below."
+            "Done: {n} images with {steps} {sampler} steps in {s} s ({ms} ms per step). Move the t slider below the "
+            "images to look back at any step."
         ),
         "ja": (
-            "完了：{sampler} {steps} ステップで {n} 枚を {s} 秒で生成しました（1 ステップ {ms} "
-            "ms）。下のスライダーでステップをたどれます。"
+            "完了：{sampler} {steps} ステップで {n} 枚を {s} 秒で生成しました（1 ステップ {ms} ms）。"
+            "画像の下の t のスライダーで途中のステップを見られます。"
         ),
     },
+    "example": {
+        "en": (
+            "An example, computed when the tab opened: {n} images with {steps} {sampler} steps, seed {seed}. Move the "
+            "t slider below the images to look back at any step, or press Generate."
+        ),
+        "ja": (
+            "タブを開いたときに計算した例：{sampler} {steps} ステップ、{n} 枚、シード {seed}。"
+            "画像の下の t のスライダーで途中のステップを見るか、「生成する」を押してください。"
+        ),
+    },
+    "press_generate": {
+        "en": "Press Generate: {n} images with {steps} {sampler} steps.",
+        "ja": "「生成する」を押してください：{sampler} {steps} ステップで {n} 枚を生成します。",
+    },
     "scrub_status": {
-        "en": "{sampler} step {i} / {steps}: t = {t}. Left: x_t, middle: x̂₀ predicted at this step, right: ε_θ.",
-        "ja": "{sampler} ステップ {i} / {steps}：t = {t}。左：x_t、中央：このステップで予測した x̂₀、右：ε_θ。",
+        "en": "{sampler} step {i} / {steps}, t = {t}: x_t, the x̂₀ predicted at this step, and ε_θ.",
+        "ja": "{sampler} ステップ {i} / {steps}、t = {t}：x_t、このステップで予測した x̂₀、ε_θ。",
     },
     "no_trajectory": {
-        "en": "Generate images first: the slider and the branches work on the stored trajectory of a run.",
-        "ja": "先に画像を生成してください。スライダーと分岐は、生成時に保存した軌跡を使います。",
+        "en": "Generate images first: the t slider and the branches work on the stored trajectory of a run.",
+        "ja": "先に画像を生成してください。t のスライダーと分岐は、生成時に保存した軌跡を使います。",
+    },
+    "slide_caption": {
+        "en": (
+            "The reverse process of a DDPM trained on MNIST: from pure noise x_T, the U-Net predicts the noise "
+            "ε_θ(x_t, t) at each step; x̂₀ is its current guess of the final digits."
+        ),
+        "ja": (
+            "MNIST で学習した DDPM の逆過程：純粋なノイズ x_T から、U-Net が各ステップでノイズ ε_θ(x_t, t) "
+            "を予測します。x̂₀ はその時点での最終的な数字の予想です。"
+        ),
+    },
+    "slide_equation": {
+        "en": r"x_{t-1} = \frac{1}{\sqrt{\alpha_t}}\left(x_t - \frac{\beta_t}{\sqrt{1-\bar\alpha_t}}\,"
+              r"\epsilon_\theta(x_t, t)\right) + \sigma_t z",
+        "ja": r"x_{t-1} = \frac{1}{\sqrt{\alpha_t}}\left(x_t - \frac{\beta_t}{\sqrt{1-\bar\alpha_t}}\,"
+              r"\epsilon_\theta(x_t, t)\right) + \sigma_t z",
     },
     "branch_title": {
-        "en": "Branch from here: several futures of one noisy image",
-        "ja": "ここから分岐：1 枚のノイズ画像から複数の未来を",
+        "en": "Branch: several futures of one noisy image",
+        "ja": "分岐：1 枚のノイズ画像から複数の未来へ",
     },
     "branch_note": {
         "en": (
-            "Pick a step with the scrub slider and one image of the batch; the reverse process restarts from that "
-            "stored x_t with fresh noise. Early branches end as different digits, late ones only differ in details. "
-            "(With DDIM the branches use η = 1, i.e. they add noise, otherwise every future would be the same.)"
+            "Choose a timestep t and one image of the batch: the reverse process restarts from its stored x_t with "
+            "fresh noise. From a large t the futures end as different digits, from a small t they only differ in "
+            "details, and from the last step they are all the same image (that step adds no noise). (With DDIM the "
+            "branches use η = 1, i.e. they add noise, otherwise every future would be the same.)"
         ),
         "ja": (
-            "軌跡スライダーでステップを、バッチの中から画像を 1 枚選びます。保存された x_t "
-            "から新しいノイズで逆過程をやり直します。早い段階で分岐すると別の数字になり、遅い段階では細部だけが変わりま"
-            "す。（DDIM の場合、分岐では η = 1（ノイズを加える）を使います。そうしないとすべての未来が同じになるためで"
-            "す。）"
+            "タイムステップ t とバッチ内の画像を 1 枚選びます。保存された x_t から新しいノイズで逆過程をやり直します。"
+            "t が大きいと別々の数字になり、t が小さいと細部だけが変わり、最後のステップからはすべて同じ画像になります"
+            "（最後のステップはノイズを加えないため）。（DDIM の場合、分岐では η = 1（ノイズを加える）を使います。"
+            "そうしないとすべての未来が同じになるためです。）"
         ),
     },
+    "branch_t": {"en": "Branch from timestep t", "ja": "分岐するタイムステップ t"},
     "image": {"en": "Image of the batch (0 = top left)", "ja": "バッチ内の画像（0 = 左上）"},
     "futures": {"en": "Number of futures", "ja": "未来の数"},
     "branch_run": {"en": "Sample futures from this step", "ja": "このステップから未来をサンプリング"},
+    "branch_where": {
+        "en": "Branches from image {k} (row {row}, column {col}) at step {i} / {steps}, t = {t}: its x_t is the start.",
+        "ja": "画像 {k}（{row} 行 {col} 列）のステップ {i} / {steps}、t = {t} から分岐します。その x_t が出発点です。",
+    },
+    "branch_where_last": {
+        "en": (
+            "Branches from image {k} (row {row}, column {col}) at the last step, {i} / {steps} (t = {t}): that step "
+            "adds no noise, so every future would be the same image. Choose a larger t."
+        ),
+        "ja": (
+            "画像 {k}（{row} 行 {col} 列）の最後のステップ {i} / {steps}（t = {t}）から分岐します。このステップは"
+            "ノイズを加えないので、すべての未来が同じ画像になります。もっと大きな t を選んでください。"
+        ),
+    },
     "branch_origin": {"en": "Start: x_t", "ja": "出発点：x_t"},
     "branch_out": {"en": "Futures", "ja": "未来"},
     "branch_running": {"en": "Branching: {done} / {total} steps", "ja": "分岐中：{done} / {total} ステップ"},
     "branch_done": {
-        "en": "{k} futures from step {i} (t = {t}) in {s} s.",
-        "ja": "ステップ {i}（t = {t}）から {k} 通りの未来を {s} 秒で生成しました。",
+        "en": "{k} futures of image {image} from step {i} / {steps} (t = {t}) in {s} s.",
+        "ja": "画像 {image} のステップ {i} / {steps}（t = {t}）から {k} 通りの未来を {s} 秒で生成しました。",
+    },
+    "branch_differ": {
+        "en": "Per pixel they differ by {spread} grey levels of 255 on average (0 = all the same).",
+        "ja": "未来どうしの違いは 1 画素あたり平均 {spread} 階調です（255 階調中、0 = すべて同じ）。",
+    },
+    "branch_same": {
+        "en": (
+            "They are all the same image: from the last step no noise is added, so there is only one future. Choose a "
+            "larger t."
+        ),
+        "ja": (
+            "すべて同じ画像です。最後のステップはノイズを加えないので、未来は 1 つしかありません。"
+            "もっと大きな t を選んでください。"
+        ),
     },
     "compare_title": {
         "en": "DDPM vs DDIM: the same starting noise, different numbers of steps",
@@ -293,18 +372,23 @@ TRAINING_COMMAND = "python training/train_ddpm.py --device cuda --max-minutes 20
 EXAMPLES = Path(__file__).parent / "examples"
 FIRST_EXAMPLE = str(EXAMPLES / "mnist" / "2_0001.png")
 SAMPLERS = ("ddpm", "ddim")
+# Steps a sampler starts with (the tab opens on DDPM with 100 steps: about 2 s for 16 digits on 2 CPU cores, and as
+# good as 1000 steps to the eye; DDPM with T = 1000 steps takes 18 s).
+DEFAULT_STEPS = {"ddpm": 100, "ddim": 50}
 # name: (low, high, default)
 LIMITS = {
     "t": (0, 999, 250),
     "n": (1, 16, 16),
-    "steps": (1, 1000, 1000),
-    "every": (1, 250, 25),
+    "steps": (1, 1000, DEFAULT_STEPS["ddpm"]),
+    "every": (1, 250, 10),
     "futures": (1, 16, 8),
     "image": (0, 15, 0),
+    "branch_t": (0, 999, 600),  # from t ≈ 600 the futures of one image are often different digits, from 400 not
 }
 COMPARE_RUNS = (("ddim", 10), ("ddim", 20), ("ddim", 50), ("ddpm", 1000))  # fast ones first
 FORWARD_STRIP_T = (0, 50, 100, 200, 300, 500, 700, 999)
-MAX_FRAMES = 200  # the scrub slider keeps at most this many steps of a trajectory
+OPEN_MAX_STEPS = 100  # the tab opens on a computed run if its settings (a share link's) need at most this many steps
+MAX_FRAMES = 200  # a run keeps at most this many of its steps (for the t slider and the branches)
 # Work allowed for one run on the CPU, in (images × steps × U-Net parameters × pixels / 32²): 16 digits ×
 # 1000 steps of our 0.7 M-parameter U-Net is 1.1e10. Bigger Hub models must use fewer images or steps.
 MAX_WORK = float(os.environ.get("GALLERY_DDPM_MAX_WORK", 2.5e10))
@@ -422,9 +506,9 @@ def noise_to_unit(eps: torch.Tensor) -> torch.Tensor:
     return (eps.float() / 4 + 0.5).clamp(0, 1)
 
 
-def batch_picture(images, size: int = 360) -> PIL.Image.Image:
+def batch_picture(images, size: int = 400) -> PIL.Image.Image:
     """(B, C, H, W) in [0, 1] (tensor or uint8 array) → a square-ish grid with 1-px grey lines around every image,
-    enlarged with crisp pixels to about ``size``."""
+    enlarged with crisp pixels to about ``size`` (shown at about 300 px, it stays sharp on a projector and a slide)."""
     picture = grid(images, pad=1, background=128, border=True)
     return to_pil(picture, scale=max(1, size // max(picture.shape[:2])))
 
@@ -441,13 +525,16 @@ def digit_to_model_space(digit: torch.Tensor) -> torch.Tensor:
     return F.pad(digit, (2, 2, 2, 2), value=0.0) * 2 - 1
 
 
-CURVE_COLORS = {"ᾱ_t": "#1f77b4", "√ᾱ_t": "#ff7f0e", "√(1−ᾱ_t)": "#d62728", "β_t": "#1f77b4",
-                "log₁₀ SNR": "#1f77b4", "t": "#7f7f7f"}
+# The colour of each series of the plots, by its name in either language (the names are data values, made in the
+# event's language by ``schedule_curves``).
+CURVE_COLORS = {"ᾱ_t": "#1f77b4", "β_t": "#1f77b4", "log₁₀ SNR": "#1f77b4", **{
+    TAB.strings.table[name][lang]: color for lang in ("en", "ja")
+    for name, color in (("curve_signal", "#ff7f0e"), ("curve_noise", "#d62728"), ("curve_t", "#7f7f7f"))}}
 
 
 def schedule_curves(alphas_cumprod: torch.Tensor, betas: torch.Tensor, t: int) -> tuple[pd.DataFrame, ...]:
     """Data of the three plots (every 10th step + a grey vertical marker at t): (ᾱ_t, √ᾱ_t, √(1−ᾱ_t)), β_t,
-    log₁₀ SNR."""
+    log₁₀ SNR. The series are named in the current event's language."""
     ts = [*range(0, len(betas), 10), len(betas) - 1]
     abar = alphas_cumprod[ts].double()
 
@@ -455,10 +542,12 @@ def schedule_curves(alphas_cumprod: torch.Tensor, betas: torch.Tensor, t: int) -
         return [{"t": s, "value": float(v), "curve": name} for s, v in zip(ts, values)]
 
     def marker(lo, hi):
-        return [{"t": t, "value": float(lo), "curve": "t"}, {"t": t, "value": float(hi), "curve": "t"}]
+        return [{"t": t, "value": float(lo), "curve": TAB.text("curve_t")},
+                {"t": t, "value": float(hi), "curve": TAB.text("curve_t")}]
 
     snr = (abar / (1 - abar)).log10()
-    abar_curves = curve("ᾱ_t", abar) + curve("√ᾱ_t", abar.sqrt()) + curve("√(1−ᾱ_t)", (1 - abar).sqrt())
+    abar_curves = (curve("ᾱ_t", abar) + curve(TAB.text("curve_signal"), abar.sqrt())
+                   + curve(TAB.text("curve_noise"), (1 - abar).sqrt()))
     return (pd.DataFrame(abar_curves + marker(0, 1)),
             pd.DataFrame(curve("β_t", betas[ts]) + marker(0, betas.max())),
             pd.DataFrame(curve("log₁₀ SNR", snr) + marker(snr.min(), snr.max())))
@@ -487,8 +576,8 @@ def ddpm_forward(image, t: int, seed: int) -> dict:
     values = TAB.text("forward_values", t=t, beta=f"{float(betas[t]):.5f}", abar=f"{a:.4f}",
                       signal=f"{math.sqrt(a):.4f}", noise=f"{math.sqrt(1 - a):.4f}", snr=f"{a / (1 - a):.4g}")
     plot_abar, plot_beta, plot_snr = schedule_curves(abar, betas, t)
-    return {"x0": to_pil(to_unit(x0), scale=6), "xt": to_pil(to_unit(r["x_t"]), scale=6),
-            "eps": to_pil(noise_to_unit(r["eps"]), scale=6), "strip": to_pil(strip(to_unit(r["strip"])), scale=3),
+    return {"x0": to_pil(to_unit(x0), scale=8), "xt": to_pil(to_unit(r["x_t"]), scale=8),
+            "eps": to_pil(noise_to_unit(r["eps"]), scale=8), "strip": to_pil(strip(to_unit(r["strip"])), scale=4),
             "plot_abar": plot_abar, "plot_beta": plot_beta, "plot_snr": plot_snr, "values": values}
 
 
@@ -513,14 +602,16 @@ def _sample_settings(model_id, sampler, steps, n, seed):
 
 
 def new_trajectory(model_id: str, sampler: str, steps: int, n: int, seed: int) -> dict:
+    """An empty trajectory: the settings of a run, and (filled by ``reverse_process``) its stored steps: their
+    index ``i``, timestep ``t``, x_t, x̂_0 and ε_θ, then the generated batch ``final``."""
     stride = max(1, math.ceil(steps / MAX_FRAMES))
     return {"model": (model_id or "").strip(), "sampler": sampler, "steps": steps, "n": n, "seed": seed,
             "stride": stride, "i": [], "t": [], "x_t": [], "x0": [], "eps": []}
 
 
 def keep_frame(traj: dict, step: dict) -> None:
-    """Store one step for the scrub slider: x_t exactly enough to restart from it (float16), x̂_0 and ε_θ as
-    pictures."""
+    """Store one step for the t slider and the branches: x_t exactly enough to restart from it (float16), x̂_0 and
+    ε_θ as pictures."""
     traj["i"].append(step["i"])
     traj["t"].append(step["t"])
     traj["x_t"].append(step["x_t"].detach().to(torch.float16).numpy().copy())
@@ -528,75 +619,180 @@ def keep_frame(traj: dict, step: dict) -> None:
     traj["eps"].append(batch_pixels(noise_to_unit(step["eps"])))
 
 
+def reverse_process(model, traj: dict):
+    """Run the reverse process of ``traj``'s settings from its seeded x_T, yielding every step (see
+    ``models.ddpm.reverse_steps``). Every ``stride``-th step and the last are kept in ``traj``; at the end the
+    generated batch is ``traj["final"]``."""
+    generator = torch.Generator().manual_seed(traj["seed"])
+    x = initial_noise((traj["n"], *model.image_shape), generator=generator)
+    scheduler = model.scheduler(traj["sampler"])
+    for step in reverse_steps(model.fast_unet, scheduler, x, traj["steps"], generator=generator):
+        if step["i"] % traj["stride"] == 0 or step["i"] == traj["steps"] - 1:
+            keep_frame(traj, step)
+        yield step
+        x = step["x_prev"]
+    traj["final"] = batch_pixels(to_unit(x))
+
+
 def status_line(sampler, i, steps, t, seconds) -> str:
     return TAB.text("status", sampler=sampler.upper(), i=i + 1, steps=steps, t=t, s=f"{seconds:.1f}")
 
 
-def ddpm_sample(model_id: str, sampler: str, steps: int, n: int, seed: int, every: int, progress=gr.Progress()):
+def finished(traj: dict, status: str) -> dict:
+    """The reverse section after a run: the generated batch (in the x_t box), the last x̂_0 and ε_θ, ``status``, the
+    trajectory, and the t slider over its timesteps, at the end (its smallest t)."""
+    t_first, t_last = traj["t"][0], traj["t"][-1]
+    return {"r_xt": batch_picture(traj["final"]), "r_x0": batch_picture(traj["x0"][-1]),
+            "r_eps": batch_picture(traj["eps"][-1]), "run_status": status, "trajectory": traj,
+            "scrub": gr.update(minimum=t_last, maximum=max(t_first, t_last + 1), value=t_last, interactive=True)}
+
+
+def ddpm_sample(model_id: str, sampler: str, steps: int, n: int, seed: int, every: int):
     """api ``/ddpm_sample``: the reverse process from x_T ~ N(0, I) (seeded), streaming (x_t, x̂_0, ε_θ, status)
-    every ``every`` steps; the last output is the generated batch, with the trajectory kept for the scrub slider
-    (outputs: x_t | x̂_0 | ε_θ | status | trajectory | scrub slider)."""
+    every ``every`` steps; the last output is the generated batch, with the trajectory kept for the t slider
+    (outputs: x_t | x̂_0 | ε_θ | status | trajectory | t slider). No progress bar: the status line says the step."""
     model, steps, n, seed = _sample_settings(model_id, sampler, steps, n, seed)
     every = int(check_range(every, *LIMITS["every"][:2], TAB.phrase("every")))
-    scheduler = model.scheduler(sampler)
-    generator = torch.Generator().manual_seed(seed)
-    x = initial_noise((n, *model.image_shape), generator=generator)
     traj = new_trajectory(model_id, sampler, steps, n, seed)
     start = time.perf_counter()
-    for step in reverse_steps(model.fast_unet, scheduler, x, steps, generator=generator):
+    for step in reverse_process(model, traj):
         i = step["i"]
-        last = i == steps - 1
-        if i % traj["stride"] == 0 or last:
-            keep_frame(traj, step)
-        x = step["x_prev"]
-        if i % every == 0 or last:
-            status = status_line(sampler, i, steps, step["t"], time.perf_counter() - start)
-            progress((i + 1) / steps, desc=status)
-            if not last:  # the trajectory and the scrub slider stay as they are until the end
-                yield {"xt": batch_picture(to_unit(step["x_t"])), "x0": batch_picture(to_unit(step["x0"])),
-                       "eps": batch_picture(noise_to_unit(step["eps"])), "run_status": status}
+        if i % every == 0 and i < steps - 1:  # the trajectory and the t slider stay as they are until the end
+            yield {"r_xt": batch_picture(to_unit(step["x_t"])), "r_x0": batch_picture(to_unit(step["x0"])),
+                   "r_eps": batch_picture(noise_to_unit(step["eps"])),
+                   "run_status": status_line(sampler, i, steps, step["t"], time.perf_counter() - start)}
     seconds = time.perf_counter() - start
-    traj["final"] = batch_pixels(to_unit(x))
-    frames = len(traj["i"])
-    yield {"xt": batch_picture(traj["final"]), "x0": batch_picture(traj["x0"][-1]),
-           "eps": batch_picture(traj["eps"][-1]),
-           "run_status": TAB.text("done", sampler=sampler.upper(), steps=steps, n=n, s=f"{seconds:.1f}",
-                                  ms=f"{1000 * seconds / steps:.0f}"),
-           "trajectory": traj,
-           "scrub": gr.update(minimum=0, maximum=frames - 1, value=frames - 1, step=1, interactive=True)}
+    yield finished(traj, TAB.text("done", sampler=sampler.upper(), steps=steps, n=n, s=f"{seconds:.1f}",
+                                  ms=f"{1000 * seconds / steps:.0f}"))
 
 
-def ddpm_scrub(traj, frame) -> dict:
-    """Show a stored step of the trajectory (no model call): x_t, x̂_0, ε_θ, and which step it is."""
-    if not traj or not traj.get("i"):
+@demo_cache(maxsize=4)
+def example_trajectory(model, sampler: str, steps: int, n: int, seed: int) -> dict:
+    """The run the tab opens on (our model, the page's settings): computed once, then shown to every page."""
+    traj = new_trajectory("", sampler, steps, n, seed)
+    for _step in reverse_process(model, traj):
+        pass
+    return traj
+
+
+def open_example(sampler: str, steps: int, n: int, seed: int) -> dict:
+    """The reverse section when the tab opens: a finished run with these settings if it is quick (at most
+    ``OPEN_MAX_STEPS`` steps; cached), else a line that asks to press Generate."""
+    names = {"sampler": sampler.upper(), "steps": steps, "n": n}
+    if steps > OPEN_MAX_STEPS:
+        return {"run_status": TAB.text("press_generate", **names)}
+    traj = example_trajectory(load_model(""), sampler, steps, n, seed)
+    return finished(traj, TAB.text("example", seed=seed, **names))
+
+
+def has_run(traj) -> bool:
+    """Whether ``traj`` is a finished run (its stored steps and its result), not None or a run cut short."""
+    return bool(traj and traj.get("i") and "final" in traj)
+
+
+def nearest_frame(traj: dict, t: float) -> int:
+    """The index of the stored step whose timestep is nearest to ``t``."""
+    return min(range(len(traj["t"])), key=lambda f: abs(traj["t"][f] - t))
+
+
+def stored_t(traj, t):
+    """A t slider let go: the timestep of the stored step it shows (the nearest), so that it reads what is shown."""
+    if not has_run(traj):
+        return t
+    return traj["t"][nearest_frame(traj, float(check_range(t, 0, MAX_TIMESTEPS, TAB.phrase("t"))))]
+
+
+def ddpm_scrub(traj, t) -> dict:
+    """The t slider: show the stored step nearest to timestep ``t`` (no model call): x_t, x̂_0, ε_θ, and which step
+    it is."""
+    if not has_run(traj):
         return {"run_status": TAB.text("no_trajectory")}
-    f = int(min(max(int(frame or 0), 0), len(traj["i"]) - 1))
+    f = nearest_frame(traj, float(check_range(t, 0, MAX_TIMESTEPS, TAB.phrase("scrub"))))
     x_t = to_unit(torch.from_numpy(traj["x_t"][f].astype(np.float32)))
-    return {"xt": batch_picture(x_t), "x0": batch_picture(traj["x0"][f]), "eps": batch_picture(traj["eps"][f]),
+    return {"r_xt": batch_picture(x_t), "r_x0": batch_picture(traj["x0"][f]), "r_eps": batch_picture(traj["eps"][f]),
             "run_status": TAB.text("scrub_status", i=traj["i"][f] + 1, steps=traj["steps"], t=traj["t"][f],
                                    sampler=traj["sampler"].upper())}
 
 
-def ddpm_branch(traj, frame, image: int, futures: int, seed: int, progress=gr.Progress()):
-    """The "branch from here" button (private api): from the stored x_t of image ``image`` at scrub position
-    ``frame``, run the rest of the reverse process ``futures`` times with fresh noise (seeded). DDIM uses η = 1
-    here, otherwise every future would be the same. Streams the futures, then (x_t it started from, futures,
-    status)."""
-    if not traj or not traj.get("i"):
+def scrub_released(traj, t) -> dict:
+    """The t slider let go (or set in its box, or reset): the stored step nearest to t, and the slider moved to its
+    timestep."""
+    return {**ddpm_scrub(traj, t), "scrub": stored_t(traj, t)}
+
+
+# --- branches ------------------------------------------------------------------------------
+
+def branch_start(traj, t, image) -> tuple[int, int]:
+    """Where a branch starts: (the stored step nearest to timestep ``t``, the image of the batch), checked."""
+    if not has_run(traj):
         raise TAB.problem("no_trajectory")
-    f = int(check_range(frame, 0, len(traj["i"]) - 1, TAB.phrase("scrub")))
+    t = check_range(t, 0, MAX_TIMESTEPS, TAB.phrase("branch_t"))
     image = int(check_range(image, 0, traj["n"] - 1, TAB.phrase("image")))
+    return nearest_frame(traj, t), image
+
+
+def branch_where(traj: dict, f: int, image: int) -> str:
+    """Which image and which step a branch starts from, in words; from the last step every future is the same."""
+    row, column = divmod(image, math.ceil(math.sqrt(traj["n"])))  # as ``grid`` lays the batch out
+    last = f == len(traj["i"]) - 1
+    return TAB.text("branch_where_last" if last else "branch_where", k=image, row=row + 1, col=column + 1,
+                    i=traj["i"][f] + 1, steps=traj["steps"], t=traj["t"][f])
+
+
+def start_picture(traj: dict, f: int, image: int) -> PIL.Image.Image:
+    """The stored x_t a branch starts from."""
+    return batch_picture(to_unit(torch.from_numpy(traj["x_t"][f][image:image + 1].astype(np.float32))))
+
+
+def branch_preview(traj, t, image) -> dict:
+    """The branch sliders moved: the x_t the branch would start from and where it is (no model call)."""
+    if not has_run(traj):
+        return {"where": TAB.text("no_trajectory")}
+    f, image = branch_start(traj, t, min(int(image or 0), traj["n"] - 1))
+    return {"origin": start_picture(traj, f, image), "where": branch_where(traj, f, image)}
+
+
+def branch_controls(traj, t, image) -> dict:
+    """After a run: the branch sliders fitted to it (t up to its first timestep, one of its n images, both kept
+    where they were when they fit) and the start they point at."""
+    if not has_run(traj):
+        return {}
+    t = min(float(t), traj["t"][0])
+    image = min(int(image), traj["n"] - 1)
+    return {"branch_t": gr.update(maximum=traj["t"][0], value=t),
+            "image": gr.update(maximum=max(traj["n"] - 1, 1), value=image),
+            **branch_preview(traj, t, image)}
+
+
+def futures_picture(x01) -> PIL.Image.Image:
+    """The futures in one row (up to 4) or two (their box is wide), enlarged to about 300 px high."""
+    picture = grid(x01, nrow=len(x01) if len(x01) <= 4 else math.ceil(len(x01) / 2), pad=1, background=128,
+                   border=True)
+    return to_pil(picture, scale=max(1, 300 // picture.shape[0]))
+
+
+def branch_t_released(traj, t, image) -> dict:
+    """The branch's t slider let go (or set in its box): ``branch_preview``, and the slider moved to the timestep of
+    the stored step it points at."""
+    return {**branch_preview(traj, t, image), "branch_t": stored_t(traj, t)}
+
+
+def ddpm_branch(traj, t, image: int, futures: int, seed: int):
+    """The "branch" button (private api): from the stored x_t of image ``image`` at the stored step nearest to
+    timestep ``t``, run the rest of the reverse process ``futures`` times with fresh noise (seeded). DDIM uses η = 1
+    here, otherwise every future would be the same. Streams the futures' x̂_0, then (x_t it started from, futures,
+    status: how much the futures differ). No progress bar: the status line says the step."""
+    f, image = branch_start(traj, t, image)
     futures = int(check_range(futures, *LIMITS["futures"][:2], TAB.phrase("futures")))
     seed = check_seed(seed)
     model = load_model(traj["model"])
-    remaining = traj["steps"] - traj["i"][f]
+    start_index = traj["i"][f]
+    remaining = traj["steps"] - start_index
     check_work(model, futures, remaining)
-    x_t = torch.from_numpy(traj["x_t"][f][image:image + 1].astype(np.float32))
-    x = x_t.repeat(futures, 1, 1, 1)
+    x = torch.from_numpy(traj["x_t"][f][image:image + 1].astype(np.float32)).repeat(futures, 1, 1, 1)
     generator = torch.Generator().manual_seed(seed)
     scheduler = model.scheduler(traj["sampler"])
-    start_index = traj["i"][f]
-    origin = batch_picture(to_unit(x_t), size=160)
+    origin = start_picture(traj, f, image)
     every = max(1, remaining // 10)
     start = time.perf_counter()
     for step in reverse_steps(model.fast_unet, scheduler, x, traj["steps"], generator=generator,
@@ -604,12 +800,16 @@ def ddpm_branch(traj, frame, image: int, futures: int, seed: int, progress=gr.Pr
         x = step["x_prev"]
         done = step["i"] - start_index + 1
         if done % every == 0 and done < remaining:
-            progress(done / remaining)
-            yield {"origin": origin, "futures": batch_picture(to_unit(step["x0"])),
+            yield {"origin": origin, "futures": futures_picture(to_unit(step["x0"])),
                    "status": TAB.text("branch_running", done=done, total=remaining)}
-    yield {"origin": origin, "futures": batch_picture(to_unit(x)),
-           "status": TAB.text("branch_done", k=futures, i=start_index + 1, t=traj["t"][f],
-                              s=f"{time.perf_counter() - start:.1f}")}
+    pixels = batch_pixels(to_unit(x))
+    status = TAB.text("branch_done", k=futures, image=image, i=start_index + 1, steps=traj["steps"], t=traj["t"][f],
+                      s=f"{time.perf_counter() - start:.1f}")
+    if futures > 1:
+        spread = np.ptp(pixels, axis=0)  # per pixel: the brightest future minus the darkest, in grey levels
+        same = not spread.any()
+        status += " " + (TAB.text("branch_same") if same else TAB.text("branch_differ", spread=f"{spread.mean():.1f}"))
+    yield {"origin": origin, "futures": futures_picture(pixels), "status": status}
 
 
 def compare_name(sampler: str, steps: int) -> str:
@@ -635,7 +835,7 @@ def ddpm_compare(model_id: str, n: int, seed: int, progress=gr.Progress()):
             if step["i"] % 100 == 0:
                 progress((k + step["i"] / steps) / len(COMPARE_RUNS), desc=f"{sampler.upper()} {steps}")
         seconds = time.perf_counter() - start
-        images[compare_name(sampler, steps)] = batch_picture(to_unit(x), size=240)
+        images[compare_name(sampler, steps)] = batch_picture(to_unit(x))
         rows.append(f"| {sampler.upper()} | {steps} | {seconds:.2f} s | {1000 * seconds / steps:.0f} ms |")
         yield {**images, "table": TAB.text("compare_table") + "\n" + "\n".join(rows)}
 
@@ -672,33 +872,41 @@ def settings_from_query(request: gr.Request | None) -> dict:
 
 
 def steps_for_sampler(sampler: str):
-    """DDPM is usually run with all 1000 steps, DDIM with far fewer: a sensible default when switching."""
-    return gr.update(value=1000 if sampler == "ddpm" else 50)
+    """A sampler's usual number of steps here (``DEFAULT_STEPS``), set when the student switches."""
+    return gr.update(value=DEFAULT_STEPS.get(sampler, LIMITS["steps"][2]))
 
 
 def lock_scrub():
-    """The scrub slider is locked while a new trajectory is being made."""
+    """The t slider is locked while a new trajectory is being made."""
     return gr.update(interactive=False)
+
+
+def unlock_scrub(traj):
+    """After a run that failed (e.g. a refused setting): the t slider works again on the trajectory kept before."""
+    return gr.update(interactive=has_run(traj))
 
 
 def open_tab(request: gr.Request | None = None) -> dict:
     """When the student first sees the tab (``Page.when_shown``): take a share link's settings, show the forward
-    process of a real test digit (needs no weights), and check the U-Net; if its weights are missing, say why and
-    disable only the buttons that need it. Returns updates by name: the banner, the three buttons, the canvas, the
-    settings (``SETTINGS``) and the outputs of ``ddpm_forward``."""
+    process of a real test digit (needs no weights), check the U-Net and show a finished run (``open_example``) with
+    the branch controls pointing into it; if the weights are missing, say why and disable only the buttons that need
+    them. Returns updates by name: the banner, the three buttons, the canvas, the settings (``SETTINGS``), the outputs
+    of ``ddpm_forward``, ``finished`` and ``branch_controls``."""
     settings = settings_from_query(request)
-    controls = {name: gr.update(value=value) for name, value in settings.items()}
+    shown_settings = {name: gr.update(value=value) for name, value in settings.items()}
     with PIL.Image.open(FIRST_EXAMPLE) as img:
         forward = ddpm_forward(img.copy(), settings["t"], settings["fseed"])
+    opened = {"canvas": FIRST_EXAMPLE, "limits": hub_limits_text(), **shown_settings, **forward}
     try:
         load_model("")
     except gr.Error as err:
         off = gr.update(interactive=False)
-        return {"status": show_weights_problem(err), "run": off, "compare": off, "branch": off,
-                "canvas": FIRST_EXAMPLE, "limits": hub_limits_text(), **controls, **forward}
+        return {"status": show_weights_problem(err), "run": off, "compare": off, "branch": off, **opened}
+    example = open_example(settings["sampler"], settings["steps"], settings["n"], settings["seed"])
+    branch = branch_controls(example.get("trajectory"), LIMITS["branch_t"][2], LIMITS["image"][2])
     on = gr.update(interactive=True)
-    return {"status": gr.update(visible=False), "run": on, "compare": on, "branch": on, "canvas": FIRST_EXAMPLE,
-            "limits": hub_limits_text(), **controls, **forward}
+    return {"status": gr.update(visible=False), "run": on, "compare": on, "branch": on, **opened, **example,
+            **branch}
 
 
 def hub_limits_text() -> str:
@@ -707,131 +915,195 @@ def hub_limits_text() -> str:
                     s=f"{loading.HUB_DEADLINE_S:g}")
 
 
+# Pictures of 32-px digits, enlarged: shown with crisp pixels (app.py's CSS) at 256 px or more.
+IMAGE_OPTS = dict(type="pil", interactive=False, buttons=["download"], elem_classes=["pixelated"])
+
+
+def forward_section() -> dict:
+    """Part 1, the forward process: the digit (canvas and examples), t and the seed of ε, then x_0, ε and x_t, the
+    strip over t and the three plots of the schedule. Returns the components by name."""
+    _ = TAB.ui
+    c = {}
+    gr.Markdown(_("forward_title"))
+    with gr.Row():
+        with gr.Column(scale=1, min_width=240):
+            c["canvas"] = digit_canvas(_("input"), height=260, elem_id="ddpm-canvas")
+        with gr.Column(scale=1, min_width=260):
+            c["t"] = controls.Slider(*LIMITS["t"][:2], value=LIMITS["t"][2], step=1, label=_("t"), info=_("t_info"))
+            c["fseed"], c["fdice"] = seed_input(0)
+            c["values"] = gr.Markdown(latex_delimiters=[{"left": "$", "right": "$", "display": False}])
+    mnist_examples = sorted(str(p) for p in (EXAMPLES / "mnist").glob("*.png"))
+    c["examples"] = gr.Examples([[p] for p in mnist_examples], inputs=[c["canvas"]], label=_("examples"),
+                                examples_per_page=8)
+    with gr.Row():  # x_t = √ᾱ_t·x_0 + √(1−ᾱ_t)·ε: the two ingredients, then x_t (the result) twice as large
+        c["x0"] = gr.Image(label=_("x0"), min_width=150, scale=1, **IMAGE_OPTS)
+        c["eps"] = gr.Image(label=_("eps"), min_width=150, scale=1, **IMAGE_OPTS)
+        c["xt"] = gr.Image(label=_("xt"), min_width=260, scale=2, **IMAGE_OPTS)
+    c["strip"] = gr.Image(label=_("strip"), **IMAGE_OPTS)
+    # No fixed height: with one, Gradio 6.31 cuts off the legend below the plot.
+    plot_opts = {"x": "t", "y": "value", "color": "curve", "min_width": 240, "x_title": _("t_axis"), "y_title": " ",
+                 "color_title": " ", "color_map": CURVE_COLORS, "x_axis_format": "d"}
+    c["plot_abar"] = gr.LinePlot(label=_("plot_abar"), **plot_opts)  # wide: its legend has four entries
+    with gr.Row():
+        c["plot_beta"] = gr.LinePlot(label=_("plot_beta"), **plot_opts)
+        c["plot_snr"] = gr.LinePlot(label=_("plot_snr"), **plot_opts)
+    return c
+
+
+def reverse_section(page: Page) -> dict:
+    """Part 2, the reverse process: the settings and Generate on the left; the status, x_t, x̂_0 and ε_θ, the t slider
+    and "save as slide" on the right (side by side on a projector, one under the other on a phone)."""
+    _ = TAB.ui
+    c = {}
+    gr.Markdown(_("reverse_title"))
+    with gr.Row():
+        with gr.Column(scale=2, min_width=300):
+            c["sampler"] = controls.Radio([(_("sampler_ddpm"), "ddpm"), (_("sampler_ddim"), "ddim")], value="ddpm",
+                                          label=_("sampler"))
+            c["steps"] = controls.Slider(*LIMITS["steps"][:2], value=LIMITS["steps"][2], step=1, label=_("steps"),
+                                         info=_("steps_info"))
+            c["n"] = controls.Slider(*LIMITS["n"][:2], value=LIMITS["n"][2], step=1, label=_("n"))
+            c["every"] = controls.Slider(*LIMITS["every"][:2], value=LIMITS["every"][2], step=1, label=_("every"))
+            c["seed"], c["dice"] = seed_input(0)
+            c["run"] = gr.Button(_("run"), variant="primary")
+        with gr.Column(scale=5, min_width=300):
+            c["run_status"] = gr.Markdown(min_height=48)  # two lines: the images below do not jump
+            with gr.Row():
+                c["r_xt"] = gr.Image(label=_("r_xt"), height=300, min_width=200, **IMAGE_OPTS)
+                c["r_x0"] = gr.Image(label=_("r_x0"), height=300, min_width=200, **IMAGE_OPTS)
+                c["r_eps"] = gr.Image(label=_("r_eps"), height=300, min_width=200, **IMAGE_OPTS)
+            with gr.Row(equal_height=True):
+                c["scrub"] = controls.Slider(*LIMITS["t"][:2], value=0, step=1, label=_("scrub"),
+                                             info=_("scrub_info"), interactive=False, scale=2)
+                page.slide_button([c["r_xt"], c["r_x0"], c["r_eps"]],
+                                  [c["sampler"], c["steps"], c["n"], c["seed"], c["scrub"]])
+    c["trajectory"] = gr.State(None)
+    return c
+
+
+def branch_section() -> dict:
+    """The branches: t, the image, the number of futures and their seed; the button with where it starts; the
+    start x_t and the futures."""
+    _ = TAB.ui
+    c = {}
+    with gr.Accordion(_("branch_title"), open=False):
+        gr.Markdown(_("branch_note"))
+        with gr.Row():
+            c["branch_t"] = controls.Slider(*LIMITS["branch_t"][:2], value=LIMITS["branch_t"][2], step=1,
+                                            label=_("branch_t"))
+            c["image"] = controls.Slider(*LIMITS["image"][:2], value=LIMITS["image"][2], step=1, label=_("image"))
+            c["futures"] = controls.Slider(*LIMITS["futures"][:2], value=LIMITS["futures"][2], step=1,
+                                           label=_("futures"))
+            with gr.Column(min_width=160):
+                c["b_seed"], c["b_dice"] = seed_input(1)
+        with gr.Row(equal_height=True):
+            c["branch"] = gr.Button(_("branch_run"), variant="primary", scale=1, min_width=200)
+            with gr.Column(scale=3):
+                c["where"] = gr.Markdown()
+        c["b_status"] = gr.Markdown()
+        with gr.Row():
+            c["origin"] = gr.Image(label=_("branch_origin"), height=300, min_width=200, scale=1, **IMAGE_OPTS)
+            c["futures_out"] = gr.Image(label=_("branch_out"), height=300, min_width=300, scale=2, **IMAGE_OPTS)
+    return c
+
+
+def compare_section() -> dict:
+    """DDPM vs DDIM: one button, the four runs of ``COMPARE_RUNS`` and their wall times."""
+    _ = TAB.ui
+    c = {}
+    with gr.Accordion(_("compare_title"), open=False):
+        gr.Markdown(_("compare_note"))
+        c["compare"] = gr.Button(_("compare_run"))
+        with gr.Row():
+            for s, k in COMPARE_RUNS:
+                c[compare_name(s, k)] = gr.Image(label=f"{s.upper()} {k}", height=300, min_width=200, **IMAGE_OPTS)
+        c["table"] = gr.Markdown()
+    return c
+
+
+def other_models_section() -> dict:
+    """The box for other models of the Hub: their id, "Load" and what was loaded."""
+    _ = TAB.ui
+    c = {}
+    with gr.Accordion(_("other_title"), open=False):
+        gr.Markdown(_("other_note"))
+        c["limits"] = gr.Markdown()
+        with gr.Row(equal_height=True):
+            c["model_id"] = gr.Textbox(label=_("model_id"), placeholder="google/ddpm-cifar10-32", scale=4)
+            c["load"] = gr.Button(_("model_load"), scale=1)
+        c["info"] = gr.Markdown()
+    return c
+
+
 @TAB.builder
 def create_demo(page: Page) -> gr.Blocks:
     """The tab's Blocks (see demos/kit.py: ``page`` says where it is shown)."""
-    _ = TAB.ui
-    mnist_examples = sorted(str(p) for p in (EXAMPLES / "mnist").glob("*.png"))
-    image_opts = dict(type="pil", interactive=False, buttons=["download"])
     with gr.Blocks() as demo:
         status = weights_status()
         with gr.Row():
             with gr.Column(scale=8, min_width=480):
-                # ---- forward process
-                gr.Markdown(_("forward_title"))
-                with gr.Row():
-                    with gr.Column(scale=2, min_width=220):
-                        canvas = digit_canvas(_("input"), height=260)
-                        examples = gr.Examples([[p] for p in mnist_examples], inputs=[canvas], label=_("examples"),
-                                               examples_per_page=10)
-                    with gr.Column(scale=3, min_width=260):
-                        t_slider = gr.Slider(*LIMITS["t"][:2], value=LIMITS["t"][2], step=1, label=_("t"),
-                                             info=_("t_info"))
-                        fseed, fdice = seed_input(0)
-                        with gr.Row():
-                            f_x0 = gr.Image(label=_("x0"), height=150, min_width=90, **image_opts)
-                            f_xt = gr.Image(label=_("xt"), height=150, min_width=90, **image_opts)
-                            f_eps = gr.Image(label=_("eps"), height=150, min_width=90, **image_opts)
-                        f_values = gr.Markdown(latex_delimiters=[{"left": "$", "right": "$", "display": False}])
-                f_strip = gr.Image(label=_("strip"), **image_opts)
-                plot_opts = {"x": "t", "y": "value", "color": "curve", "height": 260, "min_width": 240, "y_title": " ",
-                             "color_map": CURVE_COLORS}
-                plot_abar = gr.LinePlot(label=_("plot_abar"), color_title=" ", **plot_opts)
-                with gr.Row():
-                    plot_beta = gr.LinePlot(label=_("plot_beta"), color_title=" ", **plot_opts)
-                    plot_snr = gr.LinePlot(label=_("plot_snr"), color_title=" ", **plot_opts)
-
-                # ---- reverse process
-                gr.Markdown(_("reverse_title"))
-                with gr.Row():
-                    sampler = gr.Radio([(_("sampler_ddpm"), "ddpm"), (_("sampler_ddim"), "ddim")], value="ddpm",
-                                       label=_("sampler"), scale=2)
-                    steps = gr.Slider(*LIMITS["steps"][:2], value=LIMITS["steps"][2], step=1, label=_("steps"),
-                                      scale=3)
-                with gr.Row():
-                    n = gr.Slider(*LIMITS["n"][:2], value=LIMITS["n"][2], step=1, label=_("n"))
-                    every = gr.Slider(*LIMITS["every"][:2], value=LIMITS["every"][2], step=1, label=_("every"))
-                with gr.Row(equal_height=True):
-                    with gr.Column(scale=2, min_width=160):
-                        seed, dice = seed_input(0)
-                    run = gr.Button(_("run"), variant="primary", scale=3)
-                run_status = gr.Markdown()
-                with gr.Row():
-                    r_xt = gr.Image(label=_("r_xt"), min_width=150, **image_opts)
-                    r_x0 = gr.Image(label=_("r_x0"), min_width=150, **image_opts)
-                    r_eps = gr.Image(label=_("r_eps"), min_width=150, **image_opts)
-                scrub = gr.Slider(0, 1, value=0, step=1, label=_("scrub"), info=_("scrub_info"), interactive=False)
-                trajectory = gr.State(None)
-
-                with gr.Accordion(_("branch_title"), open=False):
-                    gr.Markdown(_("branch_note"))
-                    with gr.Row():
-                        b_image = gr.Slider(*LIMITS["image"][:2], value=LIMITS["image"][2], step=1,
-                                            label=_("image"))
-                        b_futures = gr.Slider(*LIMITS["futures"][:2], value=LIMITS["futures"][2], step=1,
-                                              label=_("futures"))
-                        with gr.Column(min_width=160):
-                            b_seed, b_dice = seed_input(1)
-                    branch = gr.Button(_("branch_run"))
-                    with gr.Row():
-                        b_origin = gr.Image(label=_("branch_origin"), min_width=120, scale=1, **image_opts)
-                        b_out = gr.Image(label=_("branch_out"), min_width=200, scale=2, **image_opts)
-                    b_status = gr.Markdown()
-
-                with gr.Accordion(_("compare_title"), open=False):
-                    gr.Markdown(_("compare_note"))
-                    compare = gr.Button(_("compare_run"))
-                    with gr.Row():
-                        c_out = {compare_name(s, k): gr.Image(label=f"{s.upper()} {k}", min_width=120, **image_opts)
-                                 for s, k in COMPARE_RUNS}
-                    c_table = gr.Markdown()
-
-                with gr.Accordion(_("other_title"), open=False):
-                    gr.Markdown(_("other_note"))
-                    limits_md = gr.Markdown()
-                    with gr.Row(equal_height=True):
-                        model_id = gr.Textbox(label=_("model_id"), placeholder="google/ddpm-cifar10-32", scale=4)
-                        info_button = gr.Button(_("model_load"), scale=1)
-                    info_md = gr.Markdown()
-                share_button, share_link = share_row()
+                f = forward_section()
             with gr.Column(scale=4, min_width=300):
                 TAB.explanation()
+        r = reverse_section(page)
+        b = branch_section()
+        c = compare_section()
+        o = other_models_section()
+        share_button, share_link = share_row()
 
         private = dict(queue=False, api_visibility="private")
         quiet = dict(show_progress="hidden", api_visibility="private", trigger_mode="always_last")
         # The api's outputs, in these orders (gradio_client sees tuples): what the handlers return, by name.
-        fwd_in = [canvas, t_slider, fseed]
-        fwd_out = {"x0": f_x0, "xt": f_xt, "eps": f_eps, "strip": f_strip, "plot_abar": plot_abar,
-                   "plot_beta": plot_beta, "plot_snr": plot_snr, "values": f_values}
-        page.on(t_slider.release, ddpm_forward, fwd_in, fwd_out, api_name="ddpm_forward", show_progress="hidden",
+        fwd_in = [f["canvas"], f["t"], f["fseed"]]
+        fwd_out = {name: f[name] for name in ("x0", "xt", "eps", "strip", "plot_abar", "plot_beta", "plot_snr",
+                                              "values")}
+        page.on(f["t"].release, ddpm_forward, fwd_in, fwd_out, api_name="ddpm_forward", show_progress="hidden",
                 trigger_mode="always_last")
-        page.on(canvas.change, ddpm_forward_live, fwd_in, fwd_out, **quiet)
-        page.on(examples.load_input_event.then, ddpm_forward_live, fwd_in, fwd_out, **quiet)
-        page.on(fseed.submit, ddpm_forward_live, fwd_in, fwd_out, **quiet)
-        rolled = page.on(fdice.click, new_seed, None, fseed, **private)
+        wire_canvas(page, demo, f["canvas"])
+        page.on(f["canvas"].change, ddpm_forward_live, fwd_in, fwd_out, **quiet)
+        page.on(f["canvas"].upload, ddpm_forward_live, fwd_in, fwd_out, **quiet)
+        page.on(f["examples"].load_input_event.then, ddpm_forward_live, fwd_in, fwd_out, **quiet)
+        page.on(f["fseed"].submit, ddpm_forward_live, fwd_in, fwd_out, **quiet)
+        rolled = page.on(f["fdice"].click, new_seed, None, f["fseed"], **private)
         page.on(rolled.then, ddpm_forward_live, fwd_in, fwd_out, **quiet)
 
-        page.on(sampler.input, steps_for_sampler, sampler, steps, **private)  # not a share link's
-        shown = {"xt": r_xt, "x0": r_x0, "eps": r_eps, "run_status": run_status}
-        locked = page.on(run.click, lock_scrub, None, scrub, **private)
-        page.on(locked.then, ddpm_sample, [model_id, sampler, steps, n, seed, every],
-                {**shown, "trajectory": trajectory, "scrub": scrub}, api_name="ddpm_sample", **heavy_queue())
-        page.on(dice.click, new_seed, None, seed, **private)
-        page.on(scrub.input, ddpm_scrub, [trajectory, scrub], shown, **quiet)
+        page.on(r["sampler"].input, steps_for_sampler, r["sampler"], r["steps"], **private)  # not a share link's
+        shown = {name: r[name] for name in ("r_xt", "r_x0", "r_eps", "run_status")}
+        sample_out = {**shown, "trajectory": r["trajectory"], "scrub": r["scrub"]}
+        branch_in = [r["trajectory"], b["branch_t"], b["image"]]
+        preview_out = {"origin": b["origin"], "where": b["where"]}
+        branch_fit = {"branch_t": b["branch_t"], "image": b["image"], **preview_out}
+        locked = page.on(r["run"].click, lock_scrub, None, r["scrub"], **private)
+        sampled = page.on(locked.then, ddpm_sample, [o["model_id"], r["sampler"], r["steps"], r["n"], r["seed"],
+                                                     r["every"]], sample_out, api_name="ddpm_sample", **heavy_queue())
+        page.on(sampled.success, branch_controls, branch_in, branch_fit, **private)
+        page.on(sampled.failure, unlock_scrub, r["trajectory"], r["scrub"], **private)
+        page.on(r["dice"].click, new_seed, None, r["seed"], **private)
+        # Sliders: "input" while dragged; "release" when let go, typed in their box or reset.
+        page.on(r["scrub"].input, ddpm_scrub, [r["trajectory"], r["scrub"]], shown, **quiet)
+        page.on(r["scrub"].release, scrub_released, [r["trajectory"], r["scrub"]], {**shown, "scrub": r["scrub"]},
+                **quiet)
+        page.on(b["branch_t"].input, branch_preview, branch_in, preview_out, **quiet)
+        page.on(b["branch_t"].release, branch_t_released, branch_in, {**preview_out, "branch_t": b["branch_t"]},
+                **quiet)
+        for event in (b["image"].input, b["image"].release):
+            page.on(event, branch_preview, branch_in, preview_out, **quiet)
         # Private: it works on the trajectory kept in the browser session, which an API client does not have.
-        page.on(branch.click, ddpm_branch, [trajectory, scrub, b_image, b_futures, b_seed],
-                {"origin": b_origin, "futures": b_out, "status": b_status}, api_visibility="private", **heavy_queue())
-        page.on(b_dice.click, new_seed, None, b_seed, **private)
-        page.on(compare.click, ddpm_compare, [model_id, n, seed], {**c_out, "table": c_table},
+        page.on(b["branch"].click, ddpm_branch, [*branch_in, b["futures"], b["b_seed"]],
+                {"origin": b["origin"], "futures": b["futures_out"], "status": b["b_status"]},
+                api_visibility="private", **heavy_queue())
+        page.on(b["b_dice"].click, new_seed, None, b["b_seed"], **private)
+        page.on(c["compare"].click, ddpm_compare, [o["model_id"], r["n"], r["seed"]],
+                {**{compare_name(*run): c[compare_name(*run)] for run in COMPARE_RUNS}, "table": c["table"]},
                 api_name="ddpm_compare", **heavy_queue())
-        page.on(info_button.click, model_info, model_id, info_md, api_visibility="private", **HUB_LOAD_QUEUE)
-        page.on(model_id.submit, model_info, model_id, info_md, api_visibility="private", **HUB_LOAD_QUEUE)
+        page.on(o["load"].click, model_info, o["model_id"], o["info"], api_visibility="private", **HUB_LOAD_QUEUE)
+        page.on(o["model_id"].submit, model_info, o["model_id"], o["info"], api_visibility="private", **HUB_LOAD_QUEUE)
 
-        settings = {"t": t_slider, "fseed": fseed, "sampler": sampler, "steps": steps, "n": n, "seed": seed,
-                    "every": every}
+        settings = {"t": f["t"], "fseed": f["fseed"], **{name: r[name] for name in SETTINGS[2:]}}
         wire_share(page, share_button, share_link, ddpm_share_query, list(settings.values()))
-        page.when_shown(demo, open_tab, {"status": status, "run": run, "compare": compare, "branch": branch,
-                                         "canvas": canvas, "limits": limits_md, **settings, **fwd_out})
+        page.when_shown(demo, open_tab, {"status": status, "run": r["run"], "compare": c["compare"],
+                                         "branch": b["branch"], "canvas": f["canvas"], "limits": o["limits"],
+                                         **settings, **fwd_out, **sample_out, **branch_fit})
     return demo
 
 

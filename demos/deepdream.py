@@ -15,19 +15,26 @@ blog's "controlling dreams") maximises instead the similarity of each position's
 best-matching features of a guide image.
 
 Network: EfficientNet-Lite0 with ImageNet weights (``pretrained/efficientnet-lite0``, see
-``models/efficientnet_lite.py``); the original used GoogLeNet.
+``models/efficientnet_lite.py``); the original used GoogLeNet. Its 1,000 class names are in English
+(``imagenet_classes.json``) and Japanese (``imagenet_classes.ja.json``, same order).
+
+The tab opens on scikit-image's astronaut (``examples/photos/astronaut.jpg``) dreamed with the default settings (or a
+share link's), computed once per process.
 
 Run this tab alone with ``python -m demos.deepdream``.
 """
 
 import json
 import math
+import threading
 from pathlib import Path
 
 import gradio as gr
+import PIL.Image
 import torch
 from torch.nn import functional as F
 
+from demos import controls
 from demos.common import (
     MAX_SEED,
     check_choice,
@@ -39,12 +46,13 @@ from demos.common import (
     show_weights_problem,
     weights_status,
 )
-from demos.image_input import photo_input, photo_input_with_examples, photo_to_tensor
-from demos.kit import Page, Tab, generated_file, heavy_queue
+from demos.i18n import current_language
+from demos.image_input import EXAMPLE_PHOTOS, photo_input, photo_to_tensor
+from demos.kit import Page, Tab, demo_cache, generated_file, heavy_queue
 from demos.share import query_value, share_query, share_row, wire_share
 from models.efficientnet_lite import EfficientNetLite0
 from models.imaging import to_pil
-from models.loading import load_extra_file
+from models.loading import WeightsUnavailableError, load_extra_file
 
 TAB = Tab(id="deepdream", old_ids=("dd",), strings={
     "title": {"en": "DeepDream", "ja": "DeepDream（ディープドリーム）"},
@@ -55,13 +63,14 @@ TAB = Tab(id="deepdream", old_ids=("dd",), strings={
         "en": "Early layers amplify textures and strokes; late layers amplify object parts.",
         "ja": "浅い層はテクスチャや線を、深い層は物体の部分を強調します。",
     },
-    "layer_block2": {"en": "block 2 (early: edges, textures)", "ja": "ブロック 2（浅い：エッジ・テクスチャ）"},
+    # short enough for the dropdown of a narrow column
+    "layer_block2": {"en": "block 2 (early: edges)", "ja": "ブロック 2（浅い：エッジ）"},
     "layer_block4": {"en": "block 4 (early: textures)", "ja": "ブロック 4（浅い：テクスチャ）"},
     "layer_block7": {"en": "block 7 (middle: patterns)", "ja": "ブロック 7（中間：模様）"},
-    "layer_block10": {"en": "block 10 (middle: parts of patterns)", "ja": "ブロック 10（中間：模様の部品）"},
+    "layer_block10": {"en": "block 10 (middle: motifs)", "ja": "ブロック 10（中間：模様の部品）"},
     "layer_block13": {"en": "block 13 (late: object parts)", "ja": "ブロック 13（深い：物体の部分）"},
     "layer_block15": {"en": "block 15 (late: object parts)", "ja": "ブロック 15（深い：物体の部分）"},
-    "layer_head": {"en": "head, 1,280 features (last: whole objects)", "ja": "ヘッド 1,280 特徴（最終：物体全体）"},
+    "layer_head": {"en": "head (last: whole objects)", "ja": "ヘッド（最終：物体全体）"},
     "objective": {"en": "What to maximise", "ja": "最大化する量"},
     "mean_square": {"en": "Mean of squares", "ja": "二乗平均"},
     "l2": {"en": "L2 norm", "ja": "L2 ノルム"},
@@ -71,6 +80,10 @@ TAB = Tab(id="deepdream", old_ids=("dd",), strings={
     "step": {"en": "Step size η", "ja": "ステップ幅 η"},
     "jitter": {"en": "Jitter (pixels)", "ja": "ジッター（画素）"},
     "resolution": {"en": "Resolution (longer side, px)", "ja": "解像度（長辺の画素数）"},
+    "settings": {
+        "en": "More settings (octaves, step…)",
+        "ja": "詳しい設定（オクターブなど）",
+    },
     "guided_title": {"en": "Guided dreaming (optional)", "ja": "ガイド付きの夢（任意）"},
     "guided_note": {
         "en": (
@@ -88,7 +101,10 @@ TAB = Tab(id="deepdream", old_ids=("dd",), strings={
     "zoom_title": {"en": "Endless zoom animation", "ja": "無限ズームのアニメーション"},
     "zoom_frames": {"en": "Frames", "ja": "フレーム数"},
     "zoom_run": {"en": "Make the zoom animation", "ja": "ズームアニメーションを作る"},
-    "zoom_frame": {"en": "Current frame", "ja": "現在のフレーム"},
+    "zoom_frame": {
+        "en": "Each frame as it is made, then the animation",
+        "ja": "作成中のフレーム（完成後はアニメーション）",
+    },
     "zoom_file": {"en": "Animated GIF (download)", "ja": "アニメーション GIF（ダウンロード）"},
     "panel_channels": {
         "en": "Channels of {layer} that grew most (mean activation, after − before)",
@@ -101,6 +117,16 @@ TAB = Tab(id="deepdream", old_ids=("dd",), strings={
     "octave": {"en": "Octave {k} of {n} done", "ja": "オクターブ {k}／{n} 完了"},
     "done": {"en": "Done: {w}×{h} px.", "ja": "完了：{w}×{h} px。"},
     "frame": {"en": "Frame {i} of {n}", "ja": "フレーム {i}／{n}"},
+    "slide_caption": {
+        "en": ("Gradient ascent on the pixels changes the photo so that a fixed ImageNet network (EfficientNet-Lite0) "
+               "sees more of what it already sees at the chosen layer."),
+        "ja": ("画素についての勾配上昇で、固定した ImageNet ネットワーク（EfficientNet-Lite0）が選んだ層ですでに"
+               "見ているものを、さらに強く見るように写真を変えます。"),
+    },
+    "slide_equation": {
+        "en": r"x \leftarrow x + \eta\, g\, /\, \mathrm{mean}|g|, \quad g = \nabla_x \|a_l(x)\|^2",
+        "ja": r"x \leftarrow x + \eta\, g\, /\, \mathrm{mean}|g|, \quad g = \nabla_x \|a_l(x)\|^2",
+    },
 })
 
 SLUG = "efficientnet-lite0"
@@ -110,7 +136,7 @@ LAYERS = ("block2", "block4", "block7", "block10", "block13", "block15", "head")
 OBJECTIVES = ("mean_square", "l2")
 # name: (min, max, default) of the numeric controls, checked again in the handler
 LIMITS = {
-    "resolution": (64, 512, 320),
+    "resolution": (64, 512, 448),
     "octaves": (1, 6, 3),
     "octave_scale": (1.1, 2.0, 1.4),
     "iterations": (1, 30, 8),
@@ -118,6 +144,7 @@ LIMITS = {
     "jitter": (0, 64, 16),
     "zoom_frames": (2, 24, 8),
 }
+FIRST_PHOTO = EXAMPLE_PHOTOS / "astronaut.jpg"  # what the tab opens on
 
 
 def load_model() -> EfficientNetLite0:
@@ -131,7 +158,14 @@ def _read_classes(path: Path) -> list[str]:
     return json.loads(path.read_text())
 
 
-def imagenet_classes() -> list[str]:
+def imagenet_classes(lang: str | None = None) -> list[str]:
+    """The 1,000 ImageNet class names in ``lang`` (default: the language of the current event): English
+    (``imagenet_classes.json``) or Japanese (``imagenet_classes.ja.json``, in the same order)."""
+    if (lang or current_language()) == "ja":
+        try:
+            return load_extra_file(SLUG, "imagenet_classes.ja.json", _read_classes)
+        except WeightsUnavailableError:  # a copy of the weights made before the Japanese names: English ones
+            pass
     return load_extra_file(SLUG, "imagenet_classes.json", _read_classes)
 
 
@@ -200,18 +234,19 @@ def deepdream(model, img, layer="block7", octaves=3, octave_scale=1.4, iteration
 
 
 @torch.no_grad()
-def amplified(model, before, after, layer, classes=None, top=5) -> dict:
+def amplified(model, before, after, layer, top=5) -> dict:
     """Which channels of ``layer`` grew most (mean activation after − before), and for the last layer which
-    ImageNet classes the network now sees more of (logit after − before)."""
+    ImageNet classes the network now sees more of (logit after − before): ``{"channels": [(channel, growth)],
+    "classes": [(class index, growth)]}``."""
     a = model.features(before, upto=layer_index(layer))
     b = model.features(after, upto=layer_index(layer))
     growth = (b[layer].mean(dim=(0, 2, 3)) - a[layer].mean(dim=(0, 2, 3)))
     values, idx = growth.topk(min(top, growth.numel()))
     result = {"channels": list(zip(idx.tolist(), values.tolist()))}
-    if layer == "head" and classes is not None:
+    if layer == "head":
         logits = model._fc(b["pooled"]) - model._fc(a["pooled"])
         values, idx = logits[0].topk(top)
-        result["classes"] = [(classes[i], v) for i, v in zip(idx.tolist(), values.tolist())]
+        result["classes"] = list(zip(idx.tolist(), values.tolist()))
     return result
 
 
@@ -237,11 +272,13 @@ def _settings(resolution, octaves, octave_scale, iterations, step, jitter, seed,
 
 
 def panel_markdown(result: dict, layer: str) -> str:
-    lines = [f"**{TAB.text('panel_channels', layer=layer)}**", ""]
+    """``amplified``'s result as Markdown, with the layer and the class names in the current language."""
+    lines = [f"**{TAB.text('panel_channels', layer=TAB.text(f'layer_{layer}'))}**", ""]
     lines += [f"- #{c}: +{v:.3f}" for c, v in result["channels"]]
     if "classes" in result:
+        names = imagenet_classes()
         lines += ["", f"**{TAB.text('panel_classes')}**", ""]
-        lines += [f"- {name}: {v:+.2f}" for name, v in result["classes"]]
+        lines += [f"- {names[i]}: {v:+.2f}" for i, v in result["classes"]]
     return "\n".join(lines)
 
 
@@ -258,15 +295,20 @@ def deepdream_run(image, layer: str, objective: str, resolution: int, octaves: i
                                 s["jitter"], seed, objective, guide_t):
         progress(k / s["octaves"], desc=TAB.text("octave", k=k, n=s["octaves"]))
         yield {"dream": to_pil(dreamed), "progress": TAB.text("octave", k=k, n=s["octaves"])}
-    classes = imagenet_classes() if layer == "head" else None
-    yield {"dream": to_pil(dreamed), "progress": TAB.text("done", h=img.shape[-2], w=img.shape[-1]),
-           "panel": panel_markdown(amplified(model, img, dreamed, layer, classes), layer)}
+    yield dream_outputs(img, dreamed, amplified(model, img, dreamed, layer), layer)
+
+
+def dream_outputs(img: torch.Tensor, dreamed: torch.Tensor, growth: dict, layer: str) -> dict:
+    """The finished dream as the tab's outputs, by name (the texts in the current language)."""
+    return {"dream": to_pil(dreamed), "progress": TAB.text("done", h=img.shape[-2], w=img.shape[-1]),
+            "panel": panel_markdown(growth, layer)}
 
 
 def deepdream_zoom(image, layer: str, objective: str, resolution: int, frames: int, iterations: int, step: float,
                    jitter: int, seed: int, progress=gr.Progress()):
     """api ``/deepdream_zoom``: an endless zoom — each frame is the last one zoomed by 5 % and dreamed again.
-    Streams the frames, then returns the animated GIF (outputs: frame | GIF file)."""
+    Streams the frames (outputs: frame | None), then the animated GIF in both outputs (the image shows it
+    playing; the file is for downloading)."""
     s, seed = _settings(resolution, 1, 1.4, iterations, step, jitter, seed, layer, objective)
     frames = int(check_range(frames, *LIMITS["zoom_frames"][:2], TAB.phrase("zoom_frames")))
     model = load_model()
@@ -281,7 +323,7 @@ def deepdream_zoom(image, layer: str, objective: str, resolution: int, frames: i
         x = zoom_in(x, 1.05)
     path = generated_file("deepdream_zoom.gif", lambda partial: pictures[0].save(
         partial, format="GIF", save_all=True, append_images=pictures[1:], duration=120, loop=0))
-    yield {"frame": pictures[-1], "file": str(path)}
+    yield {"frame": str(path), "file": str(path)}
 
 
 # --- the tab -----------------------------------------------------------------------------
@@ -312,9 +354,34 @@ def settings_from_query(request: gr.Request | None) -> dict:
             **numbers, "seed": query_value(request, "seed", int, 0, MAX_SEED, default=0)}
 
 
+@demo_cache(maxsize=8)
+def first_dream(layer, objective, resolution, octaves, octave_scale, iterations, step, jitter, seed) -> tuple:
+    """(photo, dream, ``amplified``'s result) for ``FIRST_PHOTO`` with these settings (``SETTINGS``, already
+    checked): computed once per setting, not once per student."""
+    model = load_model()
+    with PIL.Image.open(FIRST_PHOTO) as photo:
+        img = photo_to_tensor(photo, resolution)
+    for _octave, dreamed in deepdream(model, img, layer, octaves, octave_scale, iterations, step, jitter, seed,
+                                      objective):
+        pass  # the last octave's image is the dream
+    return img, dreamed, amplified(model, img, dreamed, layer)
+
+
+# Students who open the tab together wait for one computation of the first view, not one each.
+_first_view_lock = threading.Lock()
+
+
+def first_view(settings: dict) -> dict:
+    """What the tab opens on: ``FIRST_PHOTO`` in the photo box and its dream with ``settings`` in the outputs."""
+    with _first_view_lock:
+        img, dreamed, growth = first_dream(*(settings[name] for name in SETTINGS))
+    return {"photo": str(FIRST_PHOTO), **dream_outputs(img, dreamed, growth, settings["layer"])}
+
+
 def open_tab(request: gr.Request | None = None) -> dict:
     """When the student first sees the tab (``Page.when_shown``): load the network; if its weights are missing, say
-    so and disable only this tab. Also restore the settings of a share link (by name, as ``SETTINGS``)."""
+    so and disable only this tab. Also restore the settings of a share link (by name, as ``SETTINGS``) and show the
+    example photo dreamed with them (``first_view``)."""
     settings = settings_from_query(request)
     try:
         load_model()
@@ -322,7 +389,7 @@ def open_tab(request: gr.Request | None = None) -> dict:
         off = gr.update(interactive=False)
         return {"status": show_weights_problem(err), "run": off, "zoom_run": off, **settings}
     on = gr.update(interactive=True)
-    return {"status": gr.update(visible=False), "run": on, "zoom_run": on, **settings}
+    return {**first_view(settings), "status": gr.update(visible=False), "run": on, "zoom_run": on, **settings}
 
 
 @TAB.builder
@@ -333,55 +400,53 @@ def create_demo(page: Page) -> gr.Blocks:
         status = weights_status()
         with gr.Row():
             with gr.Column(scale=3, min_width=280):
-                photo = photo_input_with_examples(_("input"), _("examples"), height=300)
-                layer = gr.Dropdown([(_(f"layer_{name}"), name) for name in LAYERS], value="block7",
-                                    label=_("layer"), info=_("layer_info"))
-                objective = gr.Radio([(_("mean_square"), "mean_square"), (_("l2"), "l2")], value="mean_square",
-                                     label=_("objective"))
-                with gr.Row():
-                    octaves = gr.Slider(*LIMITS["octaves"][:2], value=LIMITS["octaves"][2], step=1,
-                                        label=_("octaves"))
-                    octave_scale = gr.Slider(*LIMITS["octave_scale"][:2], value=LIMITS["octave_scale"][2], step=0.05,
-                                             label=_("octave_scale"))
-                with gr.Row():
-                    iterations = gr.Slider(*LIMITS["iterations"][:2], value=LIMITS["iterations"][2], step=1,
-                                           label=_("iterations"))
-                    step = gr.Slider(*LIMITS["step"][:2], value=LIMITS["step"][2], step=0.001, label=_("step"))
-                with gr.Row():
-                    jitter = gr.Slider(*LIMITS["jitter"][:2], value=LIMITS["jitter"][2], step=1, label=_("jitter"))
-                    resolution = gr.Slider(*LIMITS["resolution"][:2], value=LIMITS["resolution"][2], step=32,
-                                           label=_("resolution"))
-                seed, dice = seed_input(0)
+                photo = photo_input(_("input"), height=220)
+                layer = controls.Dropdown([(_(f"layer_{name}"), name) for name in LAYERS], value="block7",
+                                          label=_("layer"), info=_("layer_info"))
+                run = gr.Button(_("run"), variant="primary")  # near the top: visible with the dream on a projector
+                gr.Examples([[str(p)] for p in sorted(EXAMPLE_PHOTOS.glob("*.jpg"))], inputs=[photo],
+                            label=_("examples"))
+                with gr.Accordion(_("settings"), open=False):
+                    objective = controls.Radio([(_("mean_square"), "mean_square"), (_("l2"), "l2")],
+                                               value="mean_square", label=_("objective"))
+                    # one slider a row (their labels and numbers need the column's width), in the order of SETTINGS
+                    sliders = {name: controls.Slider(*LIMITS[name][:2], value=LIMITS[name][2], step=step,
+                                                     label=_(name))
+                               for name, step in (("resolution", 32), ("octaves", 1), ("octave_scale", 0.05),
+                                                  ("iterations", 1), ("step", 0.001), ("jitter", 1))}
+                    seed, dice = seed_input(0)
                 with gr.Accordion(_("guided_title"), open=False):
                     gr.Markdown(_("guided_note"))
                     guide = photo_input(_("guide"), height=200)
-                run = gr.Button(_("run"), variant="primary")
                 share_button, share_link = share_row()
-            with gr.Column(scale=4, min_width=320):
-                dream = gr.Image(label=_("output"), type="pil", interactive=False, buttons=["download"])
+            with gr.Column(scale=6, min_width=320):
+                # "fit-box": the app's CSS may enlarge a small dream (a low resolution) to fill its box
+                dream = gr.Image(label=_("output"), type="pil", interactive=False, height=420,
+                                 buttons=["download", "fullscreen"], elem_classes=["fit-box"])
                 progress_md = gr.Markdown()
                 panel = gr.Markdown()
+                page.slide_button(results=[photo, dream], settings=[layer, objective, *sliders.values(), seed])
                 with gr.Accordion(_("zoom_title"), open=False):
-                    zoom_frames = gr.Slider(*LIMITS["zoom_frames"][:2], value=LIMITS["zoom_frames"][2], step=1,
-                                            label=_("zoom_frames"))
+                    zoom_frames = controls.Slider(*LIMITS["zoom_frames"][:2], value=LIMITS["zoom_frames"][2], step=1,
+                                                  label=_("zoom_frames"))
                     zoom_run = gr.Button(_("zoom_run"))
-                    zoom_frame = gr.Image(label=_("zoom_frame"), type="pil", interactive=False)
+                    zoom_frame = gr.Image(label=_("zoom_frame"), type="pil", interactive=False, height=300)
                     zoom_file = gr.File(label=_("zoom_file"), interactive=False)
             with gr.Column(scale=3, min_width=280):
                 TAB.explanation()
 
-        settings = {"layer": layer, "objective": objective, "resolution": resolution, "octaves": octaves,
-                    "octave_scale": octave_scale, "iterations": iterations, "step": step, "jitter": jitter,
-                    "seed": seed}
+        settings = {"layer": layer, "objective": objective, **sliders, "seed": seed}  # in the order of SETTINGS
         # The api's outputs, in this order (gradio_client sees a tuple): what the handlers yield, by name.
         page.on(run.click, deepdream_run, [photo, *settings.values(), guide],
                 {"dream": dream, "progress": progress_md, "panel": panel}, api_name="deepdream", **heavy_queue())
         page.on(zoom_run.click, deepdream_zoom,
-                [photo, layer, objective, resolution, zoom_frames, iterations, step, jitter, seed],
+                [photo, layer, objective, sliders["resolution"], zoom_frames, sliders["iterations"], sliders["step"],
+                 sliders["jitter"], seed],
                 {"frame": zoom_frame, "file": zoom_file}, api_name="deepdream_zoom", **heavy_queue())
         page.on(dice.click, new_seed, None, seed, queue=False, api_visibility="private")
         wire_share(page, share_button, share_link, deepdream_share_query, list(settings.values()))
-        page.when_shown(demo, open_tab, {"status": status, "run": run, "zoom_run": zoom_run, **settings})
+        page.when_shown(demo, open_tab, {"status": status, "run": run, "zoom_run": zoom_run, "photo": photo,
+                                         "dream": dream, "progress": progress_md, "panel": panel, **settings})
     return demo
 
 

@@ -63,6 +63,11 @@ def request_language(request: gr.Request | None, forced: str | None = None) -> s
     return "en"
 
 
+def warn(message: str) -> None:
+    """A notice for the student (``gr.Warning``) whose title is in the event's language too (Gradio's is English)."""
+    gr.Warning(message, title=COMMON.text("toast.warning"))
+
+
 def placeholders(template: str) -> set[str]:
     """The ``{names}`` of a template."""
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
@@ -97,7 +102,7 @@ class Problem(gr.Error):
         super().__init__(text.render(), duration=duration)
 
     def in_language(self, lang: str) -> gr.Error:
-        return gr.Error(self.text.render(lang), duration=self.duration)
+        return gr.Error(self.text.render(lang), duration=self.duration, title=COMMON.text("toast.error", lang=lang))
 
 
 class Strings:
@@ -107,6 +112,7 @@ class Strings:
     def __init__(self, prefix: str, table: dict[str, dict[str, str]]):
         self.prefix = prefix
         self.table = table
+        _ALL_STRINGS.append(self)
 
     def key(self, name: str) -> str:
         return f"{self.prefix}.{name}" if self.prefix else name
@@ -125,9 +131,9 @@ class Strings:
         """The string with its values, to render later (e.g. as a value of another string)."""
         return Text(self.key(name), self._templates(name), values)
 
-    def text(self, name: str, /, **values) -> str:
-        """The string rendered now, in the current event's language."""
-        return self.phrase(name, **values).render()
+    def text(self, name: str, /, lang: str | None = None, **values) -> str:
+        """The string rendered now, in ``lang`` (default: the current event's language)."""
+        return self.phrase(name, **values).render(lang)
 
     def problem(self, name: str, /, duration: float | None = 10, **values) -> Problem:
         """An error to raise: ``raise STRINGS.problem("bad_value", value=v)``."""
@@ -138,15 +144,50 @@ class Strings:
         return {self.key(name): templates[lang] for name, templates in self.table.items()}
 
 
+# Every table of strings, so that a component's label (which keeps only its key) can be rendered in a message.
+_ALL_STRINGS: list[Strings] = []
+
+
+def label_phrase(label) -> "Text | str":
+    """A component's label as a ``Text`` (its key looked up in the tables), or as it is if it is plain text."""
+    if not isinstance(label, I18nData):
+        return "" if label is None else str(label)
+    for strings in _ALL_STRINGS:
+        name = label.key[len(strings.prefix) + 1:] if strings.prefix else label.key
+        if (not strings.prefix or label.key.startswith(strings.prefix + ".")) and name in strings.table:
+            return strings.phrase(name)
+    return label.key
+
+
+def shown_value(value, limit: int = 40) -> str:
+    """What the student (or a script) sent, short enough to quote in a message."""
+    text = str(value)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+class Refused:
+    """What an input component's check hands the event instead of raising (demos/controls.py): Gradio checks the
+    inputs before the event's language is known, so ``Page.on`` raises it then, as a ``Problem`` in that language."""
+
+    def __init__(self, text: Text):
+        self.text = text
+
+    def __repr__(self) -> str:
+        return f"Refused({self.text.render('en')!r})"
+
+
 def read_explanation(tab_id: str) -> dict[str, str]:
     """``{"en": ..., "ja": ...}`` from ``explanations/<tab_id>.<lang>.md`` (Markdown with KaTeX maths)."""
     return {lang: (EXPLANATIONS / f"{tab_id}.{lang}.md").read_text(encoding="utf-8") for lang in LANGUAGES}
 
 
 def make_i18n(parts, lang: str | None = None) -> gr.I18n:
-    """The gr.I18n to pass to ``launch``: the shell's strings and those of ``parts`` (each with ``.strings``, a
-    ``Strings``; e.g. the tabs). With ``lang`` (``--lang``) every browser gets that language."""
-    tables = {code: {**COMMON.translations(code)} for code in LANGUAGES}
+    """The gr.I18n to pass to ``launch``: Gradio's own words (demos/gradio_words.py), the shell's strings and those
+    of ``parts`` (each with ``.strings``, a ``Strings``; e.g. the tabs). With ``lang`` (``--lang``) every browser
+    gets that language, Gradio's words included."""
+    from demos.gradio_words import gradio_words
+
+    tables = {code: {**gradio_words()[code], **COMMON.translations(code)} for code in LANGUAGES}
     for part in parts:
         for code in LANGUAGES:
             tables[code].update(part.strings.translations(code))
@@ -171,9 +212,18 @@ COMMON = Strings("", {
         ),
     },
     "common.seed": {"en": "Seed", "ja": "シード"},
+    "common.new_seed": {"en": "Random seed", "ja": "ランダムなシード"},
+    "toast.error": {"en": "Error", "ja": "エラー"},
+    "toast.warning": {"en": "Note", "ja": "お知らせ"},
+    "toast.titles": {"en": "Error|Note|Info|Pages:", "ja": "エラー|お知らせ|お知らせ|ページ："},
     "err.unreadable": {
         "en": "This file could not be read as an image. Please upload a PNG, JPEG, WebP or GIF image.",
         "ja": "このファイルは画像として読み込めませんでした。PNG・JPEG・WebP・GIF の画像をアップロードしてください。",
+    },
+    "err.not_image": {
+        "en": "That file is not an image. Please drop or upload a PNG, JPEG, WebP or GIF image, or draw a digit.",
+        "ja": ("そのファイルは画像ではありません。PNG・JPEG・WebP・GIF の画像をドロップまたはアップロードするか、"
+               "数字を描いてください。"),
     },
     "err.no_image": {
         "en": "No image{what}. Draw a digit, upload an image or pick an example.",
@@ -190,6 +240,12 @@ COMMON = Strings("", {
     "err.too_small": {
         "en": "The photo is too small ({w}×{h} px). Please use one at least 8 px on each side.",
         "ja": "写真が小さすぎます（{w}×{h} px）。縦横とも 8 px 以上の写真を使ってください。",
+    },
+    "err.too_thin": {
+        "en": ("The photo ({w}×{h} px) is too long and thin: shrunk to at most {side} px it would be {sw}×{sh} px. "
+               "Please crop it to a squarer shape."),
+        "ja": ("写真（{w}×{h} px）が細長すぎます。長辺 {side} px 以下に縮小すると {sw}×{sh} px になります。"
+               "もっと正方形に近い形に切り抜いてください。"),
     },
     "warn.downscaled": {
         "en": "The image ({w}×{h} px) was large, so it was shrunk to at most {side} px before processing.",
@@ -208,16 +264,24 @@ COMMON = Strings("", {
         ),
     },
     "err.seed": {
-        "en": "The seed must be a whole number from 0 to {max}.",
-        "ja": "シードは 0 から {max} までの整数にしてください。",
+        "en": "The seed “{value}” cannot be used: it must be a whole number from 0 to {max}.",
+        "ja": "シード「{value}」は使えません。0 から {max} までの整数にしてください。",
     },
     "err.range": {
-        "en": "“{name}” must be between {low} and {high}.",
-        "ja": "「{name}」は {low} 以上 {high} 以下にしてください。",
+        "en": "“{name}” cannot be {value}: it must be between {low} and {high}.",
+        "ja": "「{name}」に {value} は使えません。{low} 以上 {high} 以下にしてください。",
+    },
+    "err.not_number": {
+        "en": "“{name}”: “{value}” is not a number.",
+        "ja": "「{name}」：「{value}」は数ではありません。",
     },
     "err.choice": {
         "en": "Unknown choice “{value}”. Expected one of: {choices}.",
         "ja": "「{value}」は選択肢にありません。次のいずれかを指定してください：{choices}。",
+    },
+    "err.choice_of": {
+        "en": "“{name}”: “{value}” is not one of the choices. Expected one of: {choices}.",
+        "ja": "「{name}」：「{value}」は選択肢にありません。次のいずれかを指定してください：{choices}。",
     },
     "err.queue_full": {
         "en": "The gallery is busy ({size} requests are waiting). Please try again in a moment.",
@@ -227,7 +291,16 @@ COMMON = Strings("", {
         "en": "Your previous request is still waiting for its turn. Please wait for it to finish, then try again.",
         "ja": "前のリクエストがまだ順番を待っています。それが終わってから、もう一度試してください。",
     },
-    "share.button": {"en": "🔗 Link to this", "ja": "🔗 この設定のリンク"},
+    "slide.button": {"en": "Save as slide", "ja": "スライドとして保存"},
+    "slide.file": {"en": "Slide (1920×1080 PNG)", "ja": "スライド（1920×1080 の PNG）"},
+    "slide.nothing": {
+        "en": "There is no result to put on a slide yet: run the tab first.",
+        "ja": "スライドにする結果がまだありません。先にタブを実行してください。",
+    },
+    "slide.settings": {"en": "Settings", "ja": "設定"},
+    "slide.yes": {"en": "yes", "ja": "はい"},
+    "slide.no": {"en": "no", "ja": "いいえ"},
+    "share.button": {"en": "Link to this", "ja": "この設定のリンク"},
     "share.label": {
         "en": "A link that opens this tab with these settings (images are not included)",
         "ja": "このタブをこの設定で開くリンク（画像は含まれません）",

@@ -10,6 +10,7 @@ they were trained on.
 
 import base64
 import io
+import json
 import math
 import os
 import re
@@ -27,8 +28,7 @@ from gradio import image_utils
 from gradio.components.base import server
 from gradio.data_classes import FileData
 
-from demos.i18n import COMMON, Strings, Text
-from models.imaging import to_pil
+from demos.i18n import COMMON, Problem, Refused, Strings, Text, warn
 
 EXAMPLE_PHOTOS = Path(__file__).parent / "examples" / "photos"
 # Images whose longer side is above this are shrunk first (with a notice): the models only need 28 px.
@@ -107,6 +107,10 @@ class ImageTooLarge(ValueError):
         super().__init__(self.message())
 
     def message(self) -> str:
+        """In both languages (for a refusal outside any event: an HTTP answer)."""
+        return _both(self.text())
+
+    def text(self) -> Text:
         if isinstance(self.size, tuple):
             size = Text("", {"en": " ({w}×{h} px)", "ja": "（{w}×{h} px）"}, {"w": self.size[0], "h": self.size[1]})
         elif self.size:
@@ -116,7 +120,7 @@ class ImageTooLarge(ValueError):
         mega = {"limit": f"{MAX_IMAGE_PIXELS / 1e6:g}"}
         if self.decodable:
             mega = {"limit": f"{MAX_DECODE_PIXELS / 1e6:g}", "jpeg_limit": f"{MAX_IMAGE_PIXELS / 1e6:g}"}
-        return _both(STRINGS.phrase("too_large_to_decode" if self.decodable else "too_large", size=size, **mega))
+        return STRINGS.phrase("too_large_to_decode" if self.decodable else "too_large", size=size, **mega)
 
 
 def _image_file(source) -> io.BytesIO | str:
@@ -318,18 +322,20 @@ class ClearDecodeErrors:
     """Mixed into an image component: its images are checked from their header and decoded reduced where large
     (``decode_image``), and their decoding errors reach the student as a clear message.
 
-    Gradio decodes uploads before our handlers run; a broken file would otherwise end in an
-    anonymous "Error". (That step cannot see the browser's language, so the message is in both.)
+    Gradio decodes uploads before our handlers run; a broken file would otherwise end in an anonymous "Error".
+    That step cannot see the browser's language: it hands the event a ``Refused``, which ``Page.on`` says in the
+    student's language.
     """
 
     def preprocess(self, payload):
         try:
             return self.decode(payload)
         except ImageTooLarge as err:
-            raise gr.Error(err.message()) from err
-        except (PIL.UnidentifiedImageError, PIL.Image.DecompressionBombError, OSError, ValueError, SyntaxError) as err:
-            unreadable = COMMON.phrase("err.unreadable")
-            raise gr.Error(f"{unreadable.render('ja')} / {unreadable.render('en')} ({type(err).__name__})") from err
+            return Refused(err.text())
+        except Problem as problem:
+            return Refused(problem.text)
+        except (PIL.UnidentifiedImageError, PIL.Image.DecompressionBombError, OSError, ValueError, SyntaxError):
+            return Refused(COMMON.phrase("err.unreadable"))
 
     def decode(self, payload):
         """The component's value for ``payload`` (each image through ``decode_image``)."""
@@ -347,7 +353,7 @@ class DigitCanvas(ClearDecodeErrors, gr.Sketchpad):
 
     def decode(self, payload):
         if payload is not None and len(payload.layers or []) > MAX_SKETCH_LAYERS:
-            raise gr.Error(_both(STRINGS.phrase("too_many_layers", n=len(payload.layers), limit=MAX_SKETCH_LAYERS)))
+            raise STRINGS.problem("too_many_layers", n=len(payload.layers), limit=MAX_SKETCH_LAYERS)
         if payload is not None:  # every header first (the images sent ahead were checked as they came)
             for file in (payload.background, *(payload.layers or ()), payload.composite):
                 if isinstance(file, FileData):
@@ -458,18 +464,62 @@ class PhotoInput(ClearDecodeErrors, gr.Image):
 
 
 def digit_canvas(label, **kwargs) -> DigitCanvas:
-    """The gallery's standard digit input: draw with a thick black brush, or upload / paste an image."""
+    """The gallery's standard digit input: draw with a thick black brush, or upload / paste an image.
+
+    The canvas stays 280×280 whatever is loaded (``fixed_canvas``): a 28-px MNIST example or a large photo is
+    scaled to fit it, so the brush (22 px, as thick as an MNIST stroke at 10×) draws the same on all of them."""
     return DigitCanvas(
         label=label,
         type="pil",
         image_mode="RGBA",
         sources=("upload", "clipboard"),
         canvas_size=(280, 280),
+        fixed_canvas=True,
+        elem_classes=["digit-canvas"],
         brush=gr.Brush(default_size=22, colors=["#000000"], color_mode="fixed"),
         layers=False,
         transforms=(),
         **kwargs,
     )
+
+
+# The drawing pad's own behaviour, fixed from the page (Gradio offers no setting for either):
+# - after "clear" it selects its image tool, so a student's strokes select the placeholder text: select the pen;
+# - a file that is not an image (a PDF) dropped on it is silently ignored: say so, in the student's language.
+_SELECT_PEN_JS = """() => setTimeout(() => {
+  const pad = document.getElementById(%(pad)s);
+  const pen = [...(pad?.querySelectorAll("button[aria-label]") || [])].find((b) => %(pen)s.includes(b.ariaLabel));
+  pen?.click();
+}, 100)"""
+_CHECK_DROPS_JS = """() => {
+  if (window.galleryDropCheck) return;
+  window.galleryDropCheck = true;
+  const refuse = (event, files) => {
+    const pad = event.target.closest?.(".digit-canvas");
+    if (!pad || !files || !files.length || [...files].every((f) => f.type.startsWith("image/"))) return;
+    event.preventDefault();
+    event.stopPropagation();
+    document.getElementById(pad.id + "-not-image")?.click();
+  };
+  document.addEventListener("drop", (e) => refuse(e, e.dataTransfer?.files), true);
+  document.addEventListener("change", (e) => e.target.type === "file" && refuse(e, e.target.files), true);
+}"""
+
+
+def wire_canvas(page, demo: gr.Blocks, canvas: DigitCanvas) -> None:
+    """The pen ready after "clear", and a message for a dropped file that is not an image (``canvas`` needs an
+    ``elem_id``, unique in the app)."""
+    from demos.gradio_words import gradio_words
+
+    pens = json.dumps(sorted({words["image_editor.brush"] for words in gradio_words().values()}))
+    page.on(canvas.clear, None, js=_SELECT_PEN_JS % {"pad": json.dumps(canvas.elem_id), "pen": pens})
+    refuse = gr.Button(visible="hidden", elem_id=f"{canvas.elem_id}-not-image")
+    page.on(refuse.click, not_an_image, None, None, api_visibility="private")
+    page.on(demo.load, None, js=_CHECK_DROPS_JS)
+
+
+def not_an_image():
+    raise COMMON.problem("err.not_image")
 
 
 def photo_input(label, **kwargs) -> PhotoInput:
@@ -493,8 +543,9 @@ def photo_to_tensor(img, max_side: int, what: str = "") -> torch.Tensor:
         img = PIL.Image.fromarray(img)
     if img is None or not isinstance(img, PIL.Image.Image):
         raise COMMON.problem("err.no_photo", what=what)
-    if max(uploaded_size(img)) > MAX_SIDE:
-        gr.Warning(COMMON.text("warn.downscaled", w=uploaded_size(img)[0], h=uploaded_size(img)[1], side=max_side))
+    uploaded_w, uploaded_h = uploaded_size(img)
+    if min(uploaded_w, uploaded_h) < 8:
+        raise COMMON.problem("err.too_small", w=uploaded_w, h=uploaded_h)
     if img.mode.startswith("I") or img.mode == "F":
         grey, _alpha = to_float_array(img)
         img = PIL.Image.fromarray((grey * 255).round().astype(np.uint8))
@@ -505,14 +556,12 @@ def photo_to_tensor(img, max_side: int, what: str = "") -> torch.Tensor:
     scale = max_side / max(img.size)
     if scale < 1:
         img = img.resize((max(1, round(img.width * scale)), max(1, round(img.height * scale))), PIL.Image.LANCZOS)
-    if min(img.size) < 8:
-        raise COMMON.problem("err.too_small", w=img.size[0], h=img.size[1])
+    if min(img.size) < 8:  # a long thin strip, shrunk to ``max_side``
+        raise COMMON.problem("err.too_thin", w=uploaded_w, h=uploaded_h, side=max_side, sw=img.size[0], sh=img.size[1])
+    if max(uploaded_w, uploaded_h) > MAX_SIDE:
+        warn(COMMON.text("warn.downscaled", w=uploaded_w, h=uploaded_h, side=max_side))
     return torch.from_numpy(np.asarray(img, dtype=np.float32) / 255.0).permute(2, 0, 1)[None].contiguous()
 
-
-def tensor_to_pil(x: torch.Tensor) -> PIL.Image.Image:
-    """(1, 3, H, W) tensor in [0, 1] -> RGB PIL image."""
-    return to_pil(x)
 
 
 def composite_of(value):
@@ -555,10 +604,23 @@ def ink_map(img: PIL.Image.Image) -> np.ndarray:
     return 1.0 - grey if np.median(border) > 0.5 else grey
 
 
+def exact_mnist(ink: np.ndarray) -> np.ndarray | None:
+    """The 28×28 digit of an MNIST image shown k times larger with nearest-neighbour (the canvas examples are 10×,
+    so that the pen draws on them at the canvas's scale), read back exactly; None if ``ink`` is not one."""
+    k = ink.shape[0] // 28
+    if ink.shape != (28 * k, 28 * k) or k < 1:
+        return None
+    blocks = ink.reshape(28, k, 28, k)
+    if np.ptp(blocks, axis=(1, 3)).max() > 1.5 / 255:  # every k×k block one grey level: an upscaled MNIST digit
+        return None
+    return blocks[:, 0, :, 0].astype(np.float32)
+
+
 def mnist_normalize(ink: np.ndarray) -> np.ndarray | None:
-    """Crop to the ink, fit it in a 20x20 box (aspect kept), centre its mass in 28x28. None if there is no ink."""
-    if ink.shape == (28, 28):
-        return ink.astype(np.float32) if ink.max() > 0.1 else None
+    """Crop to the ink, fit it in a 20x20 box (aspect kept), centre its mass in 28x28. None if there is no ink.
+    An MNIST digit (28×28, or shown k× larger) is kept as it is."""
+    if (exact := exact_mnist(ink)) is not None:
+        return exact if exact.max() > 0.1 else None
     ys, xs = np.nonzero(ink > 0.2 * max(ink.max(), 1e-6))
     if ink.max() < 0.1 or len(ys) == 0:
         return None
@@ -594,7 +656,7 @@ def image_to_digit(value, what: str = "") -> torch.Tensor:
     if min(img.size) < 1:
         raise COMMON.problem("err.unreadable")
     if max(uploaded_size(img)) > MAX_SIDE:
-        gr.Warning(COMMON.text("warn.downscaled", w=uploaded_size(img)[0], h=uploaded_size(img)[1], side=MAX_SIDE))
+        warn(COMMON.text("warn.downscaled", w=uploaded_size(img)[0], h=uploaded_size(img)[1], side=MAX_SIDE))
         img = img.copy()
         img.thumbnail((MAX_SIDE, MAX_SIDE))
     digit = mnist_normalize(ink_map(img))

@@ -35,7 +35,17 @@ from typing import Callable, Sequence
 
 import gradio as gr
 
-from demos.i18n import COMMON, LANGUAGES, Problem, Strings, language, make_i18n, read_explanation, request_language
+from demos.i18n import (
+    COMMON,
+    LANGUAGES,
+    Problem,
+    Refused,
+    Strings,
+    language,
+    make_i18n,
+    read_explanation,
+    request_language,
+)
 
 # KaTeX delimiters for every explanation panel: $$...$$ for display maths, $...$ inline.
 LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
@@ -155,6 +165,33 @@ class Page:
         self.on(self.gr_tab.select, on_select, shown, with_shown, api_visibility="private")
 
 
+    def slide_button(self, results: Sequence, settings: Sequence = ()) -> None:
+        """A "save as slide" button (placed where this is called) and the file it makes: the tab's current
+        ``results`` (its gr.Image / gr.Gallery outputs) with the tab's caption, the ``settings`` (each control's
+        label and value) and the key equation, as one 1920×1080 PNG in the UI's language (demos/slide.py), for a
+        teacher's slides. The tab's strings need ``slide_caption`` and ``slide_equation`` (matplotlib mathtext)."""
+        from demos import slide
+
+        self.tab.ui("slide_caption"), self.tab.ui("slide_equation")  # a tab without them fails when built
+        results, settings = list(results), list(settings)
+        with gr.Column(min_width=160, elem_classes=["slide-export"]):
+            button = gr.Button(COMMON.ui("slide.button"), size="sm", variant="secondary")
+            file = gr.File(label=COMMON.ui("slide.file"), visible=False, interactive=False)
+
+        def save_slide(values: dict) -> dict:
+            images = [(slide.label_text(c.label), image) for c in results for image in slide.images_of(values[c])]
+            if not images:
+                raise COMMON.problem("slide.nothing")
+            picture = slide.render_slide(
+                title=self.tab.text("title"), caption=self.tab.text("slide_caption"),
+                equation=self.tab.text("slide_equation"), images=images,
+                settings=[(slide.label_text(c.label), slide.setting_text(c, values[c])) for c in settings])
+            path = generated_file(f"{self.tab.id}-slide.png", lambda target: picture.save(target, format="PNG"))
+            return {"file": gr.update(value=path, visible=True)}
+
+        self.on(button.click, save_slide, {*results, *settings}, {"file": file}, api_visibility="private")
+
+
 def linked_tab(tabs: Sequence[Tab], request: gr.Request | None) -> Tab | None:
     """The tab a page opens on: the one its share link names (``?tab=<id>``, old ids too), else the first."""
     params = getattr(request, "query_params", None) or {}
@@ -205,7 +242,11 @@ def event_handler(fn, outputs=None, forced_lang: str | None = None):
         request = args[request_at] if len(args) > request_at else None
         if not takes_request and len(args) > request_at:
             del args[request_at]
-        return args, request_language(request, forced_lang)
+        lang = request_language(request, forced_lang)
+        for arg in args:  # an input its control refused (demos/controls.py): said now, in the event's language
+            if isinstance(arg, Refused):
+                raise Problem(arg.text).in_language(lang)
+        return args, lang
 
     if inspect.isgeneratorfunction(fn):
         def handler(*args):

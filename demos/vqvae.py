@@ -34,6 +34,7 @@ import torch
 from safetensors.torch import load_file
 
 from demos import ae as ae_tab
+from demos import controls
 from demos import vae as vae_tab
 from demos.common import (
     MAX_SEED,
@@ -47,7 +48,7 @@ from demos.common import (
     weights_problem,
     weights_status,
 )
-from demos.image_input import digit_canvas, image_to_digit
+from demos.image_input import digit_canvas, image_to_digit, wire_canvas
 from demos.kit import Page, Tab, demo_cache
 from demos.share import query_value, share_query, share_row, wire_share
 from models.autoencoder import ConvAutoencoder
@@ -58,6 +59,18 @@ from models.vae import VAE
 from models.vqvae import GRID, VQVAE, CodePrior, perplexity
 
 TAB = Tab(id="vqvae", strings={
+    "slide_caption": {
+        "en": "VQ-VAE: the encoder's output is snapped to the nearest of 64 codebook vectors, giving a 7×7 map of "
+              "discrete codes; a prior over those maps generates new digits.",
+        "ja": "VQ-VAE：エンコーダの出力を 64 個のコードブックのベクトルのうち最も近いものに置き換え、7×7 の離散的な"
+              "符号の地図にします。その地図の事前分布から新しい数字を生成します。",
+    },
+    "slide_equation": {
+        "en": (r"z_q = e_k,\ k = \arg\min_j \|z_e(x) - e_j\|_2,\quad \mathcal{L} = -\log p(x|z_q)"
+               r" + \|\mathrm{sg}[z_e] - e\|^2 + \beta \|z_e - \mathrm{sg}[e]\|^2"),
+        "ja": (r"z_q = e_k,\ k = \arg\min_j \|z_e(x) - e_j\|_2,\quad \mathcal{L} = -\log p(x|z_q)"
+               r" + \|\mathrm{sg}[z_e] - e\|^2 + \beta \|z_e - \mathrm{sg}[e]\|^2"),
+    },
     "title": {"en": "VQ-VAE: discrete codes", "ja": "VQ-VAE：離散的な符号"},
     "input": {"en": "Your digit", "ja": "数字の入力"},
     "input_hint": {
@@ -838,7 +851,7 @@ def create_demo(page: Page) -> gr.Blocks:
         with gr.Row():
             with gr.Column(scale=3, min_width=260):
                 gr.Markdown(_("input_hint"))
-                canvas = digit_canvas(_("input"), height=300)
+                canvas = digit_canvas(_("input"), height=300, elem_id="vqvae-canvas")
                 examples = gr.Examples([[p] for p in mnist_examples], inputs=[canvas], label=_("examples"),
                                        examples_per_page=20)
                 encode_btn = gr.Button(_("encode_run"), variant="primary")
@@ -850,7 +863,7 @@ def create_demo(page: Page) -> gr.Blocks:
                                      **image_opts)
                 gr.Markdown(_("code_map_note"))
                 with gr.Row(equal_height=True):
-                    code = gr.Slider(0, 63, value=0, step=1, label=_("code"), info=_("code_info"), scale=4)
+                    code = controls.Slider(0, 63, value=0, step=1, label=_("code"), info=_("code_info"), scale=4)
                     recon0 = gr.Image(label=_("recon0"), height=130, min_width=110, scale=1,
                                       elem_classes=["pixelated"], **image_opts)
                 with gr.Row(equal_height=True):
@@ -889,10 +902,10 @@ def create_demo(page: Page) -> gr.Blocks:
         gr.Markdown(_("sample_title"))
         with gr.Row():
             with gr.Column(scale=3, min_width=260):
-                n = gr.Slider(*LIMITS["n"][:2], value=LIMITS["n"][2], step=1, label=_("n"))
-                temperature = gr.Slider(*LIMITS["temperature"][:2], value=LIMITS["temperature"][2], step=0.05,
+                n = controls.Slider(*LIMITS["n"][:2], value=LIMITS["n"][2], step=1, label=_("n"))
+                temperature = controls.Slider(*LIMITS["temperature"][:2], value=LIMITS["temperature"][2], step=0.05,
                                         label=_("temperature"), info=_("temperature_info"))
-                label = gr.Dropdown([(_("any"), "any"), *[(str(d), str(d)) for d in range(10)]], value="any",
+                label = controls.Dropdown([(_("any"), "any"), *[(str(d), str(d)) for d in range(10)]], value="any",
                                     label=_("label"))
                 seed, dice = seed_input(0)
                 sample_btn = gr.Button(_("sample_run"), variant="primary")
@@ -907,6 +920,7 @@ def create_demo(page: Page) -> gr.Blocks:
                 digits = gr.Image(label=_("digits"), show_label=False, height=420, elem_classes=["pixelated"],
                                   elem_id="vqvae-digits", **image_opts)
         sample_status = gr.Markdown()
+        page.slide_button([code_map, recon, maps, digits], [code, n, temperature, label, seed])
         with gr.Accordion(_("gallery_title"), open=False):
             gallery = gr.Gallery(label=_("gallery"), columns=8, height="auto", object_fit="contain",
                                  buttons=["download"])
@@ -926,7 +940,9 @@ def create_demo(page: Page) -> gr.Blocks:
         encoded = page.on(encode_btn.click, vqvae_encode, canvas, {"code_map": code_map, "recon": recon,
                                                                    "codes": codes_box}, api_name="vqvae_encode")
         page.on(encoded.success, encode_live, [canvas, cell_state], all_outputs, **quiet)
+        wire_canvas(page, demo, canvas)
         page.on(canvas.change, encode_live, [canvas, cell_state], all_outputs, **quiet)
+        page.on(canvas.upload, encode_live, [canvas, cell_state], all_outputs, **quiet)
         page.on(examples.load_input_event.then, encode_live, [canvas, cell_state], all_outputs, **quiet)
         page.on(code_map.select, select_cell, [digit_state, encoded_state, edited_state], map_outputs, **quiet)
         edit_inputs = [digit_state, encoded_state, edited_state, cell_state]

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import PIL.Image
+import PIL.ImageOps
 import pytest
 import torch
 from gradio_client import Client, handle_file
@@ -74,8 +75,10 @@ def tiny_models(tiny_root, monkeypatch):
 
 @pytest.fixture
 def mnist_digit() -> PIL.Image.Image:
-    """A real MNIST test digit (a 2) shipped with the app."""
-    return PIL.Image.open(MNIST_EXAMPLES / "2_0001.png").convert("L")
+    """A real MNIST test digit (a 2) shipped with the app, 28×28 white on black as in MNIST (the file holds it as
+    the canvas shows it: 10× larger, black on white)."""
+    with PIL.Image.open(MNIST_EXAMPLES / "2_0001.png") as shown:
+        return PIL.ImageOps.invert(shown.convert("L").resize((28, 28), PIL.Image.NEAREST))
 
 
 def drawing(size=280, mode="RGBA", ink=(0, 0, 0, 255), background=(0, 0, 0, 0)) -> PIL.Image.Image:

@@ -27,10 +27,10 @@ def test_main_handler_outputs(tiny_models, mnist_digit):
     out = ae.ae_denoise(mnist_digit, "salt_pepper", 0.5, 0.2, 0.5, 7)
     clean, noisy, denoised, plain, removed, table, repeated = (out[name] for name in (
         "clean", "noisy", "denoised", "plain", "removed", "psnr", "repeated"))
-    assert repeated.size == ((6 * 30 - 2) * 4, 28 * 4)  # noisy + 5 numbers of passes
+    assert repeated.size == ((6 * 30 - 2) * 6, 28 * 6)  # noisy + 5 numbers of passes
     for img in (clean, noisy, denoised, plain):
-        assert isinstance(img, PIL.Image.Image) and img.size == (224, 224)
-    assert removed.mode == "RGB" and removed.size == (224, 224)
+        assert isinstance(img, PIL.Image.Image) and img.size == (280, 280)
+    assert removed.mode == "RGB" and removed.size == (280, 280)
     assert len([row for row in table.splitlines() if "dB" in row]) == 3  # noisy, denoising AE, plain AE
 
 

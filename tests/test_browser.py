@@ -23,10 +23,10 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 TEXT = {
     "ja": {"tab_ae": "AE によるノイズ除去", "tab_vae": "VAE の潜在空間", "denoised": "デノイジング AE",
            "decoded": "z から復号した画像", "interp": "補間する", "interp_out": "VAE：A から B へ復号したフレーム",
-           "section": "2 つの数字の間の補間", "link": "🔗 この設定のリンク", "title": "生成モデル・ギャラリー"},
+           "section": "2 つの数字の間の補間", "link": "この設定のリンク", "title": "生成モデル・ギャラリー"},
     "en": {"tab_ae": "AE denoising", "tab_vae": "VAE latent space", "denoised": "Denoising AE",
            "decoded": "Decoded at z", "interp": "Interpolate", "interp_out": "VAE: decoded frames from A to B",
-           "section": "Interpolation between two digits", "link": "🔗 Link to this",
+           "section": "Interpolation between two digits", "link": "Link to this",
            "title": "Generative Models Gallery"},
 }
 
@@ -85,6 +85,15 @@ TAB_ACTIONS = [
 UPLOAD = ROOT / "demos" / "examples" / "photos" / "astronaut.jpg"
 
 
+def draw_stroke(page, pad: str, start, end):
+    """Draw a line on the drawing pad ``pad`` (a CSS selector) from ``start`` to ``end`` (fractions of its size)."""
+    box = page.locator(f"{pad} canvas").first.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * start[0], box["y"] + box["height"] * start[1])
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * end[0], box["y"] + box["height"] * end[1], steps=12)
+    page.mouse.up()
+
+
 def gallery_tabs():
     """The gallery's tabs (app.TABS): their strings name the buttons to press, in each language."""
     import app
@@ -119,6 +128,46 @@ def settle(page, timeout=15_000):
     page.wait_for_timeout(300)
 
 
+# The text a student sees in the visible tab: text nodes that are rendered, outside maths (KaTeX) and code.
+VISIBLE_TEXT_JS = """(root) => {
+    const out = [];
+    const walk = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    for (let node = walk.nextNode(); node; node = walk.nextNode()) {
+        const el = node.parentElement;
+        if (!el || el.closest('.katex, code, pre, script, style, [aria-hidden="true"], .hidden')) continue;
+        if (!el.checkVisibility || !el.checkVisibility({checkOpacity: true, checkVisibilityCSS: true})) continue;
+        const rect = el.getBoundingClientRect();
+        if (rect.width === 0 || rect.height === 0) continue;
+        out.push(node.textContent);
+    }
+    return out.join(' ');
+}"""
+# Names, units and symbols that stay as they are in the Japanese UI (model and method names, metrics, datasets).
+NAMES = {
+    "AE", "VAE", "ELBO", "KL", "DCGAN", "GAN", "GANs", "cGAN", "pix2pix", "CycleGAN", "CartoonGAN", "DeepDream", "DDPM",
+    "DDIM", "DPM", "VQ", "VQ-VAE", "MNIST", "PSNR", "dB", "ImageNet", "EfficientNet", "EfficientNet-Lite0", "Lite0",
+    "U-Net", "PatchGAN", "Net", "ReLU", "Adam", "PyTorch", "Gradio", "API", "MCP", "URL", "PNG", "JPEG", "WebP",
+    "GIF", "CPU", "GPU", "px", "JSON", "LSUN", "L1", "L2", "RGB", "VGG", "VGG19", "Hub", "Hugging", "Face", "LPIPS",
+    "FID", "SSIM", "Wasserstein", "WGAN", "Goodfellow", "Kingma", "Welling", "Radford", "Isola", "Zhu", "Mordvintsev",
+    "Ho", "Chen", "Song", "van", "den", "Oord", "Vincent", "et", "al", "arXiv", "NeurIPS", "ICLR", "CVPR", "ICCV",
+    "OpenMoji", "Noto", "Lanczos", "BCE", "MSE", "SNR", "Tanh", "tanh", "sigmoid", "Hinton", "Bengio", "Alain",
+    "JMLR", "Sobel", "Canny", "HED", "scikit", "image", "skimage", "CC0", "CC", "BY", "SA", "Apache", "MIT",
+    "EfficientNet-Lite", "BY-SA", "scikit-image", "GoogLeNet", "Chu", "Inception", "AUC",
+}
+ENGLISH_WORD = r"[A-Za-z][A-Za-z'’-]+"
+JAPANESE = r"[\u3040-\u30ff\u3400-\u9fff\uff01-\uff5e]"
+
+
+def wrong_language(text: str, lang: str) -> list[str]:
+    """Words of the other language in ``text``: English words (outside NAMES) in the Japanese UI, any kana or kanji
+    in the English UI."""
+    import re
+
+    if lang == "ja":
+        return sorted({w for w in re.findall(ENGLISH_WORD, text) if w not in NAMES and w.strip("'’-") not in NAMES})
+    return sorted(set(re.findall(JAPANESE, text)))
+
+
 def image_src(page, label: str):
     return page.evaluate(IMAGE_SRC_JS, label)
 
@@ -137,18 +186,55 @@ def test_every_tab_in_a_real_browser(app_url, lang, tmp_path):
     shots.mkdir(parents=True, exist_ok=True)
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(locale={"ja": "ja-JP", "en": "en-US"}[lang], viewport={"width": 1400, "height": 1000})
+        # A classroom projector: 1366×768.
+        page = browser.new_page(locale={"ja": "ja-JP", "en": "en-US"}[lang], viewport={"width": 1366, "height": 768},
+                                accept_downloads=True)
         errors = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(app_url)
         page.get_by_text(t["title"]).first.wait_for(timeout=30_000)
+        from demos.i18n import make_i18n
 
-        # AE tab: the page opens with a real digit and its results; switching the noise recomputes them.
+        keys = make_i18n(gallery_tabs()).translations_dict[lang]
+        wrong = {}  # tab -> words of the other language seen in it
+
+        # Every tab title in view (no "…" menu), on the projector's width.
+        titles = [keys[f"{tab.id}.title"] for tab in gallery_tabs()]
+        shown = page.get_by_role("tab").all_inner_texts()
+        assert [title.strip() for title in shown] == titles
+        assert all(tab.is_visible() for tab in page.get_by_role("tab").all())
+        assert page.locator('button[aria-label="More tabs"]:visible').count() == 0
+
+        # AE tab: the page opens with a real digit and its results; drawing on it changes them.
         wait_for_image(page, t["denoised"])
+        settle(page)
         before = image_src(page, t["denoised"])
-        page.locator("button.gallery-item").nth(20).click()  # the letter A (out of distribution)
+        draw_stroke(page, "#ae-canvas", (0.2, 0.2), (0.85, 0.35))
         wait_for_image(page, t["denoised"], not_src=before)
-        page.screenshot(path=str(shots / f"browser_ae_{lang}.png"), full_page=True)
+        # After "clear" the pen is still the tool: a drawn digit reaches the model.
+        page.locator(f'#ae-canvas button[aria-label="{keys["image_editor.clear_canvas"]}"]').first.click()
+        page.wait_for_timeout(500)
+        assert "highlight" in (page.locator(f'#ae-canvas button[aria-label="{keys["image_editor.brush"]}"]')
+                               .first.get_attribute("class"))
+        before = image_src(page, t["denoised"])
+        draw_stroke(page, "#ae-canvas", (0.5, 0.2), (0.5, 0.8))
+        wait_for_image(page, t["denoised"], not_src=before)
+        page.locator("button.gallery-item").nth(20).click()  # the letter A (out of distribution)
+        before = image_src(page, t["denoised"])
+        settle(page)
+        page.screenshot(path=str(shots / f"browser_ae_{lang}.png"))
+        wrong["ae"] = wrong_language(page.evaluate(VISIBLE_TEXT_JS, page.locator(".tabitem:visible").element_handle()),
+                                     lang)
+        # A slide of the result: one 1920×1080 PNG.
+        page.get_by_role("button", name=keys["slide.button"], exact=True).first.click()
+        link = page.locator(".tabitem:visible a[download]").first
+        link.wait_for(timeout=30_000)
+        with page.expect_download() as download:
+            link.click()
+        import PIL.Image
+
+        with PIL.Image.open(download.value.path()) as slide:
+            assert slide.size == (1920, 1080)
 
         # VAE tab: the map decodes on click; an interpolation between two picked test digits.
         page.get_by_role("tab", name=t["tab_vae"]).click()
@@ -167,9 +253,6 @@ def test_every_tab_in_a_real_browser(app_url, lang, tmp_path):
             timeout=10_000)
         page.screenshot(path=str(shots / f"browser_vae_{lang}.png"), full_page=True)
 
-        from demos.i18n import make_i18n
-
-        keys = make_i18n(gallery_tabs()).translations_dict[lang]
         for name, tab_key, button_key, output_key, example, number_key, choice_key in TAB_ACTIONS:
             open_tab(page, keys[tab_key])
             panel = page.locator(".tabitem:visible")
@@ -191,8 +274,10 @@ def test_every_tab_in_a_real_browser(app_url, lang, tmp_path):
                 wait_for_image(page, keys[output_key], not_src=before, timeout=180_000)
             finally:
                 page.screenshot(path=str(shots / f"browser_{name}_{lang}.png"), full_page=True)
+            wrong[name] = wrong_language(page.evaluate(VISIBLE_TEXT_JS, panel.element_handle()), lang)
 
         toasts = page.locator(".toast-body").all_inner_texts()
         browser.close()
     assert not errors, errors
     assert not toasts, toasts
+    assert not any(wrong.values()), {tab: words for tab, words in wrong.items() if words}

@@ -180,3 +180,40 @@ def test_share_link_restores_the_resolution(tiny_cartoon_models):
     assert tab.open_tab(LinkRequest(**dict(parse_qsl(query[1:]))))["resolution"] == 384
     assert tab.open_tab(LinkRequest(resolution="99999"))["resolution"] == tab.RESOLUTION[2]
     assert tab.TAB.opens_on("cg")  # links handed out before the tab was renamed (?tab=cg) still open it
+
+
+def test_first_view_is_the_example_computed_once(tiny_cartoon_models, monkeypatch):
+    """The tab opens on the example photo cartoonized at a share link's resolution (or the default), computed once
+    however many students open it, and the same as pressing the button."""
+    import PIL.Image
+
+    from demos import cartoongan as tab
+    from tests.test_ae import LinkRequest
+
+    runs = []
+    real = tab.cartoonize_tensor
+
+    def counted(generator, x):
+        runs.append(x.shape[-2:])
+        return real(generator, x)
+
+    monkeypatch.setattr(tab, "cartoonize_tensor", counted)
+    first = tab.open_tab(None)
+    assert first["photo"] == str(tab.FIRST_PHOTO) and first["run"]["interactive"] is True
+    assert first["as_used"].size == first["final"].size == first["init"].size == (512, 341)  # coffee.jpg at 512 px
+    again = tab.open_tab(None)
+    assert len(runs) == 2  # final and init, once: the second student got the first one's cartoons
+    assert all(again[name].tobytes() == first[name].tobytes() for name in ("as_used", "final", "init"))
+    with PIL.Image.open(tab.FIRST_PHOTO) as img:
+        pressed = tab.cartoonize(img.convert("RGB"), tab.RESOLUTION[2])
+    assert all(pressed[name].tobytes() == first[name].tobytes() for name in ("as_used", "final", "init"))
+    assert tab.open_tab(LinkRequest(resolution="128"))["final"].size == (128, 85)
+
+
+def test_the_tab_builds_alone(tiny_cartoon_models):
+    import gradio as gr
+
+    from demos import cartoongan as tab
+    from demos.kit import Page
+
+    assert isinstance(tab.create_demo(Page(tab.TAB)), gr.Blocks)

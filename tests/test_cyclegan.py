@@ -272,6 +272,7 @@ def test_api_call(tiny_cyclegan, tmp_path):
         assert len(out) == 7
         with PIL.Image.open(out[1]) as img:
             assert img.size == (64, 36)
+            assert img.format == "PNG"  # lossless: a downloaded translation keeps the signal that F reads
         assert "0." in out[6]
     finally:
         demo.close()
@@ -291,3 +292,37 @@ def test_share_link_restores_the_settings(tiny_cyclegan):
     out = tab.open_tab(LinkRequest(direction="sideways", resolution="1e9", noise="nan"))
     broken = [out[name] for name in settings]
     assert broken == ["a2b", *[tab.LIMITS[n][2] for n in ("resolution", "amplify", "noise")]]
+
+
+def test_first_view_is_the_example_computed_once(tiny_cyclegan, monkeypatch):
+    """The tab opens on the example photo's cycle with a share link's settings (or the defaults), computed once
+    however many students open it; the figures are in each student's language."""
+    from demos import cyclegan as tab
+    from demos.i18n import language
+    from tests.test_ae import LinkRequest
+
+    monkeypatch.setenv("GALLERY_DATA_DIR", str(tiny_cyclegan / "no-data"))  # no failure strips to compute
+    cycles = []
+    real_run_cycle = tab.run_cycle
+
+    def counted(*args, **kwargs):
+        cycles.append(1)
+        return real_run_cycle(*args, **kwargs)
+
+    monkeypatch.setattr(tab, "run_cycle", counted)
+    first = tab.open_tab(None)
+    assert first["photo"] == str(tab.FIRST_PHOTO) and first["run"]["interactive"] is True
+    assert {first[name].size for name in IMAGES} == {(256, 170)}  # chelsea.jpg (451×300) at the default 256 px
+    assert first["figures"].startswith("**Cycle error**")
+    with language("ja"):
+        again = tab.open_tab(None)
+    assert len(cycles) == 1  # the second student got the first one's result
+    assert again["figures"].startswith("**サイクル誤差**")
+    assert all(again[name].tobytes() == first[name].tobytes() for name in IMAGES)
+    # pressing the button with the same settings gives the same pictures
+    with PIL.Image.open(tab.FIRST_PHOTO) as img:
+        defaults = [tab.LIMITS[name][2] for name in ("resolution", "amplify", "noise")]
+        pressed = tab.cyclegan(img.convert("RGB"), "a2b", *defaults)
+    assert all(pressed[name].tobytes() == first[name].tobytes() for name in IMAGES)
+    linked = tab.open_tab(LinkRequest(direction="b2a", resolution="128"))
+    assert len(cycles) == 3 and linked["translated"].size == (128, 85) and "$|G(F(x)) - x|$" in linked["figures"]

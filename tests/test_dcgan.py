@@ -5,6 +5,7 @@ import json
 from types import SimpleNamespace
 
 import gradio as gr
+import numpy as np
 import PIL.Image
 import pytest
 import torch
@@ -148,8 +149,6 @@ def test_grid_and_naming(tiny_dcgan):
 
 def test_pictures_are_those_of_before(tiny_dcgan):
     """The grid as the tab drew it before models/imaging.py: [-1, 1] → bytes, 2 px white gaps, 2x bicubic."""
-    import numpy as np
-
     from demos import dcgan as tab
 
     images = torch.rand(5, 3, 64, 64) * 2 - 1
@@ -217,10 +216,50 @@ def test_arithmetic_and_walk(tiny_dcgan):
     assert linear.size == spherical.size == (5 * 128 + 4 * 4, 128) and gif.endswith(".gif")
     with PIL.Image.open(gif) as anim:
         assert anim.n_frames == 5 + 3  # there and back
+        assert anim.size == (2 * 256 + 2 * 4, 256)  # linear | spherical, 256 px each on the page
     w = tab.latent_walk(g, (0, 0), (0, 1), 5)
     assert float(w["spherical_norms"].min()) > float(w["linear_norms"].min())
     with pytest.raises(gr.Error):
         tab.dcgan_walk("0:0, 0:2", "0:1", 5)
+
+
+def test_the_gif_keeps_its_frames_and_colours(tmp_path):
+    """One palette for all frames (with dithering): each frame still looks like its picture, not like the first."""
+    from demos import dcgan as tab
+
+    plain = [np.full((32, 48, 3), colour, np.uint8) for colour in ((200, 30, 30), (30, 200, 30), (30, 30, 200))]
+    ramp = np.broadcast_to(np.linspace(0, 255, 48).astype(np.uint8)[None, :, None], (32, 48, 3)).copy()
+    originals = [*plain, ramp]
+    tab.save_gif([PIL.Image.fromarray(a) for a in originals], tmp_path / "walk.gif", duration_ms=100)
+    with PIL.Image.open(tmp_path / "walk.gif") as anim:
+        assert anim.n_frames == 4 and anim.info["loop"] == 0 and anim.info["duration"] == 100
+        for i, original in enumerate(originals):
+            anim.seek(i)
+            error = np.abs(np.asarray(anim.convert("RGB"), dtype=int) - original.astype(int)).mean()
+            assert error < 8, (i, error)
+
+
+def test_bucket_previews_show_every_sample(tiny_dcgan):
+    from demos import dcgan as tab
+
+    three = tab.bucket_preview("0:1, 0:2, 5:3")
+    assert three.size == (3 * 128 + 2 * 4, 128)  # the three samples side by side, nothing cut off
+    expected = tab.grid_picture(tab.load_generator()(tab.z_for([(0, 1), (0, 2), (5, 3)])), nrow=3)
+    assert np.array_equal(np.asarray(three), np.asarray(expected))
+    assert tab.bucket_preview("4:0").size == (128, 128)
+    for unfinished in ("", None, "0:", "0:1, x"):  # being typed: an empty picture, no error
+        assert tab.bucket_preview(unfinished) is None
+
+
+def test_slide_strings():
+    """The slide's equation is one line of matplotlib mathtext, the same in both languages."""
+    from demos import dcgan as tab
+
+    equation = tab.TAB.strings.table["slide_equation"]
+    assert equation["en"] == equation["ja"] and "\n" not in equation["en"]
+    assert all(tab.TAB.strings.table["slide_caption"][lang].strip() for lang in ("en", "ja"))
+    mathtext = pytest.importorskip("matplotlib.mathtext")
+    mathtext.MathTextParser("path").parse(f"${equation['en']}$")  # raises on what mathtext cannot draw
 
 
 def test_open_tab_with_a_share_link(tiny_dcgan):
@@ -232,7 +271,7 @@ def test_open_tab_with_a_share_link(tiny_dcgan):
     assert out["status"]["visible"] is False and out["seed"]["value"] == 4 and len(out["grid"]) == 16
     assert out["A"]["value"] == "4:1,4:2" and out["C"]["value"] == tab.DEFAULT["C"]
     assert out["frames"]["value"] == tab.LIMITS["frames"][2]
-    assert [len(out[f"preview_{name}"]) for name in "ABC"] == [2, 1, 3]  # the bucket previews
+    assert [out[f"preview_{name}"].width for name in "ABC"] == [2 * 128 + 4, 128, 3 * 128 + 2 * 4]  # previews
     assert "tab=dcgan" in tab.dca_share_query(4, "4:1", "4:2", "4:3", 0.25, 0, "0:0", "0:1", 8)
 
 
@@ -266,6 +305,25 @@ def test_api(tiny_dcgan):
             client.predict("0:1", "", "1:4", 0.2, 1, api_name="/dcgan_arithmetic")
         assert len(client.predict(5, api_name="/dcgan_grid")) == 16
         *_strips, gif, caption = client.predict("0:0", "2:3", 4, api_name="/dcgan_walk")
-        assert gif
+        assert gif["path"].endswith("dcgan_walk.gif")  # shown on the page (it plays), and downloadable
     finally:
         demo.close()
+
+
+def test_the_bucket_selector_is_above_the_grid(tiny_dcgan):
+    """Issue 14: where a click puts a sample is chosen above the grid, in sight while clicking (it was below)."""
+    from demos import dcgan as tab
+    from demos.kit import Page
+
+    demo = tab.create_demo(Page(tab.TAB))
+    blocks = list(demo.blocks.values())
+    target = next(b for b in blocks if isinstance(b, gr.Radio))
+    grid = next(b for b in blocks if isinstance(b, gr.Gallery))
+    def column(block):
+        while not isinstance(block, gr.Column):
+            block = block.parent
+        return block
+
+    assert column(target) is column(grid) and blocks.index(target) < blocks.index(grid)
+    previews = [b for b in blocks if isinstance(b, gr.Image) and b.height == 90]
+    assert len(previews) == 3  # one picture per bucket (a gallery showed 1⅓ of its 3 samples)

@@ -109,12 +109,36 @@ def test_forgetting_windows(tiny_dcgan):
     frame = tab.curve_frame(data["score_curve"])
     assert len(frame) == 4 and set(frame.columns) == {"k", "window area (%)", "maps dropped"}
     shown = tab.dcw_plot("mean")
-    plot, summary = shown["plot"], shown["summary"]
+    plot, summary = shown["plot"]["value"], shown["summary"]
     assert plot["window area (%)"].tolist()[1] == pytest.approx(7.0) and "AUC" in summary
     out = tab.open_tab(SimpleNamespace(query_params={"k": "1", "seed": "3", "how": "mean"}, headers={}))
     assert out["status"]["visible"] is False and out["k"]["value"] == 1 and out["k"]["maximum"] == n
     assert out["how"]["value"] == "mean"
     assert "AUC" in out["summary"]
+
+
+def test_the_plot_speaks_the_language_of_the_event(tiny_dcgan):
+    """Axis titles, legend title and series names in the student's language; each series keeps its colour."""
+    from demos import dcgan_windows as tab
+    from demos.i18n import language
+
+    for lang, words in (("ja", ("窓マップ", "ランダムなマップ", "予測された窓の面積（%）", "落とした k 個のマップ")),
+                        ("en", ("window maps", "random maps", "predicted window area (%)", "The k maps dropped"))):
+        with language(lang):
+            plot = tab.dcw_plot("zero")["plot"]
+        window, random, y_title, color_title = words
+        assert set(plot["value"]["maps dropped"]) == {window, random}
+        assert plot["y_title"] == y_title and plot["color_title"] == color_title and plot["x_title"] == "k"
+        assert tab.CURVE_COLORS[window] != tab.CURVE_COLORS[random]
+
+
+def test_slide_strings():
+    from demos import dcgan_windows as tab
+
+    equation = tab.TAB.strings.table["slide_equation"]
+    assert equation["en"] == equation["ja"] and "\n" not in equation["en"]
+    mathtext = pytest.importorskip("matplotlib.mathtext")
+    mathtext.MathTextParser("path").parse(f"${equation['en']}$")  # raises on what mathtext cannot draw
 
 
 def test_tab_without_window_data(tiny_dcgan):

@@ -98,6 +98,8 @@ def test_forward_process_closed_form_is_the_schedulers():
 
 
 def test_forward_handler_same_noise_for_every_t(tiny, dd):
+    from demos.i18n import language
+
     digit = PIL.Image.open(DIGIT)
     a = dd.ddpm_forward(digit, 100, 3)
     b = dd.ddpm_forward(digit, 100, 3)
@@ -106,10 +108,17 @@ def test_forward_handler_same_noise_for_every_t(tiny, dd):
     assert np.array_equal(np.asarray(a["xt"]), np.asarray(b["xt"]))  # seeded
     assert np.array_equal(np.asarray(a["eps"]), np.asarray(c["eps"]))  # same ε at another t
     assert not np.array_equal(np.asarray(a["xt"]), np.asarray(c["xt"]))
+    assert min(a["xt"].size) >= 256, "shown at 256 px or more, pixel for pixel"
     abar, beta, _snr = a["plot_abar"], a["plot_beta"], a["plot_snr"]
-    assert set(abar["curve"]) == {"ᾱ_t", "√ᾱ_t", "√(1−ᾱ_t)", "t"} and beta["value"].max() == pytest.approx(0.02)
-    assert list(abar[abar["curve"] == "t"]["t"]) == [100, 100]
+    assert set(abar["curve"]) == {"ᾱ_t", "signal √ᾱ_t", "noise √(1−ᾱ_t)", "chosen t"}
+    assert beta["value"].max() == pytest.approx(0.02)
+    assert list(abar[abar["curve"] == "chosen t"]["t"]) == [100, 100]
     assert "0.00208" in a["values"] or "t = 100" in a["values"]
+    with language("ja"):  # the series names are data: made in the event's language, each with its colour
+        ja = dd.ddpm_forward(digit, 100, 3)["plot_abar"]
+    assert set(ja["curve"]) == {"ᾱ_t", "信号 √ᾱ_t", "ノイズ √(1−ᾱ_t)", "選んだ t"}
+    assert set(ja["curve"]) | set(abar["curve"]) <= set(dd.CURVE_COLORS)
+    assert dd.CURVE_COLORS["信号 √ᾱ_t"] == dd.CURVE_COLORS["signal √ᾱ_t"]
 
 
 def test_forward_works_without_weights(dd, tmp_path, monkeypatch):
@@ -125,19 +134,31 @@ def test_forward_works_without_weights(dd, tmp_path, monkeypatch):
 def test_sample_streams_then_keeps_the_trajectory(tiny, dd):
     outs = list(dd.ddpm_sample("", "ddpm", 12, 4, 0, 5))
     assert len(outs) == 3 + 1  # steps 0, 5, 10 streamed, then the result
+    assert "step 6 / 12" in outs[1]["run_status"] and "trajectory" not in outs[1]
     final = outs[-1]
     traj, slider = final["trajectory"], final["scrub"]
-    assert isinstance(final["xt"], PIL.Image.Image) and "12" in final["run_status"]
+    assert isinstance(final["r_xt"], PIL.Image.Image) and "12" in final["run_status"]
+    assert min(final["r_xt"].size) >= 256
     assert traj["i"] == list(range(12)) and len(traj["x_t"]) == 12 and traj["final"].shape == (4, 1, 32, 32)
-    assert slider["maximum"] == 11 and slider["interactive"]
+    # the t slider runs over the timesteps of the run (T … 0), and sits at the end
+    assert traj["t"][0] > 800 and traj["t"][-1] == 0 and traj["t"] == sorted(traj["t"], reverse=True)
+    assert (slider["minimum"], slider["maximum"], slider["value"]) == (0, traj["t"][0], 0) and slider["interactive"]
     # the same seed gives the same digits
     again = list(dd.ddpm_sample("", "ddpm", 12, 4, 0, 100))[-1]["trajectory"]
     assert np.array_equal(again["final"], traj["final"])
-    # scrubbing only reads the stored steps
-    scrubbed = dd.ddpm_scrub(traj, 3)
-    x0, status = scrubbed["x0"], scrubbed["run_status"]
-    assert isinstance(x0, PIL.Image.Image) and "4 / 12" in status
-    assert "t = " in dd.ddpm_scrub(traj, 999)["run_status"]  # clamped to the last frame
+    # the t slider only reads the stored steps: the one nearest to t
+    t3 = traj["t"][3]
+    scrubbed = dd.ddpm_scrub(traj, t3)
+    assert isinstance(scrubbed["r_x0"], PIL.Image.Image)
+    assert f"step 4 / 12, t = {t3}:" in scrubbed["run_status"]
+    between = (traj["t"][3] + traj["t"][4]) / 2 + 1  # a little nearer to step 4
+    assert np.array_equal(np.asarray(dd.ddpm_scrub(traj, between)["r_x0"]), np.asarray(scrubbed["r_x0"]))
+    assert f"step 1 / 12, t = {traj['t'][0]}" in dd.ddpm_scrub(traj, 999)["run_status"]
+    assert "step 12 / 12, t = 0" in dd.ddpm_scrub(traj, 0)["run_status"]
+    # let go, the slider moves to the t it shows
+    assert dd.stored_t(traj, between) == t3 and dd.stored_t(traj, 999) == traj["t"][0] and dd.stored_t(None, 5) == 5
+    released = dd.scrub_released(traj, between)  # let go, typed in its box or reset: shown and moved
+    assert released["scrub"] == t3 and f"step 4 / 12, t = {t3}:" in released["run_status"]
 
 
 def test_long_runs_keep_at_most_max_frames(tiny, dd, monkeypatch):
@@ -146,13 +167,32 @@ def test_long_runs_keep_at_most_max_frames(tiny, dd, monkeypatch):
     assert traj["i"] == [0, 3, 6, 9]
 
 
-def test_branch_gives_different_futures_from_one_step(tiny, dd):
-    traj = list(dd.ddpm_sample("", "ddim", 10, 2, 0, 10))[-1]["trajectory"]
-    outs = list(dd.ddpm_branch(traj, 2, 1, 4, 0))
+def test_branch_says_where_it_starts_and_gives_different_futures(tiny, dd):
+    """Issue 14: a branch after a run started from the last step and gave identical copies without a word. It now
+    has its own t (600 by default: the futures differ), says where it starts, and says so when they are the same."""
+    traj = list(dd.ddpm_sample("", "ddim", 10, 4, 0, 10))[-1]["trajectory"]  # t = 900, 800, …, 0
+    fitted = dd.branch_controls(traj, dd.LIMITS["branch_t"][2], 15)
+    assert fitted["branch_t"]["value"] == 600 and fitted["branch_t"]["maximum"] == 900
+    assert fitted["image"]["value"] == 3 and fitted["image"]["maximum"] == 3  # the last of 4 images
+    assert "image 3 (row 2, column 2) at step 4 / 10, t = 600" in fitted["where"]
+    assert isinstance(fitted["origin"], PIL.Image.Image) and min(fitted["origin"].size) >= 256
+    moved = dd.branch_t_released(traj, 640, 1)  # let go between two stored steps: moved to the nearest
+    assert moved["branch_t"] == 600 and "t = 600" in moved["where"]
+
+    outs = list(dd.ddpm_branch(traj, 600, 1, 4, 0))
     origin, futures, status = (outs[-1][name] for name in ("origin", "futures", "status"))
-    assert "4" in status and futures.size[0] > origin.size[0] // 2
-    arr = np.asarray(futures)
-    assert arr.std() > 0
+    assert "4 futures of image 1 from step 4 / 10 (t = 600)" in status and "grey levels of 255 on average" in status
+    assert min(futures.size) >= 256 and origin.size[0] >= 256
+    cells = np.asarray(futures)
+    assert cells.std() > 0
+
+    # from the last step: one future only, and the tab says why, before and after the click
+    assert "last step" in dd.branch_preview(traj, 0, 1)["where"]
+    assert "last step" in dd.branch_preview(traj, 40, 1)["where"]  # t = 40 is nearest to the last stored t = 0
+    last = list(dd.ddpm_branch(traj, 0, 1, 3, 0))[-1]
+    assert "from step 10 / 10 (t = 0)" in last["status"] and "all the same image" in last["status"]
+    one = list(dd.ddpm_branch(traj, 600, 1, 1, 0))[-1]["status"]
+    assert "differ" not in one and "same" not in one  # nothing to compare with a single future
 
 
 def test_compare_streams_four_runs_with_times(tiny, dd):
@@ -184,10 +224,12 @@ def test_bad_forward_and_branch_inputs(tiny, dd):
     with pytest.raises(gr.Error, match="Generate"):
         list(dd.ddpm_branch(None, 0, 0, 2, 0))
     traj = list(dd.ddpm_sample("", "ddim", 5, 2, 0, 10))[-1]["trajectory"]
-    for frame, image, futures in ((99, 0, 2), (0, 2, 2), (0, 0, 0), (0, 0, 17)):
+    for t, image, futures in ((-1, 0, 2), ("x", 0, 2), (0, 2, 2), (0, 0, 0), (0, 0, 17)):
         with pytest.raises(gr.Error):
-            list(dd.ddpm_branch(traj, frame, image, futures, 0))
+            list(dd.ddpm_branch(traj, t, image, futures, 0))
     assert dd.ddpm_scrub(None, 0)["run_status"]  # a message, not a crash
+    assert "Generate" in dd.branch_preview(None, 600, 0)["where"] and dd.branch_controls(None, 600, 0) == {}
+    assert dd.unlock_scrub(None)["interactive"] is False and dd.unlock_scrub(traj)["interactive"] is True
 
 
 def test_unreachable_hub_model_is_a_clear_error(tiny, dd, monkeypatch):
@@ -293,9 +335,59 @@ def test_open_tab_with_a_share_link(tiny, dd):
 
     out = dd.open_tab(Req())
     assert out["status"]["visible"] is False and out["run"]["interactive"]
-    assert [out[name]["value"] for name in dd.SETTINGS] == [700, 3, "ddim", 20, 4, 9, 25]
+    assert [out[name]["value"] for name in dd.SETTINGS] == [700, 3, "ddim", 20, 4, 9, 10]
     assert "t = 700" in out["values"]
     assert "ddim" in dd.ddpm_share_query(700, 3, "ddim", 20, 4, 9, 25)
+    # it opens on a finished run with the link's settings, ready to look back at and to branch from
+    traj = out["trajectory"]
+    assert (traj["sampler"], traj["steps"], traj["n"], traj["seed"]) == ("ddim", 20, 4, 9)
+    assert isinstance(out["r_xt"], PIL.Image.Image) and out["scrub"]["interactive"]
+    assert "20" in out["run_status"] and "9" in out["run_status"]
+    assert out["branch_t"]["value"] == 600 and "t = 600" in out["where"]
+
+
+def test_the_tab_opens_on_a_computed_example_once(tiny, dd, monkeypatch):
+    """Issue 14: the tab opens on a computed example (DDPM, 100 steps, 16 digits), computed once for every page; a
+    share link that asks for a long run opens with a line that says what Generate will do instead."""
+    dd.example_trajectory.cache_clear()
+    first, again = dd.open_tab(), dd.open_tab()
+    traj = first["trajectory"]
+    assert (traj["sampler"], traj["steps"], traj["n"], traj["seed"]) == ("ddpm", 100, 16, 0)
+    assert again["trajectory"] is traj, "computed once, then shared"
+    assert first["steps"]["value"] == 100 and first["sampler"]["value"] == "ddpm"
+    assert "An example" in first["run_status"] and first["scrub"]["maximum"] == traj["t"][0] == 990
+
+    class Long:
+        headers = {}
+        query_params = {"steps": "1000"}
+
+    out = dd.open_tab(Long())
+    assert "trajectory" not in out and "Press Generate" in out["run_status"] and "1000" in out["run_status"]
+    assert dd.steps_for_sampler("ddim")["value"] == 50 and dd.steps_for_sampler("ddpm")["value"] == 100
+
+
+def test_save_as_slide_from_the_tab(tiny, dd):
+    """The "save as slide" button exports the three pictures of the reverse process with the sampler, steps,
+    images, seed and t (demos/kit.py: Page.slide_button; demos/slide.py draws it), in the page's language."""
+    from demos.i18n import language
+    from demos.kit import Page
+
+    demo = dd.create_demo(Page(dd.TAB))
+    save = next(fn for fn in demo.fns.values() if fn.fn.__name__ == "save_slide")
+    labels = {id(block): getattr(block, "label", None) for block in save.inputs}
+    traj = list(dd.ddpm_sample("", "ddim", 5, 4, 0, 10))[-1]
+    shown = {"r_xt": traj["r_xt"], "r_x0": traj["r_x0"], "r_eps": traj["r_eps"]}
+    values = {}
+    for block in save.inputs:
+        key = getattr(labels[id(block)], "key", "")
+        name = key.removeprefix("ddpm.").removeprefix("common.")
+        values[block] = shown.get(name, {"sampler": "ddim", "steps": 5, "n": 4, "seed": 0, "scrub": 0}.get(name))
+    assert sum(isinstance(v, PIL.Image.Image) for v in values.values()) == 3 and None not in values.values()
+    with language("ja"):
+        made = save.fn(values, None)
+    path = next(iter(made.values()))["value"]
+    with PIL.Image.open(path) as slide:
+        assert slide.size == (1920, 1080)
 
 
 CONCURRENT_FIRST_CALLS = """

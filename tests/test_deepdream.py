@@ -1,4 +1,7 @@
-"""DeepDream tab: the algorithm on the real EfficientNet-Lite0 at small sizes, the handlers, bad inputs, the api."""
+"""DeepDream tab: the algorithm on the real EfficientNet-Lite0 at small sizes, the handlers, bad inputs, the api,
+the first view, and the ImageNet class names in both languages."""
+
+import json
 
 import gradio as gr
 import PIL.Image
@@ -61,12 +64,63 @@ def test_octave_sizes_and_zoom():
 
 
 def test_amplified_channels_and_classes(model, photo):
+    from demos.i18n import language
+
     x = small(photo, 96)
     out = list(dd.deepdream(model, x, "head", octaves=1, iterations=3, step=0.02, jitter=0, seed=0))[-1][1]
-    result = dd.amplified(model, x, out, "head", dd.imagenet_classes())
+    result = dd.amplified(model, x, out, "head")
     assert len(result["channels"]) == 5 and len(result["classes"]) == 5
-    assert all(isinstance(name, str) for name, _ in result["classes"])
+    assert all(isinstance(i, int) and 0 <= i < 1000 for i, _ in result["classes"])
+    assert [v for _, v in result["classes"]] == sorted((v for _, v in result["classes"]), reverse=True)
     assert "classes" not in dd.amplified(model, x, out, "block2")
+    # the panel names the layer and the classes in the language of the event
+    top = result["classes"][0][0]
+    english = dd.panel_markdown(result, "head")
+    assert dd.imagenet_classes("en")[top] in english and "head" in english
+    with language("ja"):
+        japanese = dd.panel_markdown(result, "head")
+    assert dd.imagenet_classes("ja")[top] in japanese and "ヘッド" in japanese
+    assert dd.imagenet_classes("en")[top] not in japanese
+
+
+def test_imagenet_classes_in_both_languages():
+    from demos.i18n import language
+
+    english, japanese = dd.imagenet_classes("en"), dd.imagenet_classes("ja")
+    assert len(english) == len(japanese) == 1000 and english[1] == "goldfish" and japanese[1] == "金魚"
+    assert dd.imagenet_classes() == english  # outside any event: English
+    with language("ja"):
+        assert dd.imagenet_classes() == japanese
+
+
+@pytest.fixture
+def stand_in_classes(tmp_path, monkeypatch):
+    """A weights folder with only the class names (two classes), checked by its SHA256SUMS like the real one."""
+    from demos.kit import clear_caches
+    from models.loading import write_checksums
+
+    folder = tmp_path / dd.SLUG
+    folder.mkdir()
+    (folder / "imagenet_classes.json").write_text(json.dumps(["tench", "goldfish"]))
+    (folder / "imagenet_classes.ja.json").write_text(json.dumps(["テンチ", "金魚"], ensure_ascii=False))
+    write_checksums(folder)
+    monkeypatch.setenv("GALLERY_PRETRAINED_DIR", str(tmp_path))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    clear_caches()
+    yield folder
+    clear_caches()
+
+
+def test_class_names_come_from_the_language_s_file(stand_in_classes):
+    from demos.kit import clear_caches
+
+    assert dd.imagenet_classes("ja") == ["テンチ", "金魚"] and dd.imagenet_classes("en") == ["tench", "goldfish"]
+    (stand_in_classes / "imagenet_classes.ja.json").write_text(json.dumps(["改ざん", "金魚"], ensure_ascii=False))
+    clear_caches()  # a file that does not match SHA256SUMS is not read: English names instead
+    assert dd.imagenet_classes("ja") == ["tench", "goldfish"]
+    (stand_in_classes / "imagenet_classes.ja.json").unlink()
+    clear_caches()  # a copy of the weights made before the Japanese names: English names too
+    assert dd.imagenet_classes("ja") == ["tench", "goldfish"]
 
 
 def test_handler_streams_each_octave_then_the_panel(photo):
@@ -107,8 +161,43 @@ def test_huge_and_odd_photos(monkeypatch):
 def test_zoom_animation_is_a_gif(photo):
     outs = list(dd.deepdream_zoom(photo, "block2", "mean_square", 64, 3, 1, 0.02, 0, 0))
     assert len(outs) == 4 and outs[-1]["file"].endswith(".gif")
+    assert all(isinstance(o["frame"], PIL.Image.Image) for o in outs[:-1])
+    assert outs[-1]["frame"] == outs[-1]["file"]  # at the end the image shows the animation itself: it plays
     with PIL.Image.open(outs[-1]["file"]) as gif:
         assert gif.n_frames == 3
+
+
+def test_first_view_is_a_dream_computed_once(monkeypatch):
+    """The tab opens on the example photo dreamed with a share link's settings (small here), computed once however
+    many students open it, with its texts in each student's language."""
+    from demos.i18n import language
+    from demos.kit import clear_caches
+    from tests.test_ae import LinkRequest
+
+    clear_caches()
+    dreams = []
+    real_deepdream = dd.deepdream
+
+    def counted(*args, **kwargs):
+        dreams.append(args[2])  # the layer
+        yield from real_deepdream(*args, **kwargs)
+
+    monkeypatch.setattr(dd, "deepdream", counted)
+    link = LinkRequest(layer="head", resolution="64", octaves="1", iterations="1")
+    first = dd.open_tab(link)
+    assert first["photo"] == str(dd.FIRST_PHOTO) and first["layer"] == "head"
+    assert isinstance(first["dream"], PIL.Image.Image) and first["dream"].size == (64, 64)  # the astronaut: square
+    assert first["progress"] == "Done: 64×64 px." and "#" in first["panel"]
+    with language("ja"):
+        again = dd.open_tab(link)
+    assert dreams == ["head"]  # the second student got the first one's dream
+    assert again["dream"].tobytes() == first["dream"].tobytes()
+    assert again["progress"] == "完了：64×64 px。" and "ヘッド" in again["panel"]
+    # pressing the button with the same settings gives the same picture
+    with PIL.Image.open(dd.FIRST_PHOTO) as img:
+        pressed = list(dd.deepdream_run(img.convert("RGB"), *[first[name] for name in dd.SETTINGS]))[-1]
+    assert pressed["dream"].tobytes() == first["dream"].tobytes()
+    clear_caches()
 
 
 def test_api_of_the_tab_alone():
@@ -131,10 +220,12 @@ def test_api_of_the_tab_alone():
         demo.close()
 
 
-def test_share_link_round_trip():
+def test_share_link_round_trip(monkeypatch):
     from urllib.parse import parse_qsl
 
     from tests.test_ae import LinkRequest
+
+    monkeypatch.setattr(dd, "first_view", lambda settings: {})  # the settings only (the dream: the test above)
 
     query = dd.deepdream_share_query("block13", "l2", 256, 4, 1.5, 12, 0.03, 8, 77)
     assert query.startswith("?tab=deepdream&")

@@ -1,6 +1,8 @@
 """EfficientNet-Lite0: the architecture matches the packaged ImageNet weights, and it sees real photos right."""
 
 import json
+import re
+import shutil
 
 import numpy as np
 import PIL.Image
@@ -9,6 +11,7 @@ import torch
 
 from models.efficientnet_lite import EfficientNetLite0
 from models.frechet import fid_lite0, frechet_distance, gaussian_stats
+from models.loading import WeightsUnavailableError, clear_cache, load_extra_file, read_checksums, sha256_of
 from tests.conftest import ROOT
 
 PRETRAINED = ROOT / "pretrained" / "efficientnet-lite0"
@@ -79,3 +82,44 @@ def test_fid_lite0_tells_photos_from_noise(lite0):
     same = fid_lite0(lite0, smooth[:12], smooth[12:])
     different = fid_lite0(lite0, smooth[:12], noise[:12])
     assert different > same
+
+
+JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]")  # hiragana, katakana, kanji
+
+
+def _read_json(path):
+    return json.loads(path.read_text("utf-8"))
+
+
+def test_japanese_class_names(monkeypatch, tmp_path):
+    """The Japanese ImageNet names of the DeepDream tab: one per English name, in Japanese, and checksummed."""
+    english = json.loads((PRETRAINED / "imagenet_classes.json").read_text("utf-8"))
+    monkeypatch.setenv("GALLERY_PRETRAINED_DIR", str(PRETRAINED.parent))
+    clear_cache()
+    try:
+        japanese = load_extra_file("efficientnet-lite0", "imagenet_classes.ja.json", _read_json)
+    finally:
+        clear_cache()
+    assert isinstance(japanese, list) and len(japanese) == len(english) == 1000
+    for i, (ja, en) in enumerate(zip(japanese, english)):
+        assert isinstance(ja, str) and ja.strip() == ja and ja, (i, ja)
+        assert JAPANESE.search(ja) and ja != en, (i, en, ja)
+    assert len(set(japanese)) == 1000  # duplicated English names (crane, maillot, …) are told apart
+    assert (japanese[0], japanese[1], japanese[207], japanese[999]) == (
+        "テンチ", "金魚", "ゴールデン・レトリバー", "トイレットペーパー")  # same order as the English list
+    assert read_checksums("efficientnet-lite0", PRETRAINED)["imagenet_classes.ja.json"] == sha256_of(
+        PRETRAINED / "imagenet_classes.ja.json")
+    # the loader really checks it: a modified copy is refused
+    copy = tmp_path / "efficientnet-lite0"
+    copy.mkdir()
+    for name in ("SHA256SUMS", "imagenet_classes.ja.json"):
+        shutil.copyfile(PRETRAINED / name, copy / name)
+    (copy / "imagenet_classes.ja.json").write_text(json.dumps(japanese[::-1], ensure_ascii=False), "utf-8")
+    monkeypatch.setenv("GALLERY_PRETRAINED_DIR", str(tmp_path))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    clear_cache()
+    try:
+        with pytest.raises(WeightsUnavailableError, match="checksum"):
+            load_extra_file("efficientnet-lite0", "imagenet_classes.ja.json", _read_json)
+    finally:
+        clear_cache()

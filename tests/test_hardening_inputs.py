@@ -25,6 +25,7 @@ from gradio.data_classes import DataWithFiles, FileData, ImageData
 from bench.upload_memory import measure, png_declaring
 from demos import dcgan, image_input, kit
 from demos import deepdream as dd
+from demos.i18n import Refused
 from demos.image_input import DigitCanvas, PhotoInput, decode_image, photo_to_tensor, upload_budget_app_kwargs
 from tests.conftest import ROOT, drawing
 
@@ -62,8 +63,13 @@ def blob(kind: str, data: bytes, sketch_id: str = "s1", index=None) -> DataWithF
     return DataWithFiles(data={"type": kind, "id": sketch_id, "index": index}, files=[(f"{kind}.png", data)])
 
 
-def assert_too_large(err):
-    message = err.value.message
+def refusal(value) -> str:
+    """What a component's check handed the event instead of an image (``Refused``), in both languages."""
+    assert isinstance(value, Refused), value
+    return value.text.render("ja") + " / " + value.text.render("en")
+
+
+def assert_too_large(message: str):
     assert "too large" in message and "大きすぎます" in message, message
 
 
@@ -81,17 +87,13 @@ def test_a_small_file_declaring_a_huge_image_is_refused_from_its_header(bomb, tm
     small = tmp_path / "small.png"
     drawing(size=64).save(small)
     for value in (sketch(bomb, bomb), sketch(None, bomb), sketch(bomb, None), sketch(small, small, layers=[bomb])):
-        with pytest.raises(gr.Error) as err:
-            canvas().preprocess(value)
-        assert_too_large(err)
+        assert_too_large(refusal(canvas().preprocess(value)))
     data_url = "data:image/png;base64," + base64.b64encode(bomb.read_bytes()).decode()
     for value in (ImageData(path=str(bomb), orig_name="bomb.png"), ImageData(url=data_url)):
-        with pytest.raises(gr.Error) as err:
-            PhotoInput(type="pil", render=False).preprocess(value)
-        assert_too_large(err)
+        assert_too_large(refusal(PhotoInput(type="pil", render=False).preprocess(value)))
     with pytest.raises(gr.Error) as err:
         canvas().accept_blobs(blob("composite", bomb.read_bytes()))
-    assert_too_large(err)
+    assert_too_large(err.value.message)
 
 
 def test_images_too_large_to_decode_whole_are_refused_unless_the_decoder_can_reduce_them(tmp_path):
@@ -114,7 +116,7 @@ def test_images_too_large_to_decode_whole_are_refused_unless_the_decoder_can_red
     assert image_input.uploaded_size(decoded) == (7000, 5000)
     warnings = []
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(image_input.gr, "Warning", warnings.append)
+        mp.setattr(image_input.gr, "Warning", lambda msg, **kw: warnings.append(msg))
         assert photo_to_tensor(decoded, 256).shape == (1, 3, 183, 256)
     assert "7000" in warnings[0] and "5000" in warnings[0]
     # Other formats within the limit: decoded, then reduced at once (palette images too).
@@ -123,9 +125,8 @@ def test_images_too_large_to_decode_whole_are_refused_unless_the_decoder_can_red
     reduced = decode_image(palette)
     assert reduced.size == (1500, 1250) and image_input.uploaded_size(reduced) == (3000, 2500)
     # SVG, EPS and other formats are not images here.
-    with pytest.raises(gr.Error) as err:
-        canvas().preprocess(sketch(composite=_write(tmp_path / "x.svg", b"<svg xmlns='http://www.w3.org/2000/svg'/>")))
-    assert "image" in err.value.message
+    svg = _write(tmp_path / "x.svg", b"<svg xmlns='http://www.w3.org/2000/svg'/>")
+    assert "image" in refusal(canvas().preprocess(sketch(composite=svg)))
 
 
 def _write(path: Path, data: bytes) -> Path:
@@ -160,8 +161,8 @@ def test_the_drawing_pad_cannot_fill_the_memory_with_images_sent_ahead(tmp_path,
         pad.accept_blobs(blob("composite", png, f"sketch{i}"))
     assert sum(len(b.composite) for b in pad.blob_storage.values()) <= 10 * len(png)
     assert "sketch49" in pad.blob_storage and "sketch0" not in pad.blob_storage  # the oldest were dropped
-    with pytest.raises(gr.Error):
-        canvas().preprocess(sketch(layers=[_write(tmp_path / "l.png", png)] * (image_input.MAX_SKETCH_LAYERS + 1)))
+    too_many = sketch(layers=[_write(tmp_path / "l.png", png)] * (image_input.MAX_SKETCH_LAYERS + 1))
+    assert "layers" in refusal(canvas().preprocess(too_many))
 
 
 def test_limits_are_read_from_the_environment():
@@ -321,3 +322,42 @@ def test_a_zoom_killed_while_writing_its_gif_leaves_no_gif(tmp_path):
     os.utime(left[0].parent, (time.time() - 3600, time.time() - 3600))  # an hour later, the next write sweeps it
     kit.expire_generated(left[0].parent.parent)
     assert _files_under(tmp_path / "cache") == []
+
+
+# --- item 8: the app's own checks first, in the student's language --------------------------------------------------
+
+def test_controls_answer_in_the_students_language_quoting_the_input(tiny_root, launched):
+    """Gradio's own checks (a slider's range, a radio's choices, a number sent as text) used to answer first, in
+    English ("Value -1 is less than minimum value 0."), or anonymously. Now the control names itself and the value
+    sent, in the language of the browser (demos/controls.py, raised by Page.on)."""
+    from gradio_client import Client
+    from gradio_client.exceptions import AppError
+
+    url = launched(tiny_root).src
+
+    def error(lang: str, *args, api_name: str) -> str:
+        with pytest.raises(AppError) as err:
+            Client(url, headers={"Accept-Language": lang}, verbose=False).predict(*args, api_name=api_name)
+        return str(err.value)
+
+    assert "シード" in (message := error("ja", -1, api_name="/dcgan_grid")) and "-1" in message, message
+    assert "シード" in (message := error("ja", "xyz", api_name="/dcgan_grid")) and "xyz" in message, message
+    assert "Seed" in (message := error("en-US", "xyz", api_name="/dcgan_grid")) and "xyz" in message, message
+    message = error("ja", 99, 0, api_name="/vae_decode")  # a slider of -4 … 4
+    assert "z₁" in message and "99" in message and "以下" in message, message
+    message = error("ja", None, None, 5, "zigzag", api_name="/vae_interpolate")
+    assert "zigzag" in message and "選択肢" in message and "linear" in message, message
+    message = error("en", None, None, 5, "zigzag", api_name="/vae_interpolate")
+    assert "zigzag" in message and "not one of the choices" in message, message
+    assert "Value" not in message and "minimum" not in message
+
+
+@pytest.mark.parametrize("size,expected", [((64, 1), "64×1"), ((6000, 90), "6000×90")])
+def test_a_photo_too_small_or_too_thin_is_reported_at_its_uploaded_size(tmp_path, size, expected):
+    """``写真が小さすぎます（64×1 px）`` used to report the size after the reduced decoding and the shrinking."""
+    path = tmp_path / "strip.jpg"
+    PIL.Image.new("RGB", size, "white").save(path)
+    photo = PhotoInput(type="pil", render=False).preprocess(ImageData(path=str(path), orig_name="strip.jpg"))
+    with pytest.raises(gr.Error) as err:
+        photo_to_tensor(photo, 256)
+    assert expected in err.value.message, err.value.message

