@@ -156,7 +156,9 @@ class Page:
             return {"shown": True, **open_tab(request)}
 
         def on_select(already_shown: bool, request: gr.Request):
-            if already_shown:
+            # The tab the page opens on is also "selected" as the page opens: ``on_page_open`` shows it (computing it
+            # twice would also reset the drawing pad under a student's first strokes).
+            if already_shown or linked_tab(self.gallery, request) is self.tab:
                 return {}
             return {"shown": True, **open_tab(request)}
 

@@ -207,6 +207,8 @@ def test_a_tab_computes_its_first_results_when_first_shown():
     assert on_select(False, Request()) == {shown: True, out: "first results"} and len(calls) == 3  # first selected
     # shown already: left as it is (every output skips: Gradio refuses an empty dict of outputs)
     assert on_select(True, Request()) == {shown: gr.skip(), out: gr.skip()} and len(calls) == 3
+    # A page opened on this tab also "selects" it as it opens: the page-open event computes it, once.
+    assert on_select(False, Request(tab="vae")) == {shown: gr.skip(), out: gr.skip()} and len(calls) == 3
     with gr.Blocks() as alone:
         Page(tab).when_shown(alone, open_tab, {"out": gr.Textbox()})
     [load] = alone.fns.values()
