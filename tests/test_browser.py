@@ -214,8 +214,8 @@ def test_every_tab_in_a_real_browser(app_url, lang, tmp_path):
         wait_for_image(page, t["denoised"], not_src=before)
         settle(page)
         page.screenshot(path=str(shots / f"browser_ae_{lang}.png"))
-        wrong["ae"] = wrong_language(page.evaluate(VISIBLE_TEXT_JS, page.locator(".tabitem:visible").element_handle()),
-                                     lang)
+        ae_panel = page.locator(".tabitem:visible").first.element_handle()
+        wrong["ae"] = wrong_language(page.evaluate(VISIBLE_TEXT_JS, ae_panel), lang)
         # A slide of the result: one 1920×1080 PNG.
         page.get_by_role("button", name=keys["slide.button"], exact=True).first.click()
         link = page.locator(".tabitem:visible .slide-export a[download]").first
@@ -265,7 +265,7 @@ def test_every_tab_in_a_real_browser(app_url, lang, tmp_path):
                 wait_for_image(page, keys[output_key], not_src=before, timeout=180_000)
             finally:
                 page.screenshot(path=str(shots / f"browser_{name}_{lang}.png"), full_page=True)
-            wrong[name] = wrong_language(page.evaluate(VISIBLE_TEXT_JS, panel.element_handle()), lang)
+            wrong[name] = wrong_language(page.evaluate(VISIBLE_TEXT_JS, panel.first.element_handle()), lang)
 
         toasts = page.locator(".toast-body").all_inner_texts()
         browser.close()
