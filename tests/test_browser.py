@@ -153,6 +153,9 @@ NAMES = {
     "OpenMoji", "Noto", "Lanczos", "BCE", "MSE", "SNR", "Tanh", "tanh", "sigmoid", "Hinton", "Bengio", "Alain",
     "JMLR", "Sobel", "Canny", "HED", "scikit", "image", "skimage", "CC0", "CC", "BY", "SA", "Apache", "MIT",
     "EfficientNet-Lite", "BY-SA", "scikit-image", "GoogLeNet", "Chu", "Inception", "AUC",
+    # cited as written: authors, the pix2pix paper's title and its edges2cats demo, the diffusers library, units
+    "Abbeel", "Jain", "Efros", "Zhou", "Image-to-Image", "Translation", "with", "Conditional", "Adversarial",
+    "Networks", "edges", "cats", "pix", "diffusers", "log", "ms",
 }
 ENGLISH_WORD = r"[A-Za-z][A-Za-z'’-]+"
 JAPANESE = r"[\u3040-\u30ff\u3400-\u9fff\uff01-\uff5e]"
