@@ -44,7 +44,7 @@ import numpy as np
 import PIL.Image
 import PIL.ImageDraw
 import PIL.ImageFont
-from matplotlib.font_manager import FontProperties
+from matplotlib.font_manager import FontProperties, fontManager
 from matplotlib.ft2font import FT2Font
 from matplotlib.mathtext import MathTextParser
 
@@ -80,6 +80,18 @@ MATHTEXT_ALIASES = [
     (r"\\le(?![A-Za-z])", r"\\leq"), (r"\\ge(?![A-Za-z])", r"\\geq"), (r"\\tfrac(?![A-Za-z])", r"\\frac"),
     (r"\\(displaystyle|limits|nolimits|[bB]igg?[lr]?)(?![A-Za-z])\s*", ""),
 ]
+
+
+
+def _matplotlib_knows_its_own_fonts() -> None:
+    """Mathtext finds Computer Modern and STIX by family name in matplotlib's font list, which is cached on disk
+    (``~/.cache/matplotlib``). A cache written by another matplotlib (another virtual environment, a copy of
+    the home folder) can lack matplotlib's own fonts: every symbol would then be drawn as a box. Add them."""
+    known = {font.fname for font in fontManager.ttflist}
+    for path in sorted(_DEJAVU.glob("*.ttf")):
+        if str(path) not in known:
+            fontManager.addfont(str(path))
+
 
 # mathtext's parser is shared by all threads and is not safe to use from two at once.
 _MATHTEXT_LOCK = threading.Lock()
@@ -283,6 +295,7 @@ def render_equation(tex: str, px: float = EQUATION_PX, color=INK) -> PIL.Image.I
     large enough. Raises ValueError (with mathtext's reason) for TeX that mathtext cannot parse."""
     prop = FontProperties(fname=REGULAR, size=px, math_fontfamily="cm")  # text in Noto, maths in Computer Modern
     with _MATHTEXT_LOCK:
+        _matplotlib_knows_its_own_fonts()
         try:
             drawn = MathTextParser("agg").parse(mathtext(tex), dpi=72, prop=prop)  # 72 dpi: 1 pt = 1 px
         except ValueError as err:

@@ -9,6 +9,7 @@ import PIL.Image
 import pytest
 import torch
 
+from demos.image_input import exact_mnist
 from models.autoencoder import ConvAutoencoder
 from models.noise import add_noise, psnr
 from models.vae import VAE, negative_elbo
@@ -18,7 +19,10 @@ PRETRAINED = ROOT / "pretrained"
 
 
 def example_digits() -> torch.Tensor:
-    arrays = [np.asarray(PIL.Image.open(p), dtype=np.float32) / 255 for p in sorted(MNIST_EXAMPLES.glob("*.png"))]
+    """The drawing pads' examples (MNIST test digits stored 10× larger, black on white) as the 28×28 digits."""
+    arrays = [exact_mnist(1 - np.asarray(PIL.Image.open(p).convert("L"), dtype=np.float32) / 255)
+              for p in sorted(MNIST_EXAMPLES.glob("*.png"))]
+    assert arrays and all(a is not None for a in arrays)
     return torch.from_numpy(np.stack(arrays))[:, None]
 
 
