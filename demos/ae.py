@@ -226,8 +226,7 @@ def open_tab(request: gr.Request | None = None) -> dict:
         return {"status": show_weights_problem(err), "run": gr.update(interactive=False), **controls}
     with PIL.Image.open(FIRST_EXAMPLE) as img:
         first = ae_denoise(img.copy(), kind, *levels, seed)
-    return {"status": gr.update(visible=False), "run": gr.update(interactive=True), "canvas": FIRST_EXAMPLE,
-            **controls, **first}
+    return {"status": gr.update(visible=False), "run": gr.update(interactive=True), **controls, **first}
 
 
 @TAB.builder
@@ -241,7 +240,7 @@ def create_demo(page: Page) -> gr.Blocks:
         with gr.Row():
             with gr.Column(scale=3, min_width=280):
                 gr.Markdown(_("input_hint"))
-                canvas = digit_canvas(_("input"), height=330, elem_id="ae-canvas")
+                canvas = digit_canvas(_("input"), height=330, elem_id="ae-canvas", value=FIRST_EXAMPLE)
                 example_sets = [
                     gr.Examples([[p] for p in mnist_examples], inputs=[canvas], label=_("examples_mnist"),
                                 examples_per_page=20),
@@ -290,8 +289,8 @@ def create_demo(page: Page) -> gr.Blocks:
                    "removed": out_removed, "psnr": psnr_md, "repeated": out_repeated}
         page.on(run.click, ae_denoise, inputs, outputs, api_name="ae_denoise")
         quiet = dict(show_progress="hidden", api_visibility="private", trigger_mode="always_last")
-        wire_canvas(page, demo, canvas)
-        page.on(canvas.change, ae_denoise_live, inputs, outputs, **quiet)  # each stroke
+        for drawn in wire_canvas(page, demo, canvas):  # each stroke
+            page.on(drawn, ae_denoise_live, inputs, outputs, **quiet)
         page.on(canvas.upload, ae_denoise_live, inputs, outputs, **quiet)
         for examples in example_sets:  # setting the canvas from an example fires no change event of its own
             page.on(examples.load_input_event.then, ae_denoise_live, inputs, outputs, **quiet)
@@ -306,7 +305,7 @@ def create_demo(page: Page) -> gr.Blocks:
 
         wire_share(page, share_button, share_link, ae_share_query, [noise_kind, *sliders.values(), seed])
         page.when_shown(demo, open_tab, {
-            "status": status, "run": run, "canvas": canvas, "noise_kind": noise_kind, "seed": seed,
+            "status": status, "run": run, "noise_kind": noise_kind, "seed": seed,
             **{f"slider_{kind}": slider for kind, slider in sliders.items()}, **outputs})
     return demo
 

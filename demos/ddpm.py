@@ -1059,8 +1059,8 @@ def create_demo(page: Page) -> gr.Blocks:
                                               "values")}
         page.on(f["t"].release, ddpm_forward, fwd_in, fwd_out, api_name="ddpm_forward", show_progress="hidden",
                 trigger_mode="always_last")
-        wire_canvas(page, demo, f["canvas"])
-        page.on(f["canvas"].change, ddpm_forward_live, fwd_in, fwd_out, **quiet)
+        for drawn in wire_canvas(page, demo, f["canvas"]):
+            page.on(drawn, ddpm_forward_live, fwd_in, fwd_out, **quiet)
         page.on(f["canvas"].upload, ddpm_forward_live, fwd_in, fwd_out, **quiet)
         page.on(f["examples"].load_input_event.then, ddpm_forward_live, fwd_in, fwd_out, **quiet)
         page.on(f["fseed"].submit, ddpm_forward_live, fwd_in, fwd_out, **quiet)

@@ -483,17 +483,20 @@ def digit_canvas(label, **kwargs) -> DigitCanvas:
     )
 
 
-# The drawing pad's own behaviour, fixed from the page (Gradio offers no setting for either):
+# The drawing pad's own behaviour, fixed from the page (Gradio offers no setting for any of these):
 # - after "clear" it selects its image tool, so a student's strokes select the placeholder text: select the pen;
-# - a file that is not an image (a PDF) dropped on it is silently ignored: say so, in the student's language.
+# - a file that is not an image (a PDF) dropped on it is silently ignored: say so, in the student's language;
+# - Gradio 6.31's pad takes its first change for its own loading and sends no change event for it; a pad that
+#   holds an image from the start (an example) loads it without one, so the student's first stroke was lost:
+#   after the first stroke on a pad the page clicks its hidden "first stroke" button, whose event sends the drawing.
 _SELECT_PEN_JS = """() => setTimeout(() => {
   const pad = document.getElementById(%(pad)s);
   const pen = [...(pad?.querySelectorAll("button[aria-label]") || [])].find((b) => %(pen)s.includes(b.ariaLabel));
   pen?.click();
 }, 100)"""
-_CHECK_DROPS_JS = """() => {
-  if (window.galleryDropCheck) return;
-  window.galleryDropCheck = true;
+_PAD_JS = """() => {
+  if (window.galleryPads) return;
+  window.galleryPads = true;
   const refuse = (event, files) => {
     const pad = event.target.closest?.(".digit-canvas");
     if (!pad || !files || !files.length || [...files].every((f) => f.type.startsWith("image/"))) return;
@@ -503,19 +506,35 @@ _CHECK_DROPS_JS = """() => {
   };
   document.addEventListener("drop", (e) => refuse(e, e.dataTransfer?.files), true);
   document.addEventListener("change", (e) => e.target.type === "file" && refuse(e, e.target.files), true);
+  const stroked = new Set();
+  let drawing = null;
+  document.addEventListener("pointerdown", (e) => {
+    const pad = e.target.tagName === "CANVAS" ? e.target.closest?.(".digit-canvas") : null;
+    drawing = pad && pad.id && !stroked.has(pad.id) ? pad : null;
+  }, true);
+  document.addEventListener("pointerup", () => {
+    if (!drawing) return;
+    const pad = drawing;
+    drawing = null;
+    stroked.add(pad.id);
+    setTimeout(() => document.getElementById(pad.id + "-first-stroke")?.click(), 300);
+  }, true);
 }"""
 
 
-def wire_canvas(page, demo: gr.Blocks, canvas: DigitCanvas) -> None:
-    """The pen ready after "clear", and a message for a dropped file that is not an image (``canvas`` needs an
-    ``elem_id``, unique in the app)."""
+def wire_canvas(page, demo: gr.Blocks, canvas: DigitCanvas) -> list:
+    """The pen ready after "clear", a message for a dropped file that is not an image, and the student's first
+    stroke sent (``canvas`` needs an ``elem_id``, unique in the app). Returns the triggers of "the drawing
+    changed", for a tab that answers each stroke: ``for drawn in wire_canvas(...): page.on(drawn, ...)``."""
     from demos.gradio_words import gradio_words
 
     pens = json.dumps(sorted({words["image_editor.brush"] for words in gradio_words().values()}))
     page.on(canvas.clear, None, js=_SELECT_PEN_JS % {"pad": json.dumps(canvas.elem_id), "pen": pens})
     refuse = gr.Button(visible="hidden", elem_id=f"{canvas.elem_id}-not-image")
     page.on(refuse.click, not_an_image, None, None, api_visibility="private")
-    page.on(demo.load, None, js=_CHECK_DROPS_JS)
+    first_stroke = gr.Button(visible="hidden", elem_id=f"{canvas.elem_id}-first-stroke")
+    page.on(demo.load, None, js=_PAD_JS)
+    return [canvas.change, first_stroke.click]
 
 
 def not_an_image():

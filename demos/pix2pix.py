@@ -321,8 +321,8 @@ def create_demo(page: Page) -> gr.Blocks:
         page.on(run_sketch.click, pix2pix, [sketch, dropout, seed], outputs, api_name="pix2pix")
         page.on(run_photo.click, pix2pix_photo, [photo, dropout, seed], outputs, api_name="pix2pix_photo")
         quiet = dict(show_progress="hidden", api_visibility="private", trigger_mode="always_last")
-        wire_canvas(page, demo, sketch)
-        page.on(sketch.change, pix2pix_live, [sketch, dropout, seed], outputs, **quiet)
+        for drawn in wire_canvas(page, demo, sketch):
+            page.on(drawn, pix2pix_live, [sketch, dropout, seed], outputs, **quiet)
         page.on(sketch.upload, pix2pix_live, [sketch, dropout, seed], outputs, **quiet)
         page.on(examples.load_input_event.then, pix2pix_live, [sketch, dropout, seed], outputs, **quiet)
         page.on(dice.click, new_seed, None, seed, queue=False, api_visibility="private")

@@ -940,8 +940,8 @@ def create_demo(page: Page) -> gr.Blocks:
         encoded = page.on(encode_btn.click, vqvae_encode, canvas, {"code_map": code_map, "recon": recon,
                                                                    "codes": codes_box}, api_name="vqvae_encode")
         page.on(encoded.success, encode_live, [canvas, cell_state], all_outputs, **quiet)
-        wire_canvas(page, demo, canvas)
-        page.on(canvas.change, encode_live, [canvas, cell_state], all_outputs, **quiet)
+        for drawn in wire_canvas(page, demo, canvas):
+            page.on(drawn, encode_live, [canvas, cell_state], all_outputs, **quiet)
         page.on(canvas.upload, encode_live, [canvas, cell_state], all_outputs, **quiet)
         page.on(examples.load_input_event.then, encode_live, [canvas, cell_state], all_outputs, **quiet)
         page.on(code_map.select, select_cell, [digit_state, encoded_state, edited_state], map_outputs, **quiet)
