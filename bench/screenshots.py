@@ -75,6 +75,7 @@ OTHER_TABS = [
     ("cartoongan", "cartoongan.title", "cartoongan.run", "cartoongan.final", 1),
     ("deepdream", "deepdream.title", "deepdream.run", "deepdream.output", 1),
     ("ddpm", "ddpm.title", "ddpm.run", "ddpm.r_xt", None),
+    ("vqvae", "vqvae.title", "vqvae.sample_run", "vqvae.gallery", None),
 ]
 UPLOAD = ROOT / "demos" / "examples" / "photos" / "astronaut.jpg"
 
@@ -127,7 +128,7 @@ def main(args):
 
         def visit(url, lang, name, action, tab_name=None):
             ctx = browser.new_context(locale={"ja": "ja-JP", "en": "en-US"}[lang],
-                                      viewport={"width": 1400, "height": 1000})
+                                      viewport={"width": 1366, "height": 768})  # a classroom projector
             page = ctx.new_page()
             page.on("console", lambda m: problems.append(f"console: {m.text}") if m.type == "error" else None)
             page.goto(url)

@@ -272,7 +272,8 @@ def create_demo(page: Page) -> gr.Blocks:
                     out_removed = gr.Image(label=_("removed"), **image_opts)
                 with gr.Row():
                     out_clean = gr.Image(label=_("clean"), **image_opts)
-                    psnr_md = gr.Markdown()
+                    with gr.Column(min_width=240):  # beside the input on a wide screen, below it on a phone
+                        psnr_md = gr.Markdown()
                 gr.Markdown(_("repeated"))
                 out_repeated = gr.Image(show_label=False, type="pil", interactive=False, buttons=["download"],
                                         elem_classes=["pixelated"])

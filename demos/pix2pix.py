@@ -311,7 +311,8 @@ def create_demo(page: Page) -> gr.Blocks:
                     out_l1 = gr.Image(label=_("l1"), height=320, **image_opts)
                 with gr.Row():
                     out_edges = gr.Image(label=_("edges"), height=240, **image_opts)
-                    gr.Markdown(_("note"))
+                    with gr.Column(min_width=220):  # beside the input on a wide screen, below it on a phone
+                        gr.Markdown(_("note"))
                 page.slide_button([out_edges, out_gan, out_l1], [dropout, seed])
             with gr.Column(scale=4, min_width=300):
                 TAB.explanation()

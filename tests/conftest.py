@@ -96,6 +96,17 @@ def editor(path) -> dict:
 
 
 @pytest.fixture
+def pretrained_root(tmp_path, monkeypatch):
+    """The app loads its weights from ``tmp_path`` (offline), with its model caches emptied before and after the
+    test: the test puts tiny models there."""
+    monkeypatch.setenv("GALLERY_PRETRAINED_DIR", str(tmp_path))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    clear_caches()
+    yield tmp_path
+    clear_caches()
+
+
+@pytest.fixture
 def launched(monkeypatch):
     """Launch build_app() on a free port with the pretrained folder given; yield a connected client."""
     apps = []

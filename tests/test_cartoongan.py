@@ -123,18 +123,13 @@ def test_edge_smoothing_blurs_only_the_edges():
 
 
 @pytest.fixture
-def tiny_cartoon_models(tmp_path, monkeypatch):
-    from demos.kit import clear_caches
+def tiny_cartoon_models(pretrained_root):
     from models import loading
 
     for slug in ("cartoongan-openmoji", "cartoongan-openmoji-init"):
-        CartoonGenerator(base_channels=4, res_blocks=1).save_pretrained(tmp_path / slug)
-        loading.write_checksums(tmp_path / slug)
-    monkeypatch.setenv("GALLERY_PRETRAINED_DIR", str(tmp_path))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    clear_caches()
-    yield tmp_path
-    clear_caches()
+        CartoonGenerator(base_channels=4, res_blocks=1).save_pretrained(pretrained_root / slug)
+        loading.write_checksums(pretrained_root / slug)
+    return pretrained_root
 
 
 def test_cartoonize_keeps_the_aspect_ratio(tiny_cartoon_models):

@@ -114,15 +114,9 @@ def test_lr_schedule_is_constant_then_linear_to_zero():
 # --- the tab ---------------------------------------------------------------------------------
 
 @pytest.fixture
-def tiny_cyclegan(tmp_path, monkeypatch):
-    from demos.kit import clear_caches
-
-    make_tiny_pretrained_cyclegan(tmp_path)
-    monkeypatch.setenv("GALLERY_PRETRAINED_DIR", str(tmp_path))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    clear_caches()
-    yield tmp_path
-    clear_caches()
+def tiny_cyclegan(pretrained_root):
+    make_tiny_pretrained_cyclegan(pretrained_root)
+    return pretrained_root
 
 
 # The images cyclegan() returns, by name, in the api's order (then "figures").

@@ -94,21 +94,16 @@ def test_imagenet_classes_in_both_languages():
 
 
 @pytest.fixture
-def stand_in_classes(tmp_path, monkeypatch):
+def stand_in_classes(pretrained_root):
     """A weights folder with only the class names (two classes), checked by its SHA256SUMS like the real one."""
-    from demos.kit import clear_caches
     from models.loading import write_checksums
 
-    folder = tmp_path / dd.SLUG
+    folder = pretrained_root / dd.SLUG
     folder.mkdir()
     (folder / "imagenet_classes.json").write_text(json.dumps(["tench", "goldfish"]))
     (folder / "imagenet_classes.ja.json").write_text(json.dumps(["テンチ", "金魚"], ensure_ascii=False))
     write_checksums(folder)
-    monkeypatch.setenv("GALLERY_PRETRAINED_DIR", str(tmp_path))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    clear_caches()
-    yield folder
-    clear_caches()
+    return folder
 
 
 def test_class_names_come_from_the_language_s_file(stand_in_classes):
