@@ -385,17 +385,29 @@ def _images(slide: PIL.Image.Image, images: list[tuple[str, PIL.Image.Image]],
     if shared:
         bottom -= labels.line_height
         names = [""] * len(names)
-    label_h = labels.line_height if any(names) else 0
     gap = 24 if len(images) <= 6 else 16
     pictures = [_as_rgb(image) for _, image in images]
     sizes = [p.size for p in pictures]
     room = (right - left, bottom - top)
-    columns = grid_columns(sizes, room, label_h, gap)
-    rows = math.ceil(len(images) / columns)
-    cell = ((room[0] - (columns - 1) * gap) / columns, (room[1] - (rows - 1) * gap) / rows - label_h)
-    shown = [shown_size(size, cell) for size in sizes]
+
+    def layout(label_h: int):
+        """(columns, rows, the images' shown sizes, the cell size) with ``label_h`` pixels of label under each."""
+        columns = grid_columns(sizes, room, label_h, gap)
+        rows = math.ceil(len(images) / columns)
+        cell = ((room[0] - (columns - 1) * gap) / columns, (room[1] - (rows - 1) * gap) / rows - label_h)
+        shown = [shown_size(size, cell) for size in sizes]
+        return columns, rows, shown, (max(w for w, _ in shown), max(h for _, h in shown))
+
+    def label_width(cell_w: int) -> float:
+        return max(cell_w, 120) + gap - 8
+
+    # Labels on one line, or on two where one line is too narrow for some label.
+    label_h = labels.line_height if any(names) else 0
+    columns, rows, shown, (cell_w, cell_h) = layout(label_h)
+    if any(labels.width(name) > label_width(cell_w) for name in names):
+        label_h = 2 * labels.line_height
+        columns, rows, shown, (cell_w, cell_h) = layout(label_h)
     # Cells as large as the largest image shown, the grid centred in the box.
-    cell_w, cell_h = max(w for w, _ in shown), max(h for _, h in shown)
     grid_w, grid_h = columns * cell_w + (columns - 1) * gap, rows * (cell_h + label_h) + (rows - 1) * gap
     x0, y0 = left + (room[0] - grid_w) // 2, top + (room[1] - grid_h) // 2
     for i, (picture, size, name) in enumerate(zip(pictures, shown, names)):
@@ -410,8 +422,8 @@ def _images(slide: PIL.Image.Image, images: list[tuple[str, PIL.Image.Image]],
         x, y = cx - size[0] // 2, cy + (cell_h - size[1]) // 2
         slide.paste(enlarge(picture, size), (x, y))
         draw.rectangle((x - 1, y - 1, x + size[0], y + size[1]), outline=FRAME, width=1)
-        if name:
-            labels.write(cx, cy + cell_h + 4, labels.fit(name, max(cell_w, 120) + gap - 8), fill=MUTED, center=True)
+        for k, line in enumerate(labels.wrap(name, label_width(cell_w), label_h // labels.line_height)):
+            labels.write(cx, cy + cell_h + 4 + k * labels.line_height, line, fill=MUTED, center=True)
     if shared:
         labels.write(left + room[0] / 2, y0 + grid_h + 4, labels.fit(shared, room[0]), fill=MUTED, center=True)
     return y0
