@@ -18,19 +18,32 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
 
-from demos import ae, cartoongan, cyclegan, dcgan, dcgan_windows, ddpm, deepdream, pix2pix, vae, vqvae  # noqa: E402
+from demos import (  # noqa: E402
+    ae,
+    cartoongan,
+    conditional,
+    cyclegan,
+    dcgan,
+    dcgan_windows,
+    ddpm,
+    deepdream,
+    pix2pix,
+    vae,
+    vqvae,
+)
 from demos.i18n import COMMON, LANGUAGES, make_i18n  # noqa: E402
 from demos.image_input import upload_budget_app_kwargs  # noqa: E402
 from demos.kit import Page, delete_cache, fair_queue, linked_tab  # noqa: E402
 
 # The gallery's tabs, in order. Each module declares its tab once (``TAB = Tab(id=...)``); the tab ids and the
 # share links' ``?tab=<id>`` come from here.
-TABS = [ae.TAB, vae.TAB, dcgan.TAB, dcgan_windows.TAB, pix2pix.TAB, cyclegan.TAB, cartoongan.TAB, deepdream.TAB,
-        ddpm.TAB, vqvae.TAB]
+TABS = [ae.TAB, vae.TAB, dcgan.TAB, dcgan_windows.TAB, conditional.TAB, pix2pix.TAB, cyclegan.TAB, cartoongan.TAB,
+        deepdream.TAB, ddpm.TAB, vqvae.TAB]
 
 MAX_FILE_SIZE = "10mb"
 CSS = """
 .explanation { font-size: 0.95em; }
+.explanation .katex-display { overflow-x: auto; overflow-y: hidden; }  /* a wide equation scrolls on a phone */
 .weights-missing { border: 2px solid #d97706; border-radius: 8px; padding: 8px 12px; background: #fffbeb;
                    color: #78350f; }
 .pixelated img { image-rendering: pixelated; }

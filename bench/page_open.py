@@ -30,9 +30,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.benchmark import free_port, wait_for  # noqa: E402
-from bench.screenshots import CHROMIUM_ARGS  # noqa: E402
 from bench.timing import percentile  # noqa: E402
 from clients.browser_protocol import BrowserProtocolClient  # noqa: E402
+from tests.test_browser import CHROMIUM_ARGS  # noqa: E402
 
 # The src of the visible AE "denoised" output image (English page).
 FIRST_RESULT_JS = """() => {

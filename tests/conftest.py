@@ -16,6 +16,7 @@ from models.autoencoder import ConvAutoencoder
 from models.cartoongan import CartoonGenerator
 from models.loading import write_checksums
 from models.vae import VAE
+from tests.tiny_conditional import make_tiny_pretrained_conditional
 from tests.tiny_cyclegan import make_tiny_pretrained_cyclegan
 from tests.tiny_dcgan import make_tiny_pretrained_dcgan
 from tests.tiny_ddpm import make_tiny_pretrained_ddpm
@@ -54,6 +55,7 @@ def make_tiny_pretrained(root: Path) -> Path:
     make_tiny_pretrained_cyclegan(root)
     make_tiny_pretrained_ddpm(root)
     make_tiny_pretrained_vqvae(root)
+    make_tiny_pretrained_conditional(root)
     # DeepDream needs the real ImageNet network (it is not trained here, and small enough): a link to it.
     (root / "efficientnet-lite0").symlink_to(ROOT / "pretrained" / "efficientnet-lite0", target_is_directory=True)
     return root

@@ -25,7 +25,7 @@ def test_every_tab_api_answers(tiny_models, launched, tmp_path):
 EVERY_API = ("ae_denoise", "vae_decode", "vae_encode", "vae_interpolate", "dcgan_grid", "dcgan_arithmetic",
              "dcgan_walk", "dcgan_forget_windows", "pix2pix", "pix2pix_photo", "cyclegan", "cartoonize",
              "cartoonize_styles", "deepdream", "deepdream_zoom", "ddpm_forward", "ddpm_sample", "ddpm_compare",
-             "vqvae_encode", "vqvae_decode", "vqvae_sample")
+             "vqvae_encode", "vqvae_decode", "vqvae_sample", "conditional_generate", "cvae_restyle")
 
 
 def test_the_other_tabs_answer_in_the_whole_app(tiny_models, launched, tmp_path):

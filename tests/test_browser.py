@@ -76,11 +76,13 @@ TAB_ACTIONS = [
     ("dcgan", "dcgan.title", "dcgan.run", "dcgan.averaged", None, "dcgan.noise_seed", None),
     ("dcgan_windows", "dcgan_windows.title", "dcgan_windows.run", "dcgan_windows.figure", None,
      "dcgan_windows.control_seed", None),
+    ("conditional", "conditional.title", "conditional.run", "conditional.samples", None, "common.seed", None),
     ("pix2pix", "pix2pix.title", "pix2pix.run_sketch", "pix2pix.gan", 1, None, None),
     ("cyclegan", "cyclegan.title", "cyclegan.run", "cyclegan.translated", "upload", None, None),
     ("cartoongan", "cartoongan.title", "cartoongan.run", "cartoongan.final", 1, None, None),
     ("deepdream", "deepdream.title", "deepdream.run", "deepdream.output", 1, None, None),
     ("ddpm", "ddpm.title", "ddpm.run", "ddpm.r_xt", None, None, "ddpm.sampler_ddim"),
+    ("vqvae", "vqvae.title", "vqvae.encode_run", "vqvae.recon", 3, None, None),
 ]
 UPLOAD = ROOT / "demos" / "examples" / "photos" / "astronaut.jpg"
 
@@ -171,7 +173,8 @@ NAMES = {
     "EfficientNet-Lite", "BY-SA", "scikit-image", "GoogLeNet", "Chu", "Inception", "AUC",
     # cited as written: authors, the pix2pix paper's title and its edges2cats demo, the diffusers library, units
     "Abbeel", "Jain", "Efros", "Zhou", "Image-to-Image", "Translation", "with", "Conditional", "Adversarial",
-    "Networks", "edges", "cats", "pix", "diffusers", "log", "ms",
+    "Networks", "edges", "cats", "pix", "diffusers", "log", "ms", "AC-GAN", "cVAE", "Mirza", "Osindero", "Odena",
+    "Olah", "Shlens", "Sohn", "Lee", "Yan",
 }
 ENGLISH_WORD = r"[A-Za-z][A-Za-z'’-]+"
 JAPANESE = r"[\u3040-\u30ff\u3400-\u9fff\uff01-\uff5e]"
@@ -232,7 +235,7 @@ def test_every_tab_in_a_real_browser(app_url, lang, tmp_path):
         page.locator("button.gallery-item").nth(20).click()  # the letter A (out of distribution)
         wait_for_image(page, t["denoised"], not_src=before)
         settle(page)
-        page.screenshot(path=str(shots / f"browser_ae_{lang}.png"))
+        page.screenshot(path=str(shots / f"browser_ae_{lang}.png"), full_page=True)
         ae_panel = page.locator(".tabitem:visible").first.element_handle()
         wrong["ae"] = wrong_language(page.evaluate(VISIBLE_TEXT_JS, ae_panel), lang)
         # A slide of the result: one 1920×1080 PNG.
