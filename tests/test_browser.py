@@ -269,7 +269,7 @@ def test_every_tab_in_a_real_browser(app_url, lang, tmp_path):
         for name, tab_key, button_key, output_key, example, number_key, choice_key in TAB_ACTIONS:
             open_tab(page, keys[tab_key])
             panel = page.locator(".tabitem:visible")
-            settle(page)
+            settle(page, timeout=180_000)  # the tab's first view (DDPM: a 100-step run) may take long on a busy machine
             before = image_src(page, keys[output_key])
             if example == "upload":
                 panel.locator("input[type=file]").first.set_input_files(str(UPLOAD))
