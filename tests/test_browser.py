@@ -174,7 +174,9 @@ NAMES = {
     # cited as written: authors, the pix2pix paper's title and its edges2cats demo, the diffusers library, units
     "Abbeel", "Jain", "Efros", "Zhou", "Image-to-Image", "Translation", "with", "Conditional", "Adversarial",
     "Networks", "edges", "cats", "pix", "diffusers", "log", "ms", "AC-GAN", "cVAE", "Mirza", "Osindero", "Odena",
-    "Olah", "Shlens", "Sohn", "Lee", "Yan",
+    "Olah", "Shlens", "Sohn", "Lee", "Yan", "Vinyals", "Kavukcuoglu",
+    # terms of the field quoted as such beside their Japanese (VQ-VAE: "posterior collapse", EMA, argmin, sg, …)
+    "EMA", "PixelCNN", "Transformer", "argmin", "collapse", "posterior", "exp", "k-means", "one-hot", "sg",
 }
 ENGLISH_WORD = r"[A-Za-z][A-Za-z'’-]+"
 JAPANESE = r"[\u3040-\u30ff\u3400-\u9fff\uff01-\uff5e]"
