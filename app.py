@@ -27,6 +27,7 @@ from demos import (  # noqa: E402
     dcgan_windows,
     ddpm,
     deepdream,
+    gan_lab,
     pix2pix,
     vae,
     vqvae,
@@ -37,8 +38,8 @@ from demos.kit import Page, delete_cache, fair_queue, linked_tab  # noqa: E402
 
 # The gallery's tabs, in order. Each module declares its tab once (``TAB = Tab(id=...)``); the tab ids and the
 # share links' ``?tab=<id>`` come from here.
-TABS = [ae.TAB, vae.TAB, dcgan.TAB, dcgan_windows.TAB, conditional.TAB, pix2pix.TAB, cyclegan.TAB, cartoongan.TAB,
-        deepdream.TAB, ddpm.TAB, vqvae.TAB]
+TABS = [ae.TAB, vae.TAB, gan_lab.TAB, dcgan.TAB, dcgan_windows.TAB, conditional.TAB, pix2pix.TAB, cyclegan.TAB,
+        cartoongan.TAB, deepdream.TAB, ddpm.TAB, vqvae.TAB]
 
 MAX_FILE_SIZE = "10mb"
 CSS = """

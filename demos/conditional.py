@@ -71,6 +71,11 @@ TAB = Tab(id="conditional", strings={
     "all": {"en": "all ten", "ja": "10 個すべて"},
     "n": {"en": "Samples (all ten: rows)", "ja": "個数（すべてなら行数）"},
     "run": {"en": "Generate", "ja": "生成する"},
+    "truncation": {"en": "Truncation ψ", "ja": "切り詰め ψ"},
+    "truncation_info": {
+        "en": "z drawn within [−ψ, ψ]: smaller = cleaner, less varied digits; 3 = none",
+        "ja": "z を [−ψ, ψ] の範囲から引きます。小さいほど整った、変化の少ない数字に。3 = 切り詰めなし",
+    },
     "samples": {"en": "Generated digits", "ja": "生成された数字"},
     "samples_note": {
         "en": ("Sample *i* uses the *i*-th z of the seed, whatever the digit: change the digit and each sample keeps "
@@ -103,11 +108,11 @@ TAB = Tab(id="conditional", strings={
     "grids_note": {
         "en": ("Each row keeps one noise vector z (the *style*) for all ten columns; each column asks for one class "
                "y = 0 … 9 (the *content*). Along a row the digit changes but the hand stays: slant, thickness, size. "
-               "The three models use the same seed, but each has its own z (64 numbers for the GANs, 16 for the "
+               "The three models use the same seed, but each has its own z (64 numbers for the GANs, 4 for the "
                "cVAE): compare rows within a grid, not between grids."),
         "ja": ("各行は 10 列すべてで同じノイズ z（*スタイル*）を使い、各列はクラス y = 0 … 9（*内容*）を 1 つずつ指定"
                "します。行に沿って数字は変わっても、書き方（傾き・太さ・大きさ）は変わりません。3 つのモデルは同じシー"
-               "ドを使いますが、z はそれぞれ別物です（GAN は 64 個、cVAE は 16 個の数）。比べるのは同じグリッドの中の"
+               "ドを使いますが、z はそれぞれ別物です（GAN は 64 個、cVAE は 4 個の数）。比べるのは同じグリッドの中の"
                "行どうしにしましょう。"),
     },
     "rows": {"en": "Rows (one z each)", "ja": "行数（行ごとに z を 1 つ）"},
@@ -184,7 +189,8 @@ AUTO = "auto"                  # the label choice "the classifier's guess"
 DIGITS = tuple(range(10))
 DIGIT_VALUES = tuple(map(str, DIGITS))  # the digit choices' values: "0" … "9" (a script may send 7 too)
 # name: (low, high, default) of the settings
-LIMITS = {"n": (1, 64, 8), "rows": (1, 8, 4), "alpha": (0.0, 1.0, 0.5)}
+LIMITS = {"n": (1, 64, 8), "rows": (1, 8, 4), "alpha": (0.0, 1.0, 0.5), "truncation": (0.5, 3.0, 1.5)}
+PSI_NONE = 3.0  # the truncation slider's end: no truncation (plain z ~ N(0, I))
 DEFAULTS = {"model": "acgan", "digit": "3", "seed": 0, "a": "1", "b": "7", "label": AUTO}
 MORPH_STEPS = 8
 PER_ROW = (4, 8)               # the samples of one digit: rows of 4 (up to 16 samples), else of 8
@@ -245,17 +251,22 @@ def labels_of(digit, n: int) -> torch.Tensor:
     return torch.full((n,), int(digit))
 
 
-def latents(seed: int, n: int, size: int, digit) -> torch.Tensor:
-    """The z (B, size) of ``sample_digits``: the n first z of ``seed``, each repeated ten times with ``ALL`` (one z
-    per row of ten classes)."""
-    z = z_batch(seed, n, size)
+def truncation_of(psi: float) -> float | None:
+    """The ψ handed to ``z_batch``: None (no truncation) at the slider's end ``PSI_NONE``."""
+    return None if psi >= PSI_NONE else float(psi)
+
+
+def latents(seed: int, n: int, size: int, digit, psi: float = PSI_NONE) -> torch.Tensor:
+    """The z (B, size) of ``sample_digits``: the n first z of ``seed`` (truncated to [−ψ, ψ], the truncation trick),
+    each repeated ten times with ``ALL`` (one z per row of ten classes)."""
+    z = z_batch(seed, n, size, truncation_of(psi))
     return z.repeat_interleave(10, dim=0) if digit == ALL else z
 
 
-def sample_digits(model, digit, n: int, seed: int) -> torch.Tensor:
+def sample_digits(model, digit, n: int, seed: int, psi: float = PSI_NONE) -> torch.Tensor:
     """n digits of class ``digit`` (0–9), sample i from the i-th z of ``seed``; with ``ALL``, n rows of ten: row i
     is the i-th z with y = 0 … 9 (the style × content grid). (B, 1, 28, 28) in [0, 1]."""
-    z = latents(seed, n, latent_size(model), digit)
+    z = latents(seed, n, latent_size(model), digit, psi)
     return draw(model, z, one_hot(labels_of(digit, n)))
 
 
@@ -373,18 +384,21 @@ def check_digit(digit, allow_all: bool = True):
     return value
 
 
-def conditional_generate(model: str = "acgan", digit: str = "3", n: int = 8, seed: int = 0) -> dict:
+def conditional_generate(model: str = "acgan", digit: str = "3", n: int = 8, seed: int = 0,
+                         truncation: float = LIMITS["truncation"][2]) -> dict:
     """api ``/conditional_generate``: n digits (1–64) of class ``digit`` ("0"–"9"; a number 0–9 is taken too) from
     ``model`` (cgan, acgan or cvae), sample i from the i-th z of ``seed``; ``digit`` "all": n rows of ten, each row
-    one z with the classes 0–9. Returns, in order: one picture of the digits (for the AC-GAN with its
+    one z with the classes 0–9. ``truncation`` ψ (0.5–3, 3 = none): z drawn from N(0, I) truncated to [−ψ, ψ].
+    Returns, in order: one picture of the digits (for the AC-GAN with its
     discriminator's verdict under each digit), a gallery with each digit as its own image (112 px, white on black,
     captioned; in row order), and a summary of the verdict (Markdown, AC-GAN only)."""
     check_choice(model, MODELS)
     digit = check_digit(digit)
     n = int(check_range(n, *LIMITS["n"][:2], TAB.phrase("n")))
     seed = check_seed(seed)
+    psi = check_psi(truncation)
     generator = load_model(model)
-    images = sample_digits(generator, digit, n, seed)
+    images = sample_digits(generator, digit, n, seed, psi)
     asked = labels_of(digit, n)
     captions = [TAB.text("caption_row", row=i // 10 + 1, y=int(y)) if digit == ALL else TAB.text("caption", y=int(y))
                 for i, y in enumerate(asked)]
@@ -405,14 +419,18 @@ def conditional_generate(model: str = "acgan", digit: str = "3", n: int = 8, see
     return {"samples": picture, "gallery": gallery_items(images, captions), "verdict": summary}
 
 
+def check_psi(psi) -> float:
+    return check_range(psi, *LIMITS["truncation"][:2], TAB.phrase("truncation"))
+
+
 @demo_cache(maxsize=16)
-def style_grids(seed: int, rows: int) -> dict:
+def style_grids(seed: int, rows: int, psi: float = PSI_NONE) -> dict:
     """The style × content grids of the three models for ``seed`` (rows of one z, columns y = 0 … 9), and the
     AC-GAN discriminator's verdict on its grid: how many digits it classes as their column's, of how many, and the
     mean P(real) (computed once per seed and number of rows; no text, which is in the student's language)."""
     out = {}
     for kind in MODELS:
-        images = sample_digits(load_model(kind), ALL, rows, seed)
+        images = sample_digits(load_model(kind), ALL, rows, seed, psi)
         out[f"grid_{kind}"] = digits_picture(images, 10, scale=2, header=DIGITS, top=40)  # under the page's buttons
         if kind == "acgan":
             verdict = judge(load_discriminator(), images)
@@ -421,11 +439,11 @@ def style_grids(seed: int, rows: int) -> dict:
     return out
 
 
-def show_style_grids(seed: int, rows: int) -> dict:
+def show_style_grids(seed: int, rows: int, psi: float = PSI_NONE) -> dict:
     """The three grids (``style_grids``) for the controls' values, and the AC-GAN's verdict in words."""
     seed = check_seed(seed)
     rows = int(check_range(rows, *LIMITS["rows"][:2], TAB.phrase("rows")))
-    grids = style_grids(seed, rows)
+    grids = style_grids(seed, rows, check_psi(psi))
     return {**{f"grid_{kind}": grids[f"grid_{kind}"] for kind in MODELS},
             "grid_verdict": TAB.text("grid_verdict", **grids["verdict"])}
 
@@ -478,52 +496,54 @@ def cvae_restyle_live(image, label) -> dict:
         return {}
 
 
-def cgan_morph(seed: int, a: int, b: int, alpha: float) -> dict:
+def cgan_morph(seed: int, a: int, b: int, alpha: float, psi: float = PSI_NONE) -> dict:
     """The cGAN's digit for the first z of ``seed`` and the label y = (1 − α)·onehot(a) + α·onehot(b), with the
     strip of ``MORPH_STEPS`` steps from a to b and the label vector written out."""
     seed = check_seed(seed)
     a, b = check_digit(a, allow_all=False), check_digit(b, allow_all=False)
     alpha = check_range(alpha, *LIMITS["alpha"][:2], TAB.phrase("alpha"))
     generator = load_model("cgan")
-    z = z_batch(seed, 1, generator.nz)[0]
+    z = z_batch(seed, 1, generator.nz, truncation_of(check_psi(psi)))[0]
     steps = morph(generator, z, a, b, torch.linspace(0, 1, MORPH_STEPS))
     # shown about 2/3 of its size: more room for the label written over its corner
-    return {**cgan_morph_now(seed, a, b, alpha), "morph_strip": digits_picture(steps, MORPH_STEPS, top=2 * LABEL_ROOM)}
+    return {**cgan_morph_now(seed, a, b, alpha, psi),
+            "morph_strip": digits_picture(steps, MORPH_STEPS, top=2 * LABEL_ROOM)}
 
 
-def cgan_morph_now(seed: int, a: int, b: int, alpha: float) -> dict:
+def cgan_morph_now(seed: int, a: int, b: int, alpha: float, psi: float = PSI_NONE) -> dict:
     """Only the digit at α (live, as the slider moves) and the label vector."""
     seed = check_seed(seed)
     a, b = check_digit(a, allow_all=False), check_digit(b, allow_all=False)
     alpha = check_range(alpha, *LIMITS["alpha"][:2], TAB.phrase("alpha"))
     generator = load_model("cgan")
-    z = z_batch(seed, 1, generator.nz)[0]
+    z = z_batch(seed, 1, generator.nz, truncation_of(check_psi(psi)))[0]
     now = morph(generator, z, a, b, [alpha])
     return {"morph_now": to_pil(now, scale=10),
             "morph_y": TAB.text("morph_y", wa=f"{1 - alpha:.2f}", a=a, wb=f"{alpha:.2f}", b=b)}
 
 
-def reseed(model: str, digit, n: int, seed: int, rows: int, a: int, b: int, alpha: float) -> dict:
-    """Everything that follows the seed: the samples, the three grids and the cGAN's morph."""
-    return {**conditional_generate(model, digit, n, seed), **show_style_grids(seed, rows),
-            **cgan_morph(seed, a, b, alpha)}
+def reseed(model: str, digit, n: int, seed: int, rows: int, a: int, b: int, alpha: float,
+           psi: float = PSI_NONE) -> dict:
+    """Everything that follows the seed (and ψ): the samples, the three grids and the cGAN's morph."""
+    return {**conditional_generate(model, digit, n, seed, psi), **show_style_grids(seed, rows, psi),
+            **cgan_morph(seed, a, b, alpha, psi)}
 
 
-def after_generate(seed: int, rows: int, a: int, b: int, alpha: float) -> dict:
-    """After "Generate": the grids and the morph follow its seed too."""
-    return {**show_style_grids(seed, rows), **cgan_morph(seed, a, b, alpha)}
+def after_generate(seed: int, rows: int, a: int, b: int, alpha: float, psi: float = PSI_NONE) -> dict:
+    """After "Generate": the grids and the morph follow its seed and ψ too."""
+    return {**show_style_grids(seed, rows, psi), **cgan_morph(seed, a, b, alpha, psi)}
 
 
 # --- share links and opening the tab --------------------------------------------------------------------------------
 
 # The settings a share link carries (the controls' names), in the order of ``conditional_share_query``.
-SETTINGS = ("model", "digit", "n", "seed", "rows", "a", "b", "alpha", "label")
+SETTINGS = ("model", "digit", "n", "seed", "rows", "a", "b", "alpha", "label", "psi")
 
 
-def conditional_share_query(model, digit, n, seed, rows, a, b, alpha, label) -> str:
+def conditional_share_query(model, digit, n, seed, rows, a, b, alpha, label, psi=LIMITS["truncation"][2]) -> str:
     """The query string of a share link to this tab with these settings (never the student's drawing)."""
     return share_query(TAB, model=model, digit=digit, n=int(n or 1), seed=int(seed or 0), rows=int(rows or 1),
-                       a=a, b=b, alpha=round(float(alpha), 2), label=label)
+                       a=a, b=b, alpha=round(float(alpha), 2), label=label, psi=round(float(psi), 2))
 
 
 def settings_from_query(request: gr.Request | None) -> dict:
@@ -541,6 +561,7 @@ def settings_from_query(request: gr.Request | None) -> dict:
         "b": query_value(request, "b", str, choices=DIGIT_VALUES, default=DEFAULTS["b"]),
         "alpha": query_value(request, "alpha", float, alpha_low, alpha_high, default=alpha_default),
         "label": query_value(request, "label", str, choices=(AUTO, *DIGIT_VALUES), default=DEFAULTS["label"]),
+        "psi": query_value(request, "psi", float, *LIMITS["truncation"][:2], default=LIMITS["truncation"][2]),
     }
 
 
@@ -565,7 +586,7 @@ def open_tab(request: gr.Request | None = None) -> dict:
         restyled = cvae_restyle(example, int(Path(RESTYLE_EXAMPLE).name[0]))
     return {"status": gr.update(visible=False), **dict.fromkeys(buttons, gr.update(interactive=True)), **values,
             "canvas": RESTYLE_EXAMPLE, **restyled,
-            **reseed(s["model"], s["digit"], s["n"], s["seed"], s["rows"], s["a"], s["b"], s["alpha"])}
+            **reseed(s["model"], s["digit"], s["n"], s["seed"], s["rows"], s["a"], s["b"], s["alpha"], s["psi"])}
 
 
 # --- the tab ----------------------------------------------------------------------------------------------------------
@@ -594,6 +615,8 @@ def create_demo(page: Page) -> gr.Blocks:
                 digit = numbers_as_text(controls.Radio([*digit_choices, (_("all"), ALL)], value=DEFAULTS["digit"],
                                                        label=_("digit")))
                 n = controls.Slider(*LIMITS["n"][:2], value=LIMITS["n"][2], step=1, label=_("n"))
+                psi = controls.Slider(*LIMITS["truncation"][:2], value=LIMITS["truncation"][2], step=0.05,
+                                      label=_("truncation"), info=_("truncation_info"))
                 seed, dice = seed_input(DEFAULTS["seed"])
                 run = gr.Button(_("run"), variant="primary")
                 share_button, share_link = share_row()
@@ -660,25 +683,26 @@ def create_demo(page: Page) -> gr.Blocks:
         # The api's outputs keep their order (gradio_client sees a tuple): what each handler returns, by name.
         private = dict(api_visibility="private")
         quiet = dict(show_progress="hidden", api_visibility="private", trigger_mode="always_last")
-        gen_inputs = [model, digit, n, seed]
+        gen_inputs = [model, digit, n, seed, psi]
         gen_outputs = {"samples": samples, "gallery": gallery, "verdict": verdict}
         grid_outputs = {**{f"grid_{kind}": grids[kind] for kind in MODELS}, "grid_verdict": grid_verdict}
-        morph_inputs = [seed, a, b, alpha]
+        morph_inputs = [seed, a, b, alpha, psi]
         now_outputs = {"morph_now": morph_now, "morph_y": morph_y}
         morph_outputs = {**now_outputs, "morph_strip": morph_strip}
-        seeded_inputs = [model, digit, n, seed, rows, a, b, alpha]
+        seeded_inputs = [model, digit, n, seed, rows, a, b, alpha, psi]
         seeded_outputs = {**gen_outputs, **grid_outputs, **morph_outputs}
 
         generated = page.on(run.click, conditional_generate, gen_inputs, gen_outputs,
                             api_name="conditional_generate")
-        page.on(generated.success, after_generate, [seed, rows, a, b, alpha], {**grid_outputs, **morph_outputs},
+        page.on(generated.success, after_generate, [seed, rows, a, b, alpha, psi], {**grid_outputs, **morph_outputs},
                 **quiet)
         for changed in (model.input, digit.input, n.release):
             page.on(changed, conditional_generate, gen_inputs, gen_outputs, **quiet)
         page.on(seed.submit, reseed, seeded_inputs, seeded_outputs, **quiet)
         rolled = page.on(dice.click, new_seed, None, seed, queue=False, **private)
         page.on(rolled.then, reseed, seeded_inputs, seeded_outputs, **quiet)
-        page.on(rows.release, show_style_grids, [seed, rows], grid_outputs, **quiet)
+        page.on(psi.release, reseed, seeded_inputs, seeded_outputs, **quiet)
+        page.on(rows.release, show_style_grids, [seed, rows, psi], grid_outputs, **quiet)
 
         restyle_outputs = {"restyled": restyled, "restyle_gallery": restyle_gallery, "seen": seen,
                            "restyle_note": restyle_note}
@@ -691,7 +715,7 @@ def create_demo(page: Page) -> gr.Blocks:
         page.on(alpha.input, cgan_morph_now, morph_inputs, now_outputs, **quiet)
 
         settings = {"model": model, "digit": digit, "n": n, "seed": seed, "rows": rows, "a": a, "b": b,
-                    "alpha": alpha, "label": label}
+                    "alpha": alpha, "label": label, "psi": psi}
         wire_share(page, share_button, share_link, conditional_share_query, list(settings.values()))
         page.when_shown(demo, open_tab, {
             "status": status, "run": run, "restyle_run": restyle_run, "canvas": canvas, **settings,

@@ -51,9 +51,21 @@ CVAE_PAPER = "https://papers.nips.cc/paper/5775-learning-structured-output-repre
 TAGS = ["conditional-generation", "mnist", "generative-models-gallery"]
 
 
-def z_batch(seed: int, n: int, nz: int) -> torch.Tensor:
-    """n latent vectors (n, nz) ~ N(0, I), the same for the same seed (a torch.Generator seeded with ``seed``)."""
-    return torch.randn(n, nz, generator=torch.Generator().manual_seed(seed))
+def z_batch(seed: int, n: int, nz: int, truncation: float | None = None) -> torch.Tensor:
+    """n latent vectors (n, nz) ~ N(0, I), the same for the same seed (a torch.Generator seeded with ``seed``).
+
+    ``truncation`` ψ: the *truncation trick* (Brock, Donahue & Simonyan 2019, BigGAN): every coordinate with
+    |z_i| > ψ is drawn again until none is, so z comes from a normal truncated to [−ψ, ψ]. A smaller ψ keeps z
+    where the generator saw most of its training noise: more typical, cleaner samples, less variety. None: no
+    truncation. Coordinates inside [−ψ, ψ] are the same as without it (only the others are redrawn)."""
+    generator = torch.Generator().manual_seed(seed)
+    z = torch.randn(n, nz, generator=generator)
+    if truncation is not None:
+        if not truncation > 0:
+            raise ValueError(f"truncation must be > 0, got {truncation}")
+        while (outside := z.abs() > truncation).any():
+            z[outside] = torch.randn(int(outside.sum()), generator=generator)
+    return z
 
 
 def init_gan_weights(module: nn.Module) -> None:

@@ -25,7 +25,7 @@ def test_every_tab_api_answers(tiny_models, launched, tmp_path):
 EVERY_API = ("ae_denoise", "vae_decode", "vae_encode", "vae_interpolate", "dcgan_grid", "dcgan_arithmetic",
              "dcgan_walk", "dcgan_forget_windows", "pix2pix", "pix2pix_photo", "cyclegan", "cartoonize",
              "cartoonize_styles", "deepdream", "deepdream_zoom", "ddpm_forward", "ddpm_sample", "ddpm_compare",
-             "vqvae_encode", "vqvae_decode", "vqvae_sample", "conditional_generate", "cvae_restyle")
+             "vqvae_encode", "vqvae_decode", "vqvae_sample", "conditional_generate", "cvae_restyle", "gan_lab_run")
 
 
 def test_the_other_tabs_answer_in_the_whole_app(tiny_models, launched, tmp_path):
@@ -54,6 +54,9 @@ def test_the_other_tabs_answer_in_the_whole_app(tiny_models, launched, tmp_path)
     forward = client.predict(editor(digit), 300, 0, api_name="/ddpm_forward")
     assert "t = 300" in forward[-1]
     assert client.predict("", "ddim", 5, 2, 0, 2, api_name="/ddpm_sample")[0]
+    picture, summary = client.predict("grid", "lsgan", 5, 1, hidden=16, layers=1, batch_size=32,
+                                      api_name="/gan_lab_run")
+    assert picture and summary["modes_total"] == 25 and summary["steps"] == 5
 
 
 def test_bad_inputs_get_clear_errors_and_the_app_keeps_serving(tiny_models, launched, tmp_path):

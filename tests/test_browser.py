@@ -177,6 +177,9 @@ NAMES = {
     "Olah", "Shlens", "Sohn", "Lee", "Yan", "Vinyals", "Kavukcuoglu",
     # terms of the field quoted as such beside their Japanese (VQ-VAE: "posterior collapse", EMA, argmin, sg, …)
     "EMA", "PixelCNN", "Transformer", "argmin", "collapse", "posterior", "exp", "k-means", "one-hot", "sg",
+    # the GAN lab: its losses, optimizers and metrics by their names, the papers it cites, its api's words
+    "LSGAN", "WGAN-GP", "MLP", "RMSProp", "SGD", "rmsprop", "adam", "sgd", "critic", "Mao", "Arjovsky", "Gulrajani",
+    "Metz", "Srivastava", "Jensen", "Shannon", "Jensen–Shannon", "JS", "Lipschitz", "clip", "truncation", "Brock",
 }
 ENGLISH_WORD = r"[A-Za-z][A-Za-z'’-]+"
 JAPANESE = r"[\u3040-\u30ff\u3400-\u9fff\uff01-\uff5e]"
@@ -250,6 +253,26 @@ def test_every_tab_in_a_real_browser(app_url, lang, tmp_path):
 
         with PIL.Image.open(download.value.path()) as slide:
             assert slide.size == (1920, 1080)
+
+        # GAN lab: the page opens on a run at step 0; ▶ trains it and the picture keeps changing; ❚❚ stops it.
+        open_tab(page, keys["gan_lab.title"])
+        frame = page.locator(".tabitem:visible img.gan-lab-frame").first
+        frame.wait_for(timeout=120_000)
+        settle(page)
+        page.get_by_role("button", name=keys["gan_lab.play"], exact=True).first.click()
+        pictures, deadline = {frame.get_attribute("src")}, time.time() + 60
+        while len(pictures) < 5 and time.time() < deadline:
+            pictures.add(frame.get_attribute("src"))
+            page.wait_for_timeout(100)
+        page.get_by_role("button", name=keys["gan_lab.pause"], exact=True).first.click()
+        assert len(pictures) >= 5  # the first picture and at least 4 new ones while it played
+        page.wait_for_timeout(2_000)  # the chunk that was running ends at its next picture
+        still = frame.get_attribute("src")
+        page.wait_for_timeout(2_000)
+        assert frame.get_attribute("src") == still  # paused
+        page.screenshot(path=str(shots / f"browser_gan_lab_{lang}.png"), full_page=True)
+        wrong["gan_lab"] = wrong_language(page.evaluate(VISIBLE_TEXT_JS, page.locator(".tabitem:visible").first
+                                                        .element_handle()), lang)
 
         # VAE tab: the map decodes on click; an interpolation between two picked test digits.
         page.get_by_role("tab", name=t["tab_vae"]).click()

@@ -61,6 +61,18 @@ def digit_4() -> PIL.Image.Image:
 
 # --- plain functions ------------------------------------------------------------------------------------------------
 
+def test_truncation_keeps_z_within_psi_and_the_coordinates_already_inside():
+    plain, cut = z_batch(3, 200, 16), z_batch(3, 200, 16, truncation=1.0)
+    assert plain.abs().max() > 2 and cut.abs().max() <= 1.0
+    inside = plain.abs() <= 1.0
+    assert torch.equal(cut[inside], plain[inside])  # only the coordinates outside [−ψ, ψ] are drawn again
+    assert torch.equal(cut, z_batch(3, 200, 16, truncation=1.0))  # the same for the same seed
+    assert cond.truncation_of(cond.PSI_NONE) is None and cond.truncation_of(0.7) == 0.7
+    assert torch.equal(cond.latents(3, 4, 16, "5", cond.PSI_NONE), plain[:4])
+    with pytest.raises(ValueError):
+        z_batch(3, 2, 16, truncation=0.0)
+
+
 def test_grid_rows_share_z_and_columns_are_the_classes(tiny):
     z = cond.latents(5, 3, TINY_NZ, cond.ALL)
     labels = cond.labels_of(cond.ALL, 3)
@@ -126,7 +138,7 @@ def test_generate_respects_n_and_the_digit(tiny, model):
     out = cond.conditional_generate(model, "7", 5, 1)
     assert len(out["gallery"]) == 5 and all(caption.startswith("class 7") for _img, caption in out["gallery"])
     assert all(img.size == (112, 112) and img.mode == "L" for img, _caption in out["gallery"])
-    expected = cond.sample_digits(cond.load_model(model), 7, 5, 1)
+    expected = cond.sample_digits(cond.load_model(model), 7, 5, 1, cond.LIMITS["truncation"][2])  # the default ψ
     assert out["gallery"][2][0].tobytes() == cond.to_pil(expected[2], scale=cond.SCALE).tobytes()
     every = cond.conditional_generate(model, "all", 2, 1)
     captions = [caption for _img, caption in every["gallery"]]
@@ -137,7 +149,8 @@ def test_generate_respects_n_and_the_digit(tiny, model):
 
 def test_acgan_verdict_under_the_samples(tiny):
     out = cond.conditional_generate("acgan", 2, 6, 4)
-    verdict = cond.judge(cond.load_discriminator(), cond.sample_digits(cond.load_model("acgan"), 2, 6, 4))
+    verdict = cond.judge(cond.load_discriminator(),
+                         cond.sample_digits(cond.load_model("acgan"), 2, 6, 4, cond.LIMITS["truncation"][2]))
     assert verdict["p_real"].shape == (6,) and ((0 <= verdict["p_real"]) & (verdict["p_real"] <= 1)).all()
     match = int((verdict["guess"] == 2).sum())
     assert f"**{match} of 6**" in out["verdict"] and "P(real)" in out["verdict"]
@@ -192,7 +205,7 @@ def test_live_restyle_leaves_a_blank_pad_alone(tiny):
 def test_open_tab(tiny):
     out = cond.open_tab(None)
     assert out["status"]["visible"] is False and out["run"]["interactive"] is True
-    assert [out[name]["value"] for name in cond.SETTINGS] == ["acgan", "3", 8, 0, 4, "1", "7", 0.5, "auto"]
+    assert [out[name]["value"] for name in cond.SETTINGS] == ["acgan", "3", 8, 0, 4, "1", "7", 0.5, "auto", 1.5]
     assert len(out["gallery"]) == 8 and out["verdict"] and len(out["restyle_gallery"]) == 10
     assert out["canvas"] == cond.RESTYLE_EXAMPLE
     assert all(isinstance(out[f"grid_{kind}"], PIL.Image.Image) for kind in cond.MODELS)
@@ -200,21 +213,21 @@ def test_open_tab(tiny):
 
 
 def test_share_link_round_trip(tiny):
-    query = cond.conditional_share_query("cvae", "all", 3, 42, 2, "4", "9", 0.25, "5")
+    query = cond.conditional_share_query("cvae", "all", 3, 42, 2, "4", "9", 0.25, "5", 0.8)
     params = dict(parse_qsl(query[1:]))
     assert params == {"tab": "conditional", "model": "cvae", "digit": "all", "n": "3", "seed": "42", "rows": "2",
-                      "a": "4", "b": "9", "alpha": "0.25", "label": "5"}
+                      "a": "4", "b": "9", "alpha": "0.25", "label": "5", "psi": "0.8"}
     out = cond.open_tab(LinkRequest(**params))
-    assert [out[name]["value"] for name in cond.SETTINGS] == ["cvae", "all", 3, 42, 2, "4", "9", 0.25, "5"]
+    assert [out[name]["value"] for name in cond.SETTINGS] == ["cvae", "all", 3, 42, 2, "4", "9", 0.25, "5", 0.8]
     assert len(out["gallery"]) == 30 and out["verdict"] == ""
-    assert out["samples"].tobytes() == cond.conditional_generate("cvae", "all", 3, 42)["samples"].tobytes()
+    assert out["samples"].tobytes() == cond.conditional_generate("cvae", "all", 3, 42, 0.8)["samples"].tobytes()
     assert "**5** (your choice)" in out["restyle_note"] and "0.75\\,\\mathrm{onehot}(4)" in out["morph_y"]
 
 
 def test_broken_share_links_fall_back_to_defaults(tiny):
     out = cond.open_tab(LinkRequest(model="gan", digit="12", n="500", seed="-4", rows="x", a="all", b="-1",
-                                    alpha="2", label="all"))
-    assert [out[name]["value"] for name in cond.SETTINGS] == ["acgan", "3", 8, 0, 4, "1", "7", 0.5, "auto"]
+                                    alpha="2", label="all", psi="0.1"))
+    assert [out[name]["value"] for name in cond.SETTINGS] == ["acgan", "3", 8, 0, 4, "1", "7", 0.5, "auto", 1.5]
 
 
 @pytest.mark.parametrize("missing, command", [("cvae-mnist", "train_cvae.py"),
@@ -269,7 +282,7 @@ def test_apis_of_the_tab_alone(tiny):
         apis = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
         assert set(apis) == {"/conditional_generate", "/cvae_restyle"}
         assert [p["parameter_name"] for p in apis["/conditional_generate"]["parameters"]] == [
-            "model", "digit", "n", "seed"]
+            "model", "digit", "n", "seed", "truncation"]
         picture, gallery, verdict = client.predict("cgan", "7", 5, 1, api_name="/conditional_generate")
         assert picture and len(gallery) == 5 and verdict == ""
         assert [item["caption"] for item in gallery] == ["class 7"] * 5

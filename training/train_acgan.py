@@ -14,8 +14,9 @@ class cross-entropy on real *and* generated digits; G the non-saturating source 
 plus the class cross-entropy of its digits, i.e. G is rewarded for digits the class head recognises as c.
 
 The training loop, the recipe (Adam lr 2e-4, β1 = 0.5, batch 64, cosine decay to 10 %, no BatchNorm) and the
-checkpoints are those of ``training/train_cgan.py``. Both networks are shipped: G, and D, whose verdict (P(real),
-class guess) the app shows under the samples; D's card reports its class accuracy on the real test digits.
+checkpoints and the moving average of G's weights that is shipped are those of ``training/train_cgan.py``. Both
+networks are shipped: G, and D, whose verdict (P(real), class guess) the app shows under the samples; D's card
+reports its class accuracy on the real test digits.
 
 Usage (from the project root)::
 
@@ -83,7 +84,8 @@ def card(args, metrics: str, step: int, seconds: float) -> dict:
         "description": (
             "The generator G(z, c) of an AC-GAN (Odena, Olah & Shlens 2017; `models.conditional."
             f"ConditionalGenerator`, nz = {args.nz}, channels = {args.channels}), trained against a discriminator "
-            "with an auxiliary classifier head (`acgan-mnist-discriminator`) with DCGAN's recipe at 28×28. c is "
+            "with an auxiliary classifier head (`acgan-mnist-discriminator`) with DCGAN's recipe at 28×28, without "
+            f"BatchNorm; the weights are a moving average (decay {args.ema_decay:g}) of G's. c is "
             "one-hot (or a mixture of two one-hot vectors) and enters through a linear layer; z ~ N(0, I) draws the "
             "style. Output: white digits on black in [0, 1]. `samples_by_class.png`: column k asks for class k."),
         "data": GAN_DATA,
@@ -139,8 +141,8 @@ def main(args):
 
     g = ConditionalGenerator(nz=args.nz, channels=args.channels)
     d = ACGANDiscriminator(channels=args.channels)
-    step, seconds = train_gan(args, g, d, discriminator_loss, generator_loss, train_x, train_y, classifier, generator,
-                              t_launch, "acgan")
+    g, step, seconds = train_gan(args, g, d, discriminator_loss, generator_loss, train_x, train_y, classifier,
+                                 generator, t_launch, "acgan")
     r, metrics = measure("acgan", g, classifier, test_x, test_y, train_x, train_y, args)
     verdicts = judge_discriminator(d, test_x, test_y, r)
     print(verdicts)

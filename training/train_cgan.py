@@ -12,6 +12,8 @@ et al. 2015) at 28×28: Adam (lr 2e-4, β1 = 0.5), batch 64, binary cross-entrop
 Unlike DCGAN, neither network uses BatchNorm (D has dropout instead): with BatchNorm in G, ours learnt within a few
 hundred steps to ignore z and draw a single digit per class (a conditional GAN's typical mode collapse). The learning
 rate decays (cosine, to 10 %) over whichever budget runs out first: ``--max-steps`` or ``--max-minutes``.
+The generator that is shipped is the exponential moving average of G's weights (decay 0.999, as for
+``dcgan-bedrooms``; Yazıcı et al. 2019), which smooths out the oscillation of the game.
 ``--mode-seeking λ`` adds the mode-seeking term of Mao et al. (CVPR 2019) to G's loss, another remedy for that
 collapse (off by default: not needed without BatchNorm).
 
@@ -31,12 +33,14 @@ Usage (from the project root)::
 """
 
 import argparse
+import copy
 import json
 import sys
 import time
 from pathlib import Path
 
 import torch
+from safetensors.torch import load_file, save_file
 from torch.nn import functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -50,7 +54,10 @@ from training.evaluate_conditional import (  # noqa: E402
     measure,
     save_samples,
 )
+from training.train_dcgan import update_ema  # noqa: E402
 from training.train_vqvae import load_checkpoint, lr_factor, save_checkpoint  # noqa: E402
+
+EMA_FILE = "generator_ema.safetensors"  # in --checkpoint-dir
 
 
 def add_gan_arguments(p: argparse.ArgumentParser, slug: str) -> argparse.ArgumentParser:
@@ -64,6 +71,8 @@ def add_gan_arguments(p: argparse.ArgumentParser, slug: str) -> argparse.Argumen
     p.add_argument("--channels", type=int, default=32,
                    help="width c of G and D; 32 rather than the class default 64 buys ~2.5x more steps in the same "
                         "CPU time")
+    p.add_argument("--ema-decay", type=float, default=0.999,
+                   help="decay of the moving average of G's weights that is shipped (0: G itself)")
     p.add_argument("--mode-seeking", type=float, default=0.0,
                    help="weight λ of the mode-seeking term (Mao et al. 2019); 0 = the plain GAN loss")
     return p
@@ -92,9 +101,7 @@ def generator_loss(d: ConditionalDiscriminator, fake, y_fake) -> torch.Tensor:
 @torch.inference_mode()
 def class_match(g, classifier, per_class: int = 50, seed: int = 123) -> float:
     """The share of ``per_class`` samples of each class that the classifier assigns to the class asked for."""
-    g.eval()
     digits, asked = digits_by_class(g, g.nz, per_class, seed)
-    g.train()
     return float((classifier.predict(digits)[2] == asked).float().mean())
 
 
@@ -108,21 +115,28 @@ def mode_seeking_loss(fake: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
 
 
 def train_gan(args, g, d, d_loss, g_loss, train_x, train_y, classifier, generator, t_launch, desc: str):
-    """The adversarial loop of both GAN scripts; returns (steps done, seconds). Per step, with B = ``--batch-size``:
+    """The adversarial loop of both GAN scripts; returns (the EMA generator, steps done, seconds). Per step, with
+    B = ``--batch-size``:
 
     1. D step: B real digits with their labels, and B fakes G(z, y') for random classes y' (detached from G; the
        second half of the batch asks for the same classes as the first), minimising
        ``d_loss(d, real, y_real, fake, y_fake, args)``;
     2. G step: the same fakes, now with G's gradient, minimising ``g_loss(d, fake, y_fake)`` + λ · the
-       mode-seeking term (λ = ``--mode-seeking``).
+       mode-seeking term (λ = ``--mode-seeking``);
+    3. the exponential moving average of G's weights moves towards G (``training.train_dcgan.update_ema``, decay
+       ``--ema-decay``): it averages out the oscillation of the game, and it is the generator that is shipped.
     """
     from tqdm import tqdm
 
     opt_g = torch.optim.Adam(g.parameters(), lr=args.lr, betas=(args.beta1, 0.999))
     opt_d = torch.optim.Adam(d.parameters(), lr=args.lr, betas=(args.beta1, 0.999))
+    ema = copy.deepcopy(g).requires_grad_(False).eval()
     step, elapsed_before = 0, 0.0
     if args.resume:
         step, elapsed_before = load_checkpoint(Path(args.resume) / "generator", g, opt_g)
+        ema.load_state_dict(g.state_dict())  # a checkpoint written before the EMA existed: it starts from G
+        if (Path(args.resume) / EMA_FILE).is_file():
+            ema.load_state_dict(load_file(str(Path(args.resume) / EMA_FILE)), strict=True)
         args.resumed_at = step  # for the model card: the settings of the run that wrote the checkpoint
         args.resumed_args = json.loads((Path(args.resume) / "generator" / "checkpoint.json").read_text())["args"]
         load_checkpoint(Path(args.resume) / "discriminator", d, opt_d)
@@ -135,13 +149,13 @@ def train_gan(args, g, d, d_loss, g_loss, train_x, train_y, classifier, generato
     def checkpoint(seconds: float) -> None:
         save_checkpoint(ckpt_dir / "generator", g, opt_g, step, seconds, args)
         save_checkpoint(ckpt_dir / "discriminator", d, opt_d, step, seconds, args)
-        g.eval()
+        save_file({k: v.contiguous() for k, v in ema.state_dict().items()}, str(ckpt_dir / EMA_FILE))
         with torch.inference_mode():
-            save_samples({"samples": digits_by_class(g, g.nz, 10, 0)[0].reshape(10, 10, 1, 28, 28).transpose(0, 1)
-                          .reshape(-1, 1, 28, 28)}, ckpt_dir, "samples_latest.png")
-        g.train()
+            save_samples({"samples": digits_by_class(ema, ema.nz, 10, 0)[0].reshape(10, 10, 1, 28, 28)
+                          .transpose(0, 1).reshape(-1, 1, 28, 28)}, ckpt_dir, "samples_latest.png")
         tqdm.write(f"step {step} ({step * args.batch_size / len(train_x):.1f} epochs, {seconds / 60:.1f} min): "
-                   f"{100 * class_match(g, classifier):.1f} % of 500 samples have the asked-for class")
+                   f"{100 * class_match(ema, classifier):.1f} % of 500 samples of the EMA generator have the "
+                   "asked-for class")
 
     t_start = t_launch - elapsed_before
     last_ckpt = time.time()
@@ -166,6 +180,7 @@ def train_gan(args, g, d, d_loss, g_loss, train_x, train_y, classifier, generato
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()
+        update_ema(ema, g, step, args.ema_decay)
         step += 1
         bar.update(1)
         if step % 50 == 0:
@@ -179,9 +194,8 @@ def train_gan(args, g, d, d_loss, g_loss, train_x, train_y, classifier, generato
     print(f"training stopped at step {step} ({step * args.batch_size / len(train_x):.1f} epochs) after "
           f"{seconds / 60:.1f} min", flush=True)
     checkpoint(seconds)
-    g.eval()
     d.eval()
-    return step, seconds
+    return ema, step, seconds
 
 
 def gan_command(args, script: str, step: int, seconds: float) -> str:
@@ -189,7 +203,8 @@ def gan_command(args, script: str, step: int, seconds: float) -> str:
     def command(a: dict) -> str:
         return (f"python training/{script} --max-minutes {a['max_minutes']:g} --max-steps {a['max_steps']} "
                 f"--batch-size {a['batch_size']} --lr {a['lr']:g} --nz {a['nz']} --channels {a['channels']} "
-                f"--real-label {a['real_label']:g} --mode-seeking {a['mode_seeking']:g} --seed {a['seed']}")
+                f"--real-label {a['real_label']:g} --mode-seeking {a['mode_seeking']:g} "
+                f"--ema-decay {a.get('ema_decay', 0):g} --seed {a['seed']}")  # (runs without the option had no EMA)
 
     first = ""
     if getattr(args, "resumed_at", None):  # the run that wrote the checkpoint, then this one
@@ -212,7 +227,8 @@ def card(args, metrics: str, step: int, seconds: float) -> dict:
         "description": (
             "The generator G(z, y) of a conditional GAN (Mirza & Osindero 2014; `models.conditional."
             f"ConditionalGenerator`, nz = {args.nz}, channels = {args.channels}), trained against a projection "
-            "discriminator D(x, y) (Miyato & Koyama 2018) with DCGAN's recipe at 28×28. y is one-hot (or a mixture "
+            "discriminator D(x, y) (Miyato & Koyama 2018) with DCGAN's recipe at 28×28, without BatchNorm; the "
+            f"weights are a moving average (decay {args.ema_decay:g}) of G's. y is one-hot (or a mixture "
             "of two one-hot vectors) and enters through a linear layer; z ~ N(0, I) draws the style. Output: white "
             "digits on black in [0, 1]. `samples_by_class.png`: column k asks for class k."),
         "data": GAN_DATA,
@@ -240,8 +256,8 @@ def main(args):
 
     g = ConditionalGenerator(nz=args.nz, channels=args.channels)
     d = ConditionalDiscriminator(channels=args.channels)
-    step, seconds = train_gan(args, g, d, discriminator_loss, generator_loss, train_x, train_y, classifier, generator,
-                              t_launch, "cgan")
+    g, step, seconds = train_gan(args, g, d, discriminator_loss, generator_loss, train_x, train_y, classifier,
+                                 generator, t_launch, "cgan")
     r, metrics = measure("cgan", g, classifier, test_x, test_y, train_x, train_y, args)
     save_model(g, args.output_dir, card(args, metrics, step, seconds), lambda f: save_samples(r, f))
     print(f"saved {args.output_dir}")

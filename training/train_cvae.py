@@ -11,6 +11,12 @@ sharper digits but samples from N(0, I) that the decoder has not learnt to read)
 class, z need not store it and keeps the style only. Adam, a short warm-up and a cosine decay of the learning rate
 over whichever budget runs out first: ``--max-steps`` or ``--max-minutes``.
 
+Why z has 4 dimensions: with 16 (the class's default) the same 10-minute run reached a better test ELBO (95.9 vs
+112.4 nats) but only 85.7 % of its samples were read as the class asked for (95.1 % with 4). z kept some class
+information, and the samples z ~ N(0, I) that fall where no training digit's code lies (the "holes" of the latent
+space, more of them in more dimensions) decode to the wrong digit or to none; with fewer dimensions the codes fill
+the prior better. The KL weight stays 1: a smaller one would make the holes worse.
+
 The final figures (``training/evaluate_conditional.py``: 1,000 digits per class judged by ``mnist-classifier``) go
 into the model card, with ``samples_by_class.png`` (column k: class k) beside the weights.
 
@@ -45,10 +51,10 @@ from training.train_vqvae import load_checkpoint, lr_factor, save_checkpoint  # 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_common_arguments(p, "cvae-mnist", max_minutes=10.0, max_steps=20_000, batch_size=128, lr=1e-3)
+    add_common_arguments(p, "cvae-mnist", max_minutes=10.0, max_steps=30_000, batch_size=128, lr=1e-3)
     p.add_argument("--min-lr-ratio", type=float, default=0.05, help="the cosine decay ends at lr × this")
     p.add_argument("--warmup-steps", type=int, default=100)
-    p.add_argument("--latent-dim", type=int, default=16, help="size of z (the style)")
+    p.add_argument("--latent-dim", type=int, default=4, help="size of z (the style); see the module docstring")
     p.add_argument("--hidden", type=int, default=512, help="width of the widest hidden layer")
     return p.parse_args(argv)
 
