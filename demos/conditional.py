@@ -71,10 +71,10 @@ TAB = Tab(id="conditional", strings={
     "all": {"en": "all ten", "ja": "10 個すべて"},
     "n": {"en": "Samples (all ten: rows)", "ja": "個数（すべてなら行数）"},
     "run": {"en": "Generate", "ja": "生成する"},
-    "truncation": {"en": "Truncation ψ", "ja": "切り詰め ψ"},
+    "truncation": {"en": "GANs' truncation ψ", "ja": "GAN の切り詰め ψ"},
     "truncation_info": {
-        "en": "z drawn within [−ψ, ψ]: smaller = cleaner, less varied digits; 3 = none",
-        "ja": "z を [−ψ, ψ] の範囲から引きます。小さいほど整った、変化の少ない数字に。3 = 切り詰めなし",
+        "en": "the GANs' z drawn within [−ψ, ψ]: smaller = cleaner, less varied digits; 3 = none",
+        "ja": "GAN の z を [−ψ, ψ] の範囲から引きます。小さいほど整った、変化の少ない数字に。3 = 切り詰めなし",
     },
     "samples": {"en": "Generated digits", "ja": "生成された数字"},
     "samples_note": {
@@ -189,7 +189,7 @@ AUTO = "auto"                  # the label choice "the classifier's guess"
 DIGITS = tuple(range(10))
 DIGIT_VALUES = tuple(map(str, DIGITS))  # the digit choices' values: "0" … "9" (a script may send 7 too)
 # name: (low, high, default) of the settings
-LIMITS = {"n": (1, 64, 8), "rows": (1, 8, 4), "alpha": (0.0, 1.0, 0.5), "truncation": (0.5, 3.0, 1.5)}
+LIMITS = {"n": (1, 64, 8), "rows": (1, 8, 4), "alpha": (0.0, 1.0, 0.5), "truncation": (0.5, 3.0, 1.25)}
 PSI_NONE = 3.0  # the truncation slider's end: no truncation (plain z ~ N(0, I))
 DEFAULTS = {"model": "acgan", "digit": "3", "seed": 0, "a": "1", "b": "7", "label": AUTO}
 MORPH_STEPS = 8
@@ -265,8 +265,9 @@ def latents(seed: int, n: int, size: int, digit, psi: float = PSI_NONE) -> torch
 
 def sample_digits(model, digit, n: int, seed: int, psi: float = PSI_NONE) -> torch.Tensor:
     """n digits of class ``digit`` (0–9), sample i from the i-th z of ``seed``; with ``ALL``, n rows of ten: row i
-    is the i-th z with y = 0 … 9 (the style × content grid). (B, 1, 28, 28) in [0, 1]."""
-    z = latents(seed, n, latent_size(model), digit, psi)
+    is the i-th z with y = 0 … 9 (the style × content grid). (B, 1, 28, 28) in [0, 1]. ``psi``: the GANs' truncation
+    (the cVAE always draws z from its prior N(0, I))."""
+    z = latents(seed, n, latent_size(model), digit, PSI_NONE if isinstance(model, ConditionalVAE) else psi)
     return draw(model, z, one_hot(labels_of(digit, n)))
 
 

@@ -13,7 +13,7 @@ seed. Inspired by GAN Lab (Kahng et al. 2018), with the saturating loss, LSGAN, 
 a divergence over time and a second run side by side.
 
 How the page trains: "play" starts a timer; each tick runs one *chunk* on the server (at most ``CHUNK_S`` seconds:
-frames of ``FRAME_TRAIN_S`` seconds of training, each followed by a picture), so that 30 students share the
+a picture every ~``FRAME_S`` seconds, training in between), so that 30 students share the
 queue fairly and the other tabs stay responsive. Each browser session keeps its own run (``LabSession`` in a
 ``gr.State``). The pictures are drawn with PIL and sent inline (no file per frame).
 
@@ -38,7 +38,7 @@ import torch
 from demos import controls
 from demos.common import MAX_SEED, check_choice, check_range, check_seed, new_seed, seed_input
 from demos.image_input import composite_of, digit_canvas, ink_map, wire_canvas
-from demos.kit import Page, Tab
+from demos.kit import COMMON, Page, Tab, generated_file
 from demos.share import query_value, share_query, share_row, wire_share
 from demos.slide import REGULAR
 from models.gan_lab import (
@@ -185,7 +185,9 @@ API_MAX_STEPS = 2000  # /gan_lab_run: at most this many steps in one call (a few
 
 # How the page trains while "play" is on (see the module docstring).
 CHUNK_S = float(os.environ.get("GALLERY_GAN_LAB_CHUNK_S", 2.0))  # one event trains at most this long
-FRAME_TRAIN_S = 0.12  # training between two pictures
+FRAME_S = 0.16  # a picture this often while playing: training fills what drawing the last picture left
+MIN_TRAIN_S = 0.04  # but at least this much training between two pictures
+FRAME_TRAIN_S = FRAME_S - 0.05  # (the training of the first frame of a chunk: drawing takes ~50 ms for one run)
 TICK_S = 0.1  # the timer: the next chunk starts this long after the last one ended
 SLOW_TICK_S = 0.35  # slow motion: one step per tick
 clock = time.perf_counter  # (tests replace it)
@@ -198,6 +200,13 @@ def defaults() -> LabSettings:
 
 # The settings that follow the loss: choosing a loss sets them to what it is usually trained with.
 FOLLOW_LOSS = ("optimizer", "lr_d", "lr_g", "d_steps")
+
+
+def follow_loss(old: str, new: str) -> dict:
+    """The optimizer settings that change when the loss goes from ``old`` to ``new``: WGAN with weight clipping
+    trains with its own (RMSProp, 5 critic steps), so going to it or leaving it sets ``recommended(new)``; between the
+    other losses nothing changes (a comparison at the same optimizer settings)."""
+    return recommended(new) if "wgan" in (old, new) else {}
 
 
 def recommended(loss: str) -> dict:
@@ -277,8 +286,8 @@ def new_session(settings: LabSettings, compare: str = COMPARE_NONE, points: torc
     run = LabRun(settings, points=points)
     other = None
     if compare != COMPARE_NONE:
-        # the same data, seed and sizes; the loss compared with its own optimizer settings
-        other_settings = LabSettings(**{**vars(settings), "loss": compare, **recommended(compare)})
+        # the same data, seed, sizes and optimizer settings, another loss (WGAN with clipping: its own optimizer)
+        other_settings = LabSettings(**{**vars(settings), "loss": compare, **follow_loss(settings.loss, compare)})
         other = LabRun(other_settings, points=points)
     return LabSession(run=run, other=other)
 
@@ -296,8 +305,11 @@ def apply_live(session: LabSession, loss: str, optimizer: str, lr_d, lr_g, d_ste
     values["d_steps"] = int(round(values["d_steps"]))
     with session.lock:
         session.run.update(loss=loss, optimizer=optimizer, noise=noise, **values)
-        if session.other is not None:  # the second run keeps its loss and the optimizer settings that go with it
-            session.other.update(noise=noise, clip=values["clip"], gp_lambda=values["gp_lambda"])
+        if session.other is not None:  # the second run keeps its loss (WGAN with clipping: its own optimizer)
+            common = {"noise": noise, "clip": values["clip"], "gp_lambda": values["gp_lambda"]}
+            if "wgan" not in (loss, session.other.settings.loss):
+                common.update(optimizer=optimizer, lr_d=values["lr_d"], lr_g=values["lr_g"], d_steps=values["d_steps"])
+            session.other.update(**common)
 
 
 @dataclass
@@ -571,8 +583,9 @@ def charts(runs: list, views: list, width: int = CHART_W) -> list[PIL.Image.Imag
     return pictures
 
 
-def frame_picture(session: LabSession, show: set) -> PIL.Image.Image:
-    """The whole view: the plane of each run, then the charts."""
+def frame_pictures(session: LabSession, show: set) -> tuple[PIL.Image.Image, PIL.Image.Image]:
+    """The view in two pictures: the plane of each run, and the charts (one run: 2 columns beside its plane; two
+    runs: below both planes)."""
     runs = session.runs()
     views = [run.view() for run in runs]
     letters = ("A", "B") if len(runs) > 1 else (None,)
@@ -582,37 +595,59 @@ def frame_picture(session: LabSession, show: set) -> PIL.Image.Image:
         planes.append(plane_picture(view, show, run_title(run, letter), sigma=mixture.sigma if mixture else 0.0,
                                     captured=count.captured_modes if count is not None else None))
     if len(runs) == 1:
-        small = charts(runs, views)  # the plane, and the charts in two columns beside it
-        columns, chart_w = 2, CHART_W
-        rows = math.ceil(len(small) / columns)
-        width = PLANE + 8 + columns * chart_w
-        height = max(PLANE, rows * CHART_H)
-        img = PIL.Image.new("RGB", (width, height), "white")
-        img.paste(planes[0], (0, 0))
-        for i, chart in enumerate(small):
-            img.paste(chart, (PLANE + 8 + (i % columns) * chart_w, (i // columns) * CHART_H))
-    else:  # two planes side by side, the charts below
-        width = 2 * PLANE + 8
+        plane, columns, chart_w = planes[0], 2, CHART_W
+        small = charts(runs, views)
+    else:
+        plane = PIL.Image.new("RGB", (2 * PLANE + 8, PLANE), "white")
+        plane.paste(planes[0], (0, 0))
+        plane.paste(planes[1], (PLANE + 8, 0))
         count = 4 + (2 if modes_of(runs[0].settings.dataset) else 1) + any(r.settings.loss == "wgan" for r in runs)
         columns = math.ceil(count / 2)
-        chart_w = width // columns
+        chart_w = plane.width // columns
         small = charts(runs, views, chart_w)
-        img = PIL.Image.new("RGB", (width, PLANE + 2 * CHART_H + 4), "white")
-        img.paste(planes[0], (0, 0))
-        img.paste(planes[1], (PLANE + 8, 0))
-        for i, chart in enumerate(small):
-            img.paste(chart, ((i % columns) * chart_w, PLANE + 4 + (i // columns) * CHART_H))
+    board = PIL.Image.new("RGB", (columns * chart_w, math.ceil(len(small) / columns) * CHART_H), "white")
+    for i, chart in enumerate(small):
+        board.paste(chart, ((i % columns) * chart_w, (i // columns) * CHART_H))
+    return plane, board
+
+
+def frame_picture(session: LabSession, show: set) -> PIL.Image.Image:
+    """The whole view as one picture (for /gan_lab_run): one run's plane with its charts beside it, or two runs'
+    planes with the charts below."""
+    plane, board = frame_pictures(session, show)
+    if session.other is None:
+        img = PIL.Image.new("RGB", (plane.width + 8 + board.width, max(plane.height, board.height)), "white")
+        img.paste(plane, (0, 0))
+        img.paste(board, (plane.width + 8, 0))
+    else:
+        img = PIL.Image.new("RGB", (plane.width, plane.height + 4 + board.height), "white")
+        img.paste(plane, (0, 0))
+        img.paste(board, (0, plane.height + 4))
     return img
 
 
-def as_html(img: PIL.Image.Image, alt: str = "") -> str:
-    """The picture inline, as a data: URL (no file written per frame)."""
+def png_data(img: PIL.Image.Image) -> str:
+    """A data: URL of ``img`` (no file written per frame). 128 colours are plenty for these pictures and a third of
+    the bytes of full colour: 5 frames a second per student."""
     buffer = io.BytesIO()
-    # 128 colours are plenty for these pictures and a third of the bytes of full colour: 5 frames a second per student
     img.quantize(128, method=PIL.Image.Quantize.FASTOCTREE).save(buffer, format="PNG", compress_level=1)
-    data = base64.b64encode(buffer.getvalue()).decode("ascii")
-    return (f'<img class="gan-lab-frame" src="data:image/png;base64,{data}" alt="{alt}" '
-            f'style="width:100%;max-width:{img.width}px;height:auto;display:block;margin:auto">')
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def as_html(plane: PIL.Image.Image, board: PIL.Image.Image, side_by_side: bool, alt: str = "") -> str:
+    """The two pictures inline. One run: the plane and the charts side by side where there is room, one above the
+    other on a phone; two runs: the planes, then the charts."""
+    if side_by_side:
+        cell = "flex:1 1 260px;min-width:0;max-width:{w}px"
+        return ('<div style="display:flex;flex-wrap:wrap;gap:8px;justify-content:center">'
+                f'<img class="gan-lab-frame" src="{png_data(plane)}" alt="{alt}" '
+                f'style="{cell.format(w=plane.width)};height:auto">'
+                f'<img class="gan-lab-charts" src="{png_data(board)}" alt="" '
+                f'style="{cell.format(w=board.width)};height:auto;align-self:flex-start"></div>')
+    return (f'<img class="gan-lab-frame" src="{png_data(plane)}" alt="{alt}" style="width:100%;max-width:'
+            f'{plane.width}px;height:auto;display:block;margin:auto">'
+            f'<img class="gan-lab-charts" src="{png_data(board)}" alt="" style="width:100%;max-width:'
+            f'{board.width}px;height:auto;display:block;margin:4px auto 0">')
 
 
 def status_text(session: LabSession) -> str:
@@ -641,9 +676,9 @@ def show_frame(session: LabSession, show) -> dict:
     """The view and the status line of ``session`` (its lock held while the networks are read)."""
     show = set(show or ())
     with session.lock:
-        picture = frame_picture(session, show)
+        plane, board = frame_pictures(session, show)
         status = status_text(session)
-    return {"frame": as_html(picture, alt=TAB.text("view")), "status": status}
+    return {"frame": as_html(plane, board, session.other is None, alt=TAB.text("view")), "status": status}
 
 
 # --- the events ---------------------------------------------------------------------------------------------------
@@ -704,23 +739,25 @@ def pause(session) -> dict:
 
 
 def advance(session, slow: bool, show):
-    """One timer tick while playing: frames of ``FRAME_TRAIN_S`` s of training (slow motion: one step) for at most
-    ``CHUNK_S`` s, a picture after each; it stops at the next frame when "pause" is pressed."""
+    """One timer tick while playing: for at most ``CHUNK_S`` s, a picture every ~``FRAME_S`` s with training in
+    between (the time drawing the last picture left of ``FRAME_S``, at least ``MIN_TRAIN_S``; slow motion: one
+    step per picture); it stops at the next picture when "pause" is pressed."""
     if session is None or not session.playing:
         yield {"timer": gr.Timer(active=False)}
         return
-    start = clock()
+    start, train_s = clock(), FRAME_TRAIN_S
     while session.playing:
         with session.lock:
             if slow:
                 for run in session.runs():
                     run.train(1)
-            else:
-                budget = FRAME_TRAIN_S / len(session.runs())
-                done = session.run.train_for(budget, max_steps=10_000)
+            else:  # the two runs take the same number of steps
+                done = session.run.train_for(train_s / len(session.runs()), max_steps=10_000)
                 if session.other is not None:
                     session.other.train(max(done, 1))
+        drawing = time.perf_counter()
         frame = show_frame(session, show)
+        train_s = max(MIN_TRAIN_S, FRAME_S - (time.perf_counter() - drawing))
         if slow:
             yield {**frame, "timer": gr.Timer(value=SLOW_TICK_S, active=session.playing)}
             return
@@ -737,14 +774,36 @@ def change_live(session, loss, optimizer, lr_d, lr_g, d_steps, clip, gp_lambda, 
     return show_frame(session, show)
 
 
-def change_loss(session, loss, clip, gp_lambda, noise, show) -> dict:
-    """A new loss, mid-run: the networks stay, the optimizer settings become the loss's own (``recommended``)."""
+def change_loss(session, loss, optimizer, lr_d, lr_g, d_steps, clip, gp_lambda, noise, show) -> dict:
+    """A new loss, mid-run: the networks stay; the optimizer settings stay too, except to or from WGAN with clipping
+    (``follow_loss``)."""
     session = need(session)
     check_choice(loss, LOSSES)
-    r = recommended(loss)
+    r = {"optimizer": optimizer, "lr_d": lr_d, "lr_g": lr_g, "d_steps": d_steps,
+         **follow_loss(session.run.settings.loss, loss)}
     apply_live(session, loss, r["optimizer"], r["lr_d"], r["lr_g"], r["d_steps"], clip, gp_lambda, noise)
     note = TAB.text("wgan_rmsprop") if loss == "wgan" else ""
     return {**show_frame(session, show), **r, "optimizer_note": note}
+
+
+def gan_lab_slide(session, settings: dict) -> dict:
+    """The "save as slide" file: the whole view now (both runs, every layer, the charts) with the caption, the
+    settings and eq. 12.28 as one 1920×1080 PNG in the UI's language (demos/slide.py). ``settings``: the controls'
+    values by component, as an event with a set of inputs receives them."""
+    from demos import slide
+
+    session = need(session)
+    with session.lock:
+        picture = frame_picture(session, set(SHOW))
+        steps = session.run.steps
+    rows = [(slide.label_text(c.label), slide.setting_text(c, v)) for c, v in settings.items()
+            if isinstance(c, (gr.Radio, gr.Dropdown, gr.Number, gr.Slider))]
+    image = slide.render_slide(title=TAB.text("title"), caption=TAB.text("slide_caption"),
+                               equation=TAB.text("slide_equation"),
+                               images=[(f"{TAB.text('chart_step')} {steps}", picture)],
+                               settings=rows)
+    path = generated_file("gan_lab-slide.png", lambda target: image.save(target, format="PNG"))
+    return {"slide_file": gr.update(value=path, visible=True)}
 
 
 def redraw(session, show) -> dict:
@@ -861,6 +920,9 @@ def create_demo(page: Page) -> gr.Blocks:
                                             value=COMPARE_NONE, label=_("compare"))
                 seed, dice = seed_input(d.seed)
                 share_button, share_link = share_row()
+                with gr.Column(min_width=160, elem_classes=["slide-export"]):
+                    slide_button = gr.Button(COMMON.ui("slide.button"), size="sm", variant="secondary")
+                    slide_file = gr.File(label=COMMON.ui("slide.file"), visible=False, interactive=False)
             with gr.Column(scale=8, min_width=360):
                 frame = gr.HTML(label=_("view"), elem_classes=["gan-lab-view"])
                 status = gr.Markdown()
@@ -934,10 +996,17 @@ def create_demo(page: Page) -> gr.Blocks:
         for changed in (optimizer.input, lr_d.input, lr_g.input, d_steps.release, clip.release, gp_lambda.release,
                         noise.input):
             page.on(changed, change_live, live_inputs, view_outputs, **quiet)
-        page.on(loss.input, change_loss, [session, loss, clip, gp_lambda, noise, show],
+        page.on(loss.input, change_loss, live_inputs,
                 {**view_outputs, "optimizer": optimizer, "lr_d": lr_d, "lr_g": lr_g, "d_steps": d_steps,
                  "optimizer_note": optimizer_note}, **quiet)
         page.on(show.input, redraw, [session, show], view_outputs, **quiet)
+        slide_settings = [dataset, loss, compare, optimizer, lr_d, lr_g, d_steps, hidden, layers, latent_dim, seed]
+
+        def save_slide(values: dict) -> dict:  # a set of inputs: the values by component
+            return gan_lab_slide(values[session], {c: values[c] for c in slide_settings})
+
+        page.on(slide_button.click, save_slide, {session, *slide_settings}, {"slide_file": slide_file},
+                api_visibility="private")
         for drawn in (*wire_canvas(page, demo, canvas), canvas.upload):
             page.on(drawn, draw_and_reset, reset_inputs, {**reset_outputs, "dataset": dataset}, **quiet)
 

@@ -81,6 +81,9 @@ def test_grid_rows_share_z_and_columns_are_the_classes(tiny):
         for col in range(10):
             assert torch.equal(z[row * 10 + col], z_batch(5, 3, TINY_NZ)[row])  # one z for the whole row
     assert not torch.equal(z[0], z[10])  # and another one for the next row
+    cvae, cgan = cond.load_model("cvae"), cond.load_model("cgan")
+    assert torch.equal(cond.sample_digits(cvae, "3", 4, 5, 0.5), cond.sample_digits(cvae, "3", 4, 5))  # its prior
+    assert not torch.equal(cond.sample_digits(cgan, "3", 4, 5, 0.5), cond.sample_digits(cgan, "3", 4, 5))
     for kind in cond.MODELS:
         model = cond.load_model(kind)
         size = cond.latent_size(model)
@@ -205,7 +208,7 @@ def test_live_restyle_leaves_a_blank_pad_alone(tiny):
 def test_open_tab(tiny):
     out = cond.open_tab(None)
     assert out["status"]["visible"] is False and out["run"]["interactive"] is True
-    assert [out[name]["value"] for name in cond.SETTINGS] == ["acgan", "3", 8, 0, 4, "1", "7", 0.5, "auto", 1.5]
+    assert [out[name]["value"] for name in cond.SETTINGS] == ["acgan", "3", 8, 0, 4, "1", "7", 0.5, "auto", 1.25]
     assert len(out["gallery"]) == 8 and out["verdict"] and len(out["restyle_gallery"]) == 10
     assert out["canvas"] == cond.RESTYLE_EXAMPLE
     assert all(isinstance(out[f"grid_{kind}"], PIL.Image.Image) for kind in cond.MODELS)
@@ -227,7 +230,7 @@ def test_share_link_round_trip(tiny):
 def test_broken_share_links_fall_back_to_defaults(tiny):
     out = cond.open_tab(LinkRequest(model="gan", digit="12", n="500", seed="-4", rows="x", a="all", b="-1",
                                     alpha="2", label="all", psi="0.1"))
-    assert [out[name]["value"] for name in cond.SETTINGS] == ["acgan", "3", 8, 0, 4, "1", "7", 0.5, "auto", 1.5]
+    assert [out[name]["value"] for name in cond.SETTINGS] == ["acgan", "3", 8, 0, 4, "1", "7", 0.5, "auto", 1.25]
 
 
 @pytest.mark.parametrize("missing, command", [("cvae-mnist", "train_cvae.py"),

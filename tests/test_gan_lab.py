@@ -33,11 +33,12 @@ def inputs(**changes) -> dict:
     return {**values, **changes}
 
 
-def frame_image(html: str) -> PIL.Image.Image:
+def frame_image(html: str, which: int = 0) -> PIL.Image.Image:
+    """The picture ``which`` of the view's HTML: 0 the plane(s), 1 the charts."""
     import base64
     import io
 
-    data = html.split("base64,")[1].split('"')[0]
+    data = html.split("base64,")[1 + which].split('"')[0]
     return PIL.Image.open(io.BytesIO(base64.b64decode(data)))
 
 
@@ -46,8 +47,8 @@ def test_open_tab_starts_a_run_at_step_0_with_a_picture():
     session = out["session"]
     assert session.run.steps == 0 and session.other is None and not session.playing
     assert out["dataset"]["value"] == "ring" and out["loss"]["value"] == "nonsaturating"
-    img = frame_image(out["frame"])
-    assert img.width >= 600 and img.height >= 380
+    plane, board = frame_image(out["frame"]), frame_image(out["frame"], 1)
+    assert plane.size == (lab.PLANE, lab.PLANE) and board.width >= 400 and board.height >= 380
     assert "step 0" in out["status"] and "modes 0/8" in out["status"]
 
 
@@ -114,23 +115,31 @@ def test_slow_motion_is_one_step_per_tick():
 def test_loss_changes_mid_run_with_its_optimizer_settings():
     session = lab.reset(**inputs())["session"]
     lab.step_ten(session, [])
-    out = lab.change_loss(session, "wgan", 0.02, 0.1, "gaussian", [])
+    out = lab.change_loss(session, "wgan", "adam", 2e-3, 1e-3, 1, 0.02, 0.1, "gaussian", [])
     assert out["optimizer"] == "rmsprop" and out["d_steps"] == 5 and "RMSProp" in out["optimizer_note"]
     assert session.run.settings.loss == "wgan" and session.run.settings.optimizer == "rmsprop"
     assert session.run.settings.clip == 0.02 and session.run.steps == 10  # same networks, same step count
     lab.step_once(session, [])
     assert all(p.abs().max() <= 0.02 + 1e-7 for p in session.run.D.parameters())  # clipped
-    out = lab.change_loss(session, "saturating", 0.02, 0.1, "gaussian", [])
-    assert out["optimizer"] == "adam" and out["d_steps"] == 1 and out["optimizer_note"] == ""
+    out = lab.change_loss(session, "saturating", "rmsprop", 5e-4, 5e-4, 5, 0.02, 0.1, "gaussian", [])
+    assert out["optimizer"] == "adam" and out["d_steps"] == 1 and out["optimizer_note"] == ""  # leaving WGAN
     lab.change_live(session, "saturating", "sgd", 5e-4, 2e-3, 2, 0.02, 0.1, "uniform", [])
     s = session.run.settings
     assert (s.optimizer, s.lr_d, s.lr_g, s.d_steps, s.noise) == ("sgd", 5e-4, 2e-3, 2, "uniform")
+    # between the other losses the optimizer settings stay: saturating vs non-saturating at the same SGD
+    out = lab.change_loss(session, "nonsaturating", "sgd", 5e-4, 2e-3, 2, 0.02, 0.1, "uniform", [])
+    assert (out["optimizer"], out["lr_d"], out["d_steps"]) == ("sgd", 5e-4, 2)
+    assert session.run.settings.loss == "nonsaturating" and session.run.settings.optimizer == "sgd"
 
 
 def test_a_second_run_beside_it_shares_data_and_seed():
-    out = lab.reset(**inputs(compare="wgan_gp", seed=3))
+    out = lab.reset(**inputs(compare="wgan_gp", seed=3, optimizer="sgd", lr_d=1e-2))
     session = out["session"]
     assert session.other.settings.loss == "wgan_gp" and session.other.settings.seed == 3
+    assert (session.other.settings.optimizer, session.other.settings.lr_d) == ("sgd", 1e-2)  # the same optimizer
+    assert lab.reset(**inputs(compare="wgan"))["session"].other.settings.optimizer == "rmsprop"  # but WGAN's own
+    lab.change_live(session, "nonsaturating", "adam", 1e-3, 1e-3, 2, 0.01, 0.1, "gaussian", [])
+    assert (session.other.settings.optimizer, session.other.settings.d_steps) == ("adam", 2)
     assert np.array_equal(session.run.eval_real, session.other.eval_real)
     assert np.array_equal(session.run.eval_z, session.other.eval_z)
     lab.step_once(session, [])
@@ -139,7 +148,8 @@ def test_a_second_run_beside_it_shares_data_and_seed():
     assert "A: non-saturating" in status and "B: WGAN-GP" in status
     single = frame_image(lab.reset(**inputs())["frame"])
     double = frame_image(lab.show_frame(session, lab.DEFAULT_SHOW)["frame"])
-    assert double.width > single.width * 0.9 and double.height > single.height  # two planes, charts below
+    assert double.width > 2 * single.width and double.height == single.height  # two planes side by side
+    assert frame_image(lab.show_frame(session, lab.DEFAULT_SHOW)["frame"], 1).width >= double.width - 3  # below
 
 
 def test_your_drawing_becomes_the_data(tmp_path):
@@ -243,3 +253,19 @@ def test_the_evaluation_script_on_a_dry_run(capsys):
     assert "| ring | real data | 2,500 fresh real points | 8 of 8 |" in out
     assert "| grid | nonsaturating | defaults |" in out and "of 25 |" in out
     assert "ring: 32, grid: 10" in out
+
+
+def test_save_as_slide_draws_the_view_with_the_settings():
+    from demos import controls
+
+    session = lab.reset(**inputs())["session"]
+    lab.step_ten(session, [])
+    with gr.Blocks():
+        dataset = controls.Radio([(lab._("data_grid"), "grid")], value="grid", label=lab._("dataset"))
+        seed = controls.Number(value=3, label=lab._("steps"))
+    with language("ja"):
+        out = lab.gan_lab_slide(session, {dataset: "grid", seed: 3})
+    with PIL.Image.open(out["slide_file"]["value"]) as slide:
+        assert slide.size == (1920, 1080)
+    with pytest.raises(gr.Error):
+        lab.gan_lab_slide(None, {})

@@ -21,7 +21,7 @@ Usage (from the project root)::
 
     python training/evaluate_conditional.py                     # the three shipped models, ~2 min on one CPU thread
     python training/evaluate_conditional.py --models cvae --per-class 200
-    python training/evaluate_conditional.py --truncation 1.5    # z truncated to [−1.5, 1.5] (the tab's default)
+    python training/evaluate_conditional.py --models cgan,acgan --truncation 1.25   # the tab's default ψ for the GANs
     python training/evaluate_conditional.py --dry-run           # tiny random models and fake data (tests)
 
 ``--truncation ψ``: the truncation trick (``models.conditional.z_batch``): each coordinate of z is drawn from a normal
