@@ -342,20 +342,19 @@ RUN_COLOURS = ((37, 99, 235), (234, 88, 12))  # run A blue, run B orange in the 
 INK, GRID_INK, MESH = (31, 41, 55), (209, 213, 219), (148, 163, 184)
 
 
+# The fonts of each thread: a FreeType face must not be used by two threads at once (demos/slide.py), and the lab's
+# pictures are drawn by several (the play loop, /gan_lab_run, the slide button).
+_FONTS = threading.local()
+
+
 def _font(size: int) -> PIL.ImageFont.FreeTypeFont:
-    return _font_cached(size)
-
-
-_FONTS: dict = {}
-
-
-def _font_cached(size: int):
-    if size not in _FONTS:
+    fonts = _FONTS.__dict__.setdefault("by_size", {})
+    if size not in fonts:
         try:
-            _FONTS[size] = PIL.ImageFont.truetype(str(REGULAR), size)
+            fonts[size] = PIL.ImageFont.truetype(str(REGULAR), size)
         except OSError:  # the font file is missing: PIL's own (Latin only)
-            _FONTS[size] = PIL.ImageFont.load_default(size=size)
-    return _FONTS[size]
+            fonts[size] = PIL.ImageFont.load_default(size=size)
+    return fonts[size]
 
 
 def heat_picture(view: LabView, size: int) -> PIL.Image.Image:
@@ -583,15 +582,17 @@ def charts(runs: list, views: list, width: int = CHART_W) -> list[PIL.Image.Imag
     return pictures
 
 
-def frame_pictures(session: LabSession, show: set) -> tuple[PIL.Image.Image, PIL.Image.Image]:
+def frame_pictures(session: LabSession, show: set, counts: list | None = None) -> tuple[PIL.Image.Image,
+                                                                                      PIL.Image.Image]:
     """The view in two pictures: the plane of each run, and the charts (one run: 2 columns beside its plane; two
-    runs: below both planes)."""
+    runs: below both planes). ``counts``: each run's ``mode_count`` if already computed."""
     runs = session.runs()
     views = [run.view() for run in runs]
     letters = ("A", "B") if len(runs) > 1 else (None,)
+    counts = counts or [mode_count(run) for run in runs]
     planes = []
-    for run, view, letter in zip(runs, views, letters):
-        mixture, count = modes_of(run.settings.dataset), mode_count(run)
+    for run, view, letter, count in zip(runs, views, letters, counts):
+        mixture = modes_of(run.settings.dataset)
         planes.append(plane_picture(view, show, run_title(run, letter), sigma=mixture.sigma if mixture else 0.0,
                                     captured=count.captured_modes if count is not None else None))
     if len(runs) == 1:
@@ -650,10 +651,12 @@ def as_html(plane: PIL.Image.Image, board: PIL.Image.Image, side_by_side: bool, 
             f'{board.width}px;height:auto;display:block;margin:4px auto 0">')
 
 
-def status_text(session: LabSession) -> str:
+def status_text(session: LabSession, counts: list | None = None) -> str:
+    """The status line of each run; ``counts``: each run's ``mode_count`` if already computed."""
     lines = []
     letters = ("A", "B") if session.other is not None else (None,)
-    for run, letter in zip(session.runs(), letters):
+    counts = counts or [mode_count(run) for run in session.runs()]
+    for run, letter, count in zip(session.runs(), letters, counts):
         h = run.history
 
         def last(key: str) -> str:
@@ -662,7 +665,6 @@ def status_text(session: LabSession) -> str:
             return f"{finite[-1]:.3g}" if finite else "–"
 
         modes = ""
-        count = mode_count(run)
         if count is not None:
             modes = TAB.text("status_modes", captured=count.captured, total=count.total,
                              hq=f"{100 * count.high_quality_share:.0f}")
@@ -676,8 +678,9 @@ def show_frame(session: LabSession, show) -> dict:
     """The view and the status line of ``session`` (its lock held while the networks are read)."""
     show = set(show or ())
     with session.lock:
-        plane, board = frame_pictures(session, show)
-        status = status_text(session)
+        counts = [mode_count(run) for run in session.runs()]  # drawn on the plane and written in the status
+        plane, board = frame_pictures(session, show, counts)
+        status = status_text(session, counts)
     return {"frame": as_html(plane, board, session.other is None, alt=TAB.text("view")), "status": status}
 
 
@@ -889,7 +892,6 @@ def open_tab(request: gr.Request | None = None) -> dict:
 
 DEFAULT_SHOW = ("heat", "real", "fake", "arrows", "manifold", "modes")
 MIN_FRACTION = 0.1  # a mode is captured with ≥ 10 % of its fair share of high-quality samples (models/gan_lab.py)
-CSS_NOTE = "gan-lab"
 
 
 @TAB.builder
