@@ -1,6 +1,9 @@
 """Load test: N concurrent gradio_client clients, each sending M mixed requests over every tab's api,
 against the app launched on loopback (a classroom opening the gallery at once). Not a CI test.
 
+    python bench/load_test.py --scenario classroom  # 30 students in browsers for 3 minutes (bench/classroom.py)
+    python bench/load_test.py --scenario gan_lab    # 30 students playing the GAN lab at once, 5 on other tabs
+
     python bench/load_test.py                       # 10 clients x 20 requests
     python bench/load_test.py --concurrency 1       # compare with another queue setting
 
@@ -114,7 +117,35 @@ def client_loop(url, n, seed, times, errors, lock, apis=tuple(REQUESTS), protoco
                 times[api].append((time.perf_counter() - t) * 1000)
 
 
+def classroom_main(args):
+    """``--scenario classroom``: the app launched as a teacher would (its defaults), a class of students."""
+    from bench.classroom import classroom, gan_lab_class, lab_report, report
+
+    port = free_port()
+    env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False")
+    if args.heavy_concurrency:
+        env["GALLERY_HEAVY_CONCURRENCY"] = str(args.heavy_concurrency)
+    proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        wait_for(url)
+        if args.scenario == "gan_lab":
+            results, steps = gan_lab_class(url, args.students, args.minutes)
+        else:
+            results = classroom(url, args.students, args.minutes)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    if args.scenario == "gan_lab":
+        lab_report(results, steps, args.students, args.minutes, 5)
+    else:
+        report(results, args.students, args.minutes)
+
+
 def main(args):
+    if args.scenario in ("classroom", "gan_lab"):
+        return classroom_main(args)
     port = free_port()
     env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False")
     if args.concurrency:
@@ -160,7 +191,7 @@ def main(args):
           f"(concurrency limit {args.concurrency or 'app default'}, "
           f"torch threads {args.torch_threads or 'app default'}, "
           f"{args.heavy_clients} heavy {args.heavy_api} clients, "
-          f"heavy concurrency {args.heavy_concurrency or 'app default (1)'}, "
+          f"heavy concurrency {args.heavy_concurrency or 'app default (4)'}, "
           f"light clients speak the {args.protocol} protocol)\n")
     print("| api | requests | errors | median | p95 |")
     print("|---|---|---|---|---|")
@@ -176,6 +207,11 @@ def main(args):
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--scenario", choices=["mixed", "classroom", "gan_lab"], default="mixed",
+                   help="mixed: --clients x --requests over the apis; classroom: --students in browsers going "
+                        "through the tabs; gan_lab: --students playing the GAN lab at once (bench/classroom.py)")
+    p.add_argument("--students", type=int, default=30, help="classroom: students")
+    p.add_argument("--minutes", type=float, default=3.0, help="classroom: how long the class works")
     p.add_argument("--clients", type=int, default=10)
     p.add_argument("--requests", type=int, default=20)
     p.add_argument("--concurrency", type=int, help="Gradio's default_concurrency_limit for the app")
@@ -184,7 +220,7 @@ def parse_args(argv=None):
     p.add_argument("--heavy-api", choices=list(HEAVY_REQUESTS), default="/deepdream",
                    help="what the heavy clients ask for")
     p.add_argument("--apis", nargs="*", choices=list(REQUESTS), help="only these apis for the light clients")
-    p.add_argument("--heavy-concurrency", type=int, help="GALLERY_HEAVY_CONCURRENCY for the app (default 1)")
+    p.add_argument("--heavy-concurrency", type=int, help="GALLERY_HEAVY_CONCURRENCY for the app (default 4)")
     p.add_argument("--protocol", choices=["gradio_client", "browser"], default="gradio_client",
                    help="how the light clients call the app: gradio_client (polls every 50 ms) or the browser's "
                         "own protocol (clients/browser_protocol.py), which is what a student waits for")

@@ -25,8 +25,10 @@ class BrowserProtocolClient:
         self.url = url.rstrip("/")
         self.http = httpx.Client(timeout=timeout, headers=headers)
         config = self.http.get(self.url + "/config").json()
+        self.config = config  # components and dependencies: how to find an event that has no api name
         self.fn_index = {"/" + d["api_name"]: d["id"] for d in config["dependencies"] if d.get("api_name")}
         self.session_hash = uuid.uuid4().hex[:11]
+        self.last_started_s = None  # how long the last ``call`` waited before it started
 
     def upload(self, file: dict) -> dict:
         """A ``gradio_client.handle_file`` dict → the server's copy, as the browser sends it."""
@@ -57,24 +59,47 @@ class BrowserProtocolClient:
 
     def completions(self, event_ids) -> dict[str, dict]:
         """Read this session's server-sent events until each of ``event_ids`` is completed: {event id: its
-        ``process_completed`` message, with ``seconds``, the time from this call until it came}."""
+        ``process_completed`` message, with ``seconds``, the time from this call until it came, and ``started``,
+        until the event started (left its queue)}."""
         start = time.perf_counter()
-        waiting, done = set(event_ids), {}
+        waiting, done, started = set(event_ids), {}, {}
         with self.http.stream("GET", self.url + "/gradio_api/queue/data",
                               params={"session_hash": self.session_hash}) as r:
             for line in r.iter_lines():
                 msg = json.loads(line[5:]) if line.startswith("data:") else {}
+                if msg.get("msg") == "process_starts" and msg.get("event_id") in waiting:
+                    started[msg["event_id"]] = time.perf_counter() - start
                 if msg.get("msg") == "process_completed" and msg.get("event_id") in waiting:
-                    done[msg["event_id"]] = {**msg, "seconds": time.perf_counter() - start}
+                    done[msg["event_id"]] = {**msg, "seconds": time.perf_counter() - start,
+                                             "started": started.get(msg["event_id"])}
                     waiting.discard(msg["event_id"])
                     if not waiting:
                         return done
         raise RuntimeError(f"the event stream ended before {len(waiting)} event(s) completed")
 
     def predict(self, *data, api_name: str):
-        """Run one api like the browser does and return its output data (raises on an error message)."""
-        event_id = self.join(self.fn_index[api_name], [self._upload_files(d) for d in data])
+        """Run one api like the browser does and return its output data (raises on an error message). Inputs left
+        out at the end take their component's value on a fresh page (the control's default), as the page sends."""
+        fn_index = self.fn_index[api_name]
+        dependency = next(d for d in self.config["dependencies"] if d["id"] == fn_index)
+        components = {c["id"]: c for c in self.config["components"]}
+        defaults = [components[i]["props"].get("value") for i in dependency["inputs"][len(data):]]
+        return self.call(fn_index, [self._upload_files(d) for d in data] + defaults, api_name)
+
+    def call(self, fn_index: int, data: list, name: str = ""):
+        """Run one queued event (a button's, a timer's: any dependency of the page, api name or not) in this page's
+        session, so that its ``gr.State`` is this page's; returns its output data."""
+        event_id = self.join(fn_index, data)
         msg = self.completions([event_id])[event_id]
+        self.last_started_s = msg["started"]  # how long it waited in its queue
         if not msg.get("success"):
-            raise RuntimeError(f"{api_name} failed: {msg.get('output')}")
+            raise RuntimeError(f"{name or fn_index} failed: {msg.get('output')}")
         return msg["output"]["data"]
+
+    def call_unqueued(self, fn_index: int, data: list):
+        """Run an event declared with ``queue=False`` (the page posts those directly); returns its output data."""
+        body = {"data": data, "fn_index": fn_index, "session_hash": self.session_hash, "event_data": None,
+                "trigger_id": None}
+        response = self.http.post(self.url + "/gradio_api/run/predict", json=body)
+        response.raise_for_status()
+        return response.json()["data"]

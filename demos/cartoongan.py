@@ -32,6 +32,7 @@ from demos.common import check_range, load_or_explain, show_weights_problem, wei
 from demos.image_input import EXAMPLE_PHOTOS, photo_input, photo_to_tensor
 from demos.kit import Page, Tab, demo_cache, heavy_queue
 from demos.share import query_value, share_query, share_row, wire_share
+from demos.turns import give_way
 from models.cartoongan import CartoonGenerator
 from models.imaging import to_pil
 from models.loading import WeightsUnavailableError, load_pretrained
@@ -134,8 +135,11 @@ def cartoonize_styles(image, resolution: int):
     """api ``/cartoonize_styles``: the photo in every available style, as a gallery."""
     side = int(check_range(resolution, *RESOLUTION[:2], TAB.phrase("resolution")))
     x = photo_to_tensor(image, side)
-    return [(to_pil(cartoonize_tensor(load_pretrained(CartoonGenerator, f"cartoongan-{s}"), x)), s)
-            for s in available_styles()]
+    gallery = []
+    for style in available_styles():
+        give_way()  # in the heavy queue: a waiting job may compute between two styles (demos/turns.py)
+        gallery.append((to_pil(cartoonize_tensor(load_pretrained(CartoonGenerator, f"cartoongan-{style}"), x)), style))
+    return gallery
 
 
 def cg_share_query(resolution) -> str:

@@ -35,6 +35,7 @@ from typing import Callable, Sequence
 
 import gradio as gr
 
+from demos import turns
 from demos.i18n import (
     COMMON,
     LANGUAGES,
@@ -128,14 +129,16 @@ class Page:
 
     def on(self, trigger, fn, inputs=None, outputs=None, **event_args):
         """``trigger(fn, inputs, outputs, **event_args)`` (e.g. ``page.on(run.click, ...)``, or a dependency's
-        ``.then``) with ``fn`` run in the event's language and, for dict ``outputs``, its results by name."""
+        ``.then``) with ``fn`` run in the event's language and, for dict ``outputs``, its results by name. An event
+        of the heavy queue (``**heavy_queue()``) computes in turns (``demos/turns.py``)."""
         if fn is None:
             return trigger(None, inputs, _components(outputs), **event_args)
-        return trigger(self.handler(fn, outputs), inputs, _components(outputs), **event_args)
+        heavy = event_args.get("concurrency_id") == HEAVY
+        return trigger(self.handler(fn, outputs, heavy), inputs, _components(outputs), **event_args)
 
-    def handler(self, fn, outputs=None):
+    def handler(self, fn, outputs=None, heavy: bool = False):
         """``fn`` wrapped as ``on`` wires it: what Gradio calls."""
-        return event_handler(fn, outputs, self.lang)
+        return event_handler(fn, outputs, self.lang, heavy)
 
     def when_shown(self, demo: gr.Blocks, open_tab, outputs: dict):
         """Run ``open_tab(request)`` (load the models, restore a share link, show a first example) when the
@@ -223,10 +226,11 @@ def _is_request(annotation) -> bool:
     return annotation in (gr.Request, gr.Request | None, "gr.Request", "gr.Request | None")
 
 
-def event_handler(fn, outputs=None, forced_lang: str | None = None):
+def event_handler(fn, outputs=None, forced_lang: str | None = None, heavy: bool = False):
     """What Gradio calls for ``fn``: same parameters (so the api and MCP docs are ``fn``'s) plus a ``request``,
     from which the event's language is chosen once; ``Problem``s come out in that language; named results are
-    matched to their components.
+    matched to their components. ``heavy``: ``fn`` computes in turns of the heavy line (``demos/turns.py``), giving
+    way between the items it yields and wherever it calls ``turns.give_way()``.
 
     ``fn`` may take ``request: gr.Request`` itself (``open_tab`` reads share links from it; a parameter named
     ``request`` counts as one); otherwise Gradio hands the request to the wrapper only."""
@@ -248,12 +252,14 @@ def event_handler(fn, outputs=None, forced_lang: str | None = None):
         for arg in args:  # an input its control refused (demos/controls.py): said now, in the event's language
             if isinstance(arg, Refused):
                 raise Problem(arg.text).in_language(lang)
-        return args, lang
+        return args, lang, getattr(request, "session_hash", None)
 
     if inspect.isgeneratorfunction(fn):
         def handler(*args):
-            args, lang = split(args)
+            args, lang, session = split(args)
             steps = fn(*args)
+            if heavy:
+                steps = turns.iterate_in_turns(steps, session=session)
             while True:
                 with language(lang):
                     try:
@@ -265,10 +271,10 @@ def event_handler(fn, outputs=None, forced_lang: str | None = None):
                 yield _by_component(result, outputs)
     else:
         def handler(*args):
-            args, lang = split(args)
+            args, lang, session = split(args)
             with language(lang):
                 try:
-                    result = fn(*args)
+                    result = turns.in_turns(fn, *args, session=session) if heavy else fn(*args)
                 except Problem as problem:
                     raise problem.in_language(lang) from None
             return _by_component(result, outputs)
@@ -362,22 +368,25 @@ HEAVY = "heavy"  # the concurrency id of the slow events
 
 def heavy_queue() -> dict:
     """Event settings of the slow events (DeepDream, DDPM sampling, CycleGAN, CartoonGAN): they share one queue,
-    ``heavy``, that runs ``GALLERY_HEAVY_CONCURRENCY`` (default 1) of them at a time, so that a class pressing
-    "dream" together waits in line instead of taking both cores from the light tabs (``bench/load_test.py
-    --heavy-clients`` measures the difference). Gradio keeps the *lowest* limit given for one concurrency id, so
-    every heavy event must take its settings from here."""
-    return {"concurrency_limit": int(os.environ.get("GALLERY_HEAVY_CONCURRENCY", 1)), "concurrency_id": HEAVY}
+    ``heavy``, that lets ``GALLERY_HEAVY_CONCURRENCY`` (default 4) of them be in progress at once, and ``Page.on``
+    makes them compute in turns of at most ``GALLERY_HEAVY_TURN_S`` seconds, one job at a time (``demos/turns.py``):
+    a class pressing "dream" together waits in line instead of taking both cores from the light tabs, and a short
+    job is not stuck behind a long one (``bench/load_test.py`` measures both). Gradio keeps the *lowest* limit given
+    for one concurrency id, so every heavy event must take its settings from here."""
+    return {"concurrency_limit": int(os.environ.get("GALLERY_HEAVY_CONCURRENCY", 4)), "concurrency_id": HEAVY}
 
 
 # At most this many events wait in the whole queue; more get "busy, try again" (Gradio's queue max_size).
 QUEUE_MAX_SIZE = int(os.environ.get("GALLERY_QUEUE_MAX_SIZE", 64))
+# Heavy jobs one client (a page, a script) may have in progress or waiting: one running and the next one.
+HEAVY_PER_CLIENT = 2
 
 
 def fair_queue(app: gr.Blocks) -> gr.Blocks:
     """Queue the app's events with a bound (``QUEUE_MAX_SIZE``) and let each client (each open page, each
-    gradio_client) have at most one heavy job *waiting* at a time: twenty fire-and-forget DDPM runs from one
-    script no longer put a student's CartoonGAN at rank 19. A refused request gets "busy, try again" in the
-    student's language (Gradio's own "Queue is full" is in English). Call after ``app.queue(...)``.
+    gradio_client) have at most ``HEAVY_PER_CLIENT`` heavy jobs in progress or waiting: twenty fire-and-forget DDPM
+    runs from one script no longer put a student's CartoonGAN at rank 19. A refused request gets "busy, try again"
+    in the student's language (Gradio's own "Queue is full" is in English). Call after ``app.queue(...)``.
 
     This wraps Gradio's ``Queue.push`` (the step that admits an event, before it waits): Gradio offers no
     per-client limit of its own. A script can still open many sessions; the bound caps what they can queue."""
@@ -396,10 +405,11 @@ def fair_queue(app: gr.Blocks) -> gr.Blocks:
             return refuse("err.queue_full")
         if body.fn_index is not None:
             fn = route_utils.get_fn(app, None, body)
-            waiting = queue.event_queue_per_concurrency_id.get(fn.concurrency_id)
-            if (fn.concurrency_id == HEAVY and waiting is not None and body.session_hash
-                    and any(event.session_hash == body.session_hash for event in waiting.queue)):
-                return refuse("err.heavy_busy")
+            if fn.concurrency_id == HEAVY and body.session_hash:
+                waiting = queue.event_queue_per_concurrency_id.get(HEAVY)
+                waiting = sum(event.session_hash == body.session_hash for event in (waiting.queue if waiting else ()))
+                if waiting + turns.LINE.jobs_of(body.session_hash) >= HEAVY_PER_CLIENT:
+                    return refuse("err.heavy_busy")
         return await admit(body, request, username)
 
     queue.push = push

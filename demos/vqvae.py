@@ -49,7 +49,7 @@ from demos.common import (
     weights_status,
 )
 from demos.image_input import digit_canvas, image_to_digit, wire_canvas
-from demos.kit import Page, Tab, demo_cache
+from demos.kit import Page, Tab, demo_cache, heavy_queue
 from demos.share import query_value, share_query, share_row, wire_share
 from models.autoencoder import ConvAutoencoder
 from models.imaging import grid, to_pil, to_uint8
@@ -954,8 +954,10 @@ def create_demo(page: Page) -> gr.Blocks:
                 **quiet)
 
         sample_outputs = {"digits": digits, "gallery": gallery, "maps": maps, "sample_status": sample_status}
+        # Sampling writes 49 cells one after the other with the prior (up to 64 digits): a heavy job, in turns with the
+        # other heavy tabs (demos/turns.py), giving way between two cells.
         page.on(sample_btn.click, vqvae_sample, [n, seed, temperature, label], sample_outputs,
-                api_name="vqvae_sample", show_progress="minimal")
+                api_name="vqvae_sample", show_progress="minimal", **heavy_queue())
         page.on(dice.click, new_seed, None, seed, queue=False, **private)
 
         settings = {"n": n, "seed": seed, "temperature": temperature, "label": label}

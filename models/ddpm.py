@@ -1,7 +1,9 @@
 """Denoising diffusion probabilistic models (DDPM) on diffusers' ``UNet2DModel`` and schedulers.
 
 Ho, Jain & Abbeel, "Denoising Diffusion Probabilistic Models", NeurIPS 2020 (arXiv:2006.11239);
-Song, Meng & Ermon, "Denoising Diffusion Implicit Models", ICLR 2021 (arXiv:2010.02502).
+Song, Meng & Ermon, "Denoising Diffusion Implicit Models", ICLR 2021 (arXiv:2010.02502);
+Lu, Zhou, Bao, Chen, Li & Zhu, "DPM-Solver++: Fast Solver for Guided Sampling of Diffusion Probabilistic Models"
+(arXiv:2211.01095, 2022).
 
 Forward process (fixed, no parameters): with a variance schedule β_1 … β_T (linear from 1e-4 to
 0.02, T = 1000) and ᾱ_t = Π_{s≤t} (1 − β_s), a noisy image at any step has the closed form
@@ -11,7 +13,8 @@ Forward process (fixed, no parameters): with a variance schedule β_1 … β_T (
 Training: a U-Net ε_θ(x_t, t) learns to predict ε (the loss is ‖ε − ε_θ(x_t, t)‖²).
 Reverse process (sampling): start from x_T ~ N(0, I) and step back, t = T … 1; at every step the
 scheduler computes from ε_θ the predicted clean image x̂_0 = (x_t − √(1 − ᾱ_t) ε_θ) / √ᾱ_t and the
-next, less noisy x_{t−1} (DDPM: with fresh noise; DDIM: deterministically, and it may skip steps).
+next, less noisy x_{t−1} (DDPM: with fresh noise; DDIM: deterministically, and it may skip steps; DPM-Solver++:
+a second-order multistep solver of the same process written as an ODE in x̂_0, good in 15–25 steps).
 
 This module holds what the training script, the evaluation script and the tab share: the U-Net's
 shape, the schedulers' settings and our own sampling loop (``reverse_steps``), which yields every
@@ -59,18 +62,49 @@ def make_unet(channels=(16, 32, 64), attention: bool = True, layers_per_block: i
     )
 
 
-def make_scheduler(kind: str = "ddpm", config: dict | None = None):
-    """A fresh ``DDPMScheduler`` or ``DDIMScheduler`` with ``config`` (default: ``SCHEDULER_CONFIG``).
+# The samplers ``make_scheduler`` knows: DDPM and DDIM (Ho et al., Song et al.), DPM-Solver++(2M) (Lu et al. 2022) and
+# its stochastic form SDE-DPM-Solver++ (the tab's branches use it: the deterministic solver would give one future).
+SAMPLER_NAMES = {"ddpm": "DDPM", "ddim": "DDIM", "dpmsolver++": "DPM-Solver++", "sde-dpmsolver++": "SDE-DPM-Solver++"}
+# Keys of a DDPM/DDIM scheduler config that DPMSolverMultistepScheduler does not take (clipping is mapped, see below).
+_NOT_DPM_SOLVER = ("clip_sample", "clip_sample_range", "set_alpha_to_one", "variance_type")
 
-    Schedulers keep state (their timesteps), so every sampling run gets its own instance.
+
+def dpm_solver_config(config: dict, algorithm_type: str = "dpmsolver++") -> dict:
+    """A ``DPMSolverMultistepScheduler`` config from a DDPM/DDIM scheduler config: the same β schedule, T and
+    prediction type; DPM-Solver++ of order 2 (the paper's "2M"), steps spread evenly from t = T − 1 ("linspace",
+    the solver's own default), the last step straight to x̂_0.
+
+    The DDPM config's ``clip_sample`` (x̂_0 clipped to ±``clip_sample_range`` at every step) has no key of that name
+    in DPM-Solver; its ``thresholding`` with ``sample_max_value`` = the clip range is the same clipping (the dynamic
+    threshold s is clamped to [1, sample_max_value] = 1: x̂_0 is clipped to [−1, 1]). A config that already asks for
+    dynamic thresholding keeps it."""
+    out = {k: v for k, v in config.items() if k not in _NOT_DPM_SOLVER}
+    if config.get("clip_sample") and not config.get("thresholding"):
+        out.update(thresholding=True, sample_max_value=float(config.get("clip_sample_range", 1.0)))
+    out.update(algorithm_type=algorithm_type, solver_order=2, timestep_spacing="linspace", lower_order_final=True,
+               final_sigmas_type="zero")
+    return out
+
+
+def make_scheduler(kind: str = "ddpm", config: dict | None = None, overrides: dict | None = None):
+    """A fresh scheduler of ``kind`` (a key of ``SAMPLER_NAMES``) made from ``config`` (default:
+    ``SCHEDULER_CONFIG``, a DDPM config; DPM-Solver++ gets it through ``dpm_solver_config``); ``overrides`` are set
+    last (the evaluation's ablations, e.g. ``{"thresholding": False}``).
+
+    Schedulers keep state (their timesteps, DPM-Solver's last outputs), so every sampling run gets its own instance.
     """
     with DIFFUSERS_IMPORT:  # diffusers' lazy importer is not thread-safe
-        from diffusers import DDIMScheduler, DDPMScheduler
+        from diffusers import DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler
 
-    cls = {"ddpm": DDPMScheduler, "ddim": DDIMScheduler}[kind]
+    if kind not in SAMPLER_NAMES:
+        raise ValueError(f"unknown sampler {kind!r}; one of {', '.join(SAMPLER_NAMES)}")
     config = dict(config if config is not None else SCHEDULER_CONFIG)
     config = {k: v for k, v in config.items() if not k.startswith("_")}
-    return cls.from_config(config)
+    if kind in ("dpmsolver++", "sde-dpmsolver++"):
+        cls, config = DPMSolverMultistepScheduler, dpm_solver_config(config, kind)
+    else:
+        cls = {"ddpm": DDPMScheduler, "ddim": DDIMScheduler}[kind]
+    return cls.from_config({**config, **(overrides or {})})
 
 
 def q_sample(x0: torch.Tensor, t: int | torch.Tensor, eps: torch.Tensor, alphas_cumprod: torch.Tensor) -> torch.Tensor:
@@ -97,14 +131,16 @@ def reverse_steps(unet, scheduler, x: torch.Tensor, num_inference_steps: int, ge
     * ``t``       the timestep t the U-Net was called at;
     * ``x_t``     the input of the step (B, C, H, W) in [-1, 1]-ish;
     * ``eps``     the predicted noise ε_θ(x_t, t);
-    * ``x0``      the predicted clean image x̂_0 (``pred_original_sample`` of the scheduler);
+    * ``x0``      the predicted clean image x̂_0 (``pred_original_sample`` of DDPM/DDIM; DPM-Solver++ returns only
+                  x_prev, so its x̂_0 is the data prediction the solver used at this step, ``predicted_x0``);
     * ``x_prev``  the output of the step, x_{t−1} (or the next DDIM timestep).
 
     It calls the same ``unet(x, t).sample`` and ``scheduler.step(..., generator=generator)`` in the same
     order as ``DDPMPipeline``, so with the same seed and scheduler the final ``x_prev`` is the pipeline's
     image (before its ``/2 + 0.5``). ``start_index`` > 0 resumes from the middle (``x`` is then x_t of that
     step): this is how "branch from here" samples several futures of one trajectory.
-    ``eta`` is passed to DDIM only (0 = deterministic DDIM).
+    ``eta`` is passed to DDIM only (0 = deterministic DDIM). DPM-Solver++ is a multistep solver: resumed from the
+    middle it has no earlier outputs, so its first step there is of first order (as at the start of a run).
     """
     with DIFFUSERS_IMPORT:  # diffusers' lazy importer is not thread-safe
         from diffusers import DDIMScheduler
@@ -116,8 +152,23 @@ def reverse_steps(unet, scheduler, x: torch.Tensor, num_inference_steps: int, ge
         t = timesteps[i]
         eps = unet(x, t).sample
         out = scheduler.step(eps, t, x, generator=generator, **extra)
-        yield {"i": i, "t": int(t), "x_t": x, "eps": eps, "x0": out.pred_original_sample, "x_prev": out.prev_sample}
+        x0 = predicted_x0(scheduler, out, x, eps, t)
+        yield {"i": i, "t": int(t), "x_t": x, "eps": eps, "x0": x0, "x_prev": out.prev_sample}
         x = out.prev_sample
+
+
+def predicted_x0(scheduler, out, x: torch.Tensor, eps: torch.Tensor, t) -> torch.Tensor:
+    """x̂_0 of one step: the scheduler's ``pred_original_sample`` (DDPM, DDIM); for DPM-Solver++, whose ``step`` returns
+    only ``prev_sample``, the data prediction it has just used (its ``model_outputs[-1]``: (x_t − σ_t ε_θ) / α_t,
+    clipped when the config clips); else computed here from ᾱ_t."""
+    x0 = getattr(out, "pred_original_sample", None)
+    if x0 is not None:
+        return x0
+    outputs = getattr(scheduler, "model_outputs", None)
+    if outputs and outputs[-1] is not None and outputs[-1].shape == x.shape:
+        return outputs[-1]
+    abar = scheduler.alphas_cumprod.to(x.device, torch.float32)[int(t)]
+    return (x - (1 - abar).sqrt() * eps) / abar.sqrt()
 
 
 def sample(unet, scheduler, n: int, num_inference_steps: int, generator: torch.Generator | None = None,
@@ -151,45 +202,106 @@ class _ReturnTensor(torch.nn.Module):
         return self.unet(x, t, return_dict=False)[0]
 
 
+def native_bf16() -> bool:
+    """Whether this CPU computes bfloat16 in hardware (AVX512-BF16 or AMX) and oneDNN uses it. Without that, oneDNN
+    emulates bf16 and a bf16 U-Net is several times *slower* than fp32 (seen: ~9× on an AVX2-only EPYC)."""
+    cpu = getattr(torch, "cpu", None)
+    checks = [getattr(cpu, name, None) for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")]
+    try:
+        hardware = any(check() for check in checks if check is not None)
+        return bool(hardware and torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except Exception:  # an older or unusual build: assume not
+        return False
+
+
+def default_precision() -> str:
+    """``GALLERY_DDPM_PRECISION`` (``auto``, ``fp32`` or ``bf16``), ``auto`` when unset or unknown."""
+    import os
+
+    value = os.environ.get("GALLERY_DDPM_PRECISION", "auto").strip().lower()
+    return value if value in ("auto", "fp32", "bf16") else "auto"
+
+
+# How far the traced U-Net may be from the eager fp32 one on the self-check's inputs (ε_θ ~ N(0, 1)): fp32 differs
+# only in the order of sums (~1e-6); bf16 keeps 8 bits of mantissa, so its ε_θ is off by ~1 % (relative L2 error).
+FP32_TOLERANCE = 1e-4  # max |difference|
+BF16_TOLERANCE = 0.03  # ‖difference‖ / ‖eager output‖
+
+
 class FastUNet:
     """The same U-Net, faster on a CPU for inference: channels-last memory format and a frozen TorchScript trace
-    (about 1.5× less CPU time per call for the gallery's small U-Net; the outputs differ by ~1e-6).
+    (about 1.5× less CPU time per call for the gallery's small U-Net than the eager module; outputs within ~1e-6),
+    in bfloat16 where the CPU computes bf16 in hardware (``native_bf16``).
 
-    Called like the U-Net (``fast(x, t).sample``) with a 0-dim timestep tensor, as the schedulers give it. If
-    tracing fails or the traced module disagrees with the original on a test input, it silently uses the original.
+    ``precision``: ``"auto"`` (bf16 where native, else fp32), ``"fp32"``, or ``"bf16"`` (even where it is only
+    emulated: slow, for measuring its quality). bf16 is traced under ``torch.autocast("cpu", torch.bfloat16)`` (autocast
+    does not reach into an already frozen graph, so the casts are recorded in the trace): convolutions, linear layers
+    and attention's matrix products run in bf16, GroupNorm and softmax in fp32 (autocast's fp32 list), and the output
+    is returned as fp32, so the scheduler's arithmetic stays fp32.
+
+    Called like the U-Net (``fast(x, t).sample``) with a 0-dim timestep tensor, as the schedulers give it. Before it is
+    used, the trace is checked against the eager fp32 module on test inputs (``FP32_TOLERANCE`` or
+    ``BF16_TOLERANCE``); a bf16 trace that fails falls back to fp32, an fp32 trace that fails (or a U-Net that cannot
+    be traced) to the original module. ``self.precision`` says what runs: ``"bf16"``, ``"fp32"`` or ``"eager"``.
     """
 
-    def __init__(self, unet, tolerance: float = 1e-4):
-        import copy
-        import warnings
-
+    def __init__(self, unet, tolerance: float = FP32_TOLERANCE, precision: str | None = None):
         self.eager = unet
         self.config = unet.config
         self.dtype = unet.dtype
         self.traced = None
+        self.precision = "eager"
+        wanted = precision or default_precision()
+        if wanted not in ("auto", "fp32", "bf16"):
+            raise ValueError(f"precision must be auto, fp32 or bf16, not {wanted!r}")
+        if wanted == "bf16" or (wanted == "auto" and native_bf16()):
+            self.traced = self._trace(unet, bf16=True, tolerance=BF16_TOLERANCE)
+            if self.traced is not None:
+                self.precision = "bf16"
+                return
+        self.traced = self._trace(unet, bf16=False, tolerance=tolerance)
+        if self.traced is not None:
+            self.precision = "fp32"
+
+    @staticmethod
+    def _trace(unet, bf16: bool, tolerance: float):
+        """A frozen channels-last trace of ``unet`` (under bf16 autocast if ``bf16``) that agrees with the eager
+        module on three test inputs, or None."""
+        import contextlib
+        import copy
+        import warnings
+
         try:
             c, h, w = unet.config.in_channels, *_size_of(unet.config.sample_size)
             fast = copy.deepcopy(unet).eval().requires_grad_(False).to(memory_format=torch.channels_last)
             x = torch.randn(2, c, h, w, generator=torch.Generator().manual_seed(0))
             t = torch.tensor(500)
+            autocast = torch.autocast("cpu", dtype=torch.bfloat16) if bf16 else contextlib.nullcontext()
             with torch.no_grad(), warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # TracerWarnings about Python control flow on shapes
                 example = (x.to(memory_format=torch.channels_last), t)
-                traced = torch.jit.freeze(torch.jit.trace(_ReturnTensor(fast).eval(), example, check_trace=False))
-                for b, tt in ((2, 999), (3, 0)):
+                with autocast:
+                    traced = torch.jit.trace(_ReturnTensor(fast).eval(), example, check_trace=False)
+                traced = torch.jit.freeze(traced)
+                for b, tt in ((2, 999), (3, 0), (4, 500)):
                     xb = torch.randn(b, c, h, w, generator=torch.Generator().manual_seed(b))
-                    ref = unet(xb, torch.tensor(tt)).sample
-                    out = traced(xb.to(memory_format=torch.channels_last), torch.tensor(tt))
-                    if float((out - ref).abs().max()) > tolerance:
-                        return
-            self.traced = traced
+                    ref = unet(xb, torch.tensor(tt)).sample.float()
+                    out = traced(xb.to(memory_format=torch.channels_last), torch.tensor(tt)).float()
+                    if out.shape != ref.shape or not bool(torch.isfinite(out).all()):
+                        return None
+                    diff = out - ref
+                    error = float(diff.norm() / ref.norm().clamp_min(1e-12)) if bf16 else float(diff.abs().max())
+                    if error > tolerance:
+                        return None
+            return traced
         except Exception:  # an exotic U-Net that cannot be traced: keep the original
-            self.traced = None
+            return None
 
     def __call__(self, x: torch.Tensor, t) -> _UNetOutput:
         if self.traced is None or not torch.is_tensor(t) or t.dim() != 0 or x.device.type != "cpu":
             return self.eager(x, t)
-        return _UNetOutput(self.traced(x.contiguous(memory_format=torch.channels_last), t.long()))
+        out = self.traced(x.contiguous(memory_format=torch.channels_last), t.long())
+        return _UNetOutput(out.to(x.dtype).contiguous())
 
 
 def _size_of(sample_size) -> tuple[int, int]:

@@ -227,7 +227,8 @@ def test_every_heavy_event_gets_the_configured_limit(monkeypatch, tiny_models):
     gallery = app.build_app()
     heavy = [fn for fn in gallery.fns.values() if fn.concurrency_id == "heavy"]
     names = {fn.api_name for fn in heavy}
-    assert {"deepdream", "deepdream_zoom", "cyclegan", "cartoonize", "cartoonize_styles", "ddpm_sample"} <= names
+    assert {"deepdream", "deepdream_zoom", "cyclegan", "cartoonize", "cartoonize_styles", "ddpm_sample",
+            "vqvae_sample"} <= names
     assert all(fn.concurrency_limit == 2 for fn in heavy), {fn.api_name: fn.concurrency_limit for fn in heavy}
     gallery.close()
 

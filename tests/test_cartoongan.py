@@ -212,3 +212,16 @@ def test_the_tab_builds_alone(tiny_cartoon_models):
     from demos.kit import Page
 
     assert isinstance(tab.create_demo(Page(tab.TAB)), gr.Blocks)
+
+
+def test_every_style_gives_way_to_other_heavy_jobs(tiny_cartoon_models, monkeypatch):
+    """All the styles at full size is long work: between two styles it lets a waiting heavy job compute if its turn
+    is over (demos/turns.py)."""
+    import PIL.Image
+
+    from demos import cartoongan as tab
+
+    calls = []
+    monkeypatch.setattr(tab, "give_way", lambda: calls.append(1))
+    tab.cartoonize_styles(PIL.Image.new("RGB", (80, 60), "orange"), 64)
+    assert len(calls) == len(tab.available_styles())

@@ -68,6 +68,52 @@ def test_our_loop_matches_ddim_pipeline():
     np.testing.assert_allclose(ours.permute(0, 2, 3, 1).numpy(), expected, atol=1e-6)
 
 
+@pytest.mark.parametrize("kind,steps", [("dpmsolver++", 5), ("dpmsolver++", 20), ("sde-dpmsolver++", 12)])
+def test_our_loop_matches_the_pipeline_loop_with_dpm_solver(kind, steps):
+    """DPM-Solver++ (and its stochastic form, for the branches) through our loop is diffusers' own pipeline loop
+    (``DDPMPipeline`` takes any scheduler: randn x_T, then unet → scheduler.step) for the same seed."""
+    from diffusers import DDPMPipeline, DPMSolverMultistepScheduler
+
+    unet = tiny_unet().eval()
+    scheduler = make_scheduler(kind)
+    assert isinstance(scheduler, DPMSolverMultistepScheduler) and scheduler.config.algorithm_type == kind
+    pipe = DDPMPipeline(unet=unet, scheduler=make_scheduler(kind))
+    pipe.set_progress_bar_config(disable=True)
+    expected = pipe(batch_size=3, generator=torch.Generator().manual_seed(7), num_inference_steps=steps,
+                    output_type="pt").images
+    ours = sample(unet, scheduler, 3, steps, generator=torch.Generator().manual_seed(7))
+    torch.testing.assert_close(ours, expected, rtol=0, atol=1e-6)
+
+
+def test_dpm_solver_yields_x0_and_clips_like_the_ddpm_config():
+    """DPM-Solver++'s step returns only x_prev: the loop yields the data prediction it used, x̂_0 = (x_t − √(1−ᾱ_t)
+    ε_θ) / √ᾱ_t clipped to [−1, 1] as the DDPM config's clip_sample asks (DPM-Solver's thresholding with
+    sample_max_value 1 is that clipping); its last step lands on that x̂_0 (the final σ is 0)."""
+    from models.ddpm import SCHEDULER_CONFIG, dpm_solver_config
+
+    cfg = dpm_solver_config(SCHEDULER_CONFIG)
+    assert cfg["thresholding"] and cfg["sample_max_value"] == 1.0 and "clip_sample" not in cfg
+    assert cfg["algorithm_type"] == "dpmsolver++" and cfg["solver_order"] == 2
+    assert not dpm_solver_config({**SCHEDULER_CONFIG, "clip_sample": False}).get("thresholding")
+    unet = tiny_unet().eval()
+    scheduler = make_scheduler("dpmsolver++")
+    x = initial_noise((2, 1, 32, 32), generator=torch.Generator().manual_seed(0))
+    steps = list(reverse_steps(unet, scheduler, x, 8))
+    assert [s["i"] for s in steps] == list(range(8)) and steps[0]["t"] == 999 and len({s["t"] for s in steps}) == 8
+    abar = scheduler.alphas_cumprod
+    for s in steps:
+        a = abar[s["t"]]
+        x0 = ((s["x_t"] - (1 - a).sqrt() * s["eps"]) / a.sqrt()).clamp(-1, 1)
+        torch.testing.assert_close(s["x0"], x0, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(steps[-1]["x_prev"], steps[-1]["x0"])
+    # without the clipping (an ablation of the evaluation) x̂_0 is not clipped
+    free = list(reverse_steps(unet, make_scheduler("dpmsolver++", overrides={"thresholding": False}), x, 8))
+    a = abar[free[0]["t"]]
+    torch.testing.assert_close(free[0]["x0"], (x - (1 - a).sqrt() * free[0]["eps"]) / a.sqrt(), atol=1e-4, rtol=1e-5)
+    with pytest.raises(ValueError, match="unknown sampler"):
+        make_scheduler("euler")
+
+
 def test_loop_yields_every_step_and_predicted_x0_is_consistent():
     unet = tiny_unet().eval()
     scheduler = make_scheduler("ddpm")
@@ -195,11 +241,12 @@ def test_branch_says_where_it_starts_and_gives_different_futures(tiny, dd):
     assert "differ" not in one and "same" not in one  # nothing to compare with a single future
 
 
-def test_compare_streams_four_runs_with_times(tiny, dd):
+def test_compare_streams_every_run_with_times(tiny, dd):
     outs = list(dd.ddpm_compare("", 2, 0))
-    assert len(outs) == 4
+    assert len(outs) == len(dd.COMPARE_RUNS) == 6
     table = outs[-1]["table"]
-    for name in ("DDIM | 10", "DDIM | 20", "DDIM | 50", "DDPM | 1000"):
+    for name in ("| DPM-Solver++ | 10", "| DPM-Solver++ | 20", "SDE-DPM-Solver++ | 20", "DDIM | 20", "DDIM | 50",
+                 "DDPM | 1000"):
         assert name in table
     assert all(isinstance(outs[-1][dd.compare_name(*run)], PIL.Image.Image) for run in dd.COMPARE_RUNS)
 
@@ -327,6 +374,60 @@ def test_fast_unet_matches_the_original():
     torch.testing.assert_close(ours, plain, atol=1e-3, rtol=0)
 
 
+def test_fast_unet_bf16_agrees_with_fp32():
+    """The bf16 trace (what the tab runs where the CPU computes bf16 in hardware; here forced, so that it is checked
+    even where oneDNN only emulates bf16) agrees with the fp32 module within bf16's precision, returns fp32 for the
+    scheduler, and a whole run ends on the same digits to within a few grey levels."""
+    from models import ddpm as m
+
+    if not torch.backends.mkldnn.is_available():
+        pytest.skip("no oneDNN: this CPU build cannot run bf16 convolutions")
+    unet = tiny_unet().eval()
+    fast = m.FastUNet(unet, precision="bf16")
+    if fast.precision != "bf16":
+        pytest.skip("this CPU cannot trace the U-Net in bf16")
+    for b, t in ((1, 0), (5, 999), (16, 431)):
+        x = torch.randn(b, 1, 32, 32, generator=torch.Generator().manual_seed(b))
+        with torch.no_grad():
+            out, ref = fast(x, torch.tensor(t)).sample, unet(x, torch.tensor(t)).sample
+        assert out.dtype == torch.float32 and out.shape == ref.shape
+        assert float((out - ref).norm() / ref.norm()) < m.BF16_TOLERANCE
+    ours = sample(fast, make_scheduler("dpmsolver++"), 2, 10, generator=torch.Generator().manual_seed(0))
+    plain = sample(unet, make_scheduler("dpmsolver++"), 2, 10, generator=torch.Generator().manual_seed(0))
+    assert float((ours - plain).abs().mean()) < 0.02
+
+
+def test_fast_unet_picks_bf16_only_where_native(monkeypatch):
+    """``auto`` (the tab) takes bf16 only where the CPU computes it in hardware (elsewhere bf16 is emulated and much
+    slower than fp32); a bf16 trace that fails its self-check falls back to fp32; GALLERY_DDPM_PRECISION overrides."""
+    from models import ddpm as m
+
+    assert isinstance(m.native_bf16(), bool)
+    unet = tiny_unet().eval()
+    monkeypatch.setattr(m, "native_bf16", lambda: False)
+    assert m.FastUNet(unet).precision == "fp32"
+    monkeypatch.setattr(m, "native_bf16", lambda: True)
+    assert m.FastUNet(unet).precision == "bf16"
+    monkeypatch.setenv("GALLERY_DDPM_PRECISION", "fp32")
+    assert m.FastUNet(unet).precision == "fp32"
+    monkeypatch.delenv("GALLERY_DDPM_PRECISION")
+    monkeypatch.setattr(m, "BF16_TOLERANCE", 0.0)  # no bf16 trace can pass: fp32 instead
+    fast = m.FastUNet(unet)
+    assert fast.precision == "fp32"
+    x = torch.randn(2, 1, 32, 32)
+    torch.testing.assert_close(fast(x, torch.tensor(3)).sample, unet(x, torch.tensor(3)).sample, atol=1e-4, rtol=1e-4)
+
+
+def test_branches_of_a_dpm_solver_run_differ(tiny, dd):
+    """DPM-Solver++ is deterministic: its branches use SDE-DPM-Solver++ (same timesteps, fresh noise), so the futures
+    from a large t differ; from the last step there is still one future."""
+    traj = list(dd.ddpm_sample("", "dpmsolver++", 10, 2, 0, 10))[-1]["trajectory"]
+    assert traj["sampler"] == "dpmsolver++" and traj["t"][0] == 999
+    status = list(dd.ddpm_branch(traj, 600, 0, 3, 0))[-1]["status"]
+    assert "3 futures of image 0" in status and "grey levels of 255 on average" in status
+    assert "all the same image" in list(dd.ddpm_branch(traj, 0, 0, 2, 0))[-1]["status"]
+
+
 def test_open_tab_with_a_share_link(tiny, dd):
     class Req:
         headers = {"accept-language": "ja"}
@@ -347,15 +448,27 @@ def test_open_tab_with_a_share_link(tiny, dd):
 
 
 def test_the_tab_opens_on_a_computed_example_once(tiny, dd, monkeypatch):
-    """Issue 14: the tab opens on a computed example (DDPM, 100 steps, 16 digits), computed once for every page; a
-    share link that asks for a long run opens with a line that says what Generate will do instead."""
+    """Issue 14: the tab opens on a computed example (the default sampler, SDE-DPM-Solver++, with its default steps,
+    16 digits), computed once for every page; a share link that asks for a long run opens with a line that says what
+    Generate will do instead."""
+    default = dd.DEFAULT_SAMPLER
+    steps = dd.DEFAULT_STEPS[default]
+    assert (default, steps) == ("sde-dpmsolver++", 20) and dd.LIMITS["steps"][2] == steps <= dd.OPEN_MAX_STEPS
     dd.example_trajectory.cache_clear()
     first, again = dd.open_tab(), dd.open_tab()
     traj = first["trajectory"]
-    assert (traj["sampler"], traj["steps"], traj["n"], traj["seed"]) == ("ddpm", 100, 16, 0)
+    assert (traj["sampler"], traj["steps"], traj["n"], traj["seed"]) == (default, steps, 16, 0)
     assert again["trajectory"] is traj, "computed once, then shared"
-    assert first["steps"]["value"] == 100 and first["sampler"]["value"] == "ddpm"
-    assert "An example" in first["run_status"] and first["scrub"]["maximum"] == traj["t"][0] == 990
+    assert first["steps"]["value"] == steps and first["sampler"]["value"] == default
+    assert "with 20 SDE-DPM-Solver++ steps" in first["run_status"]
+    assert "An example" in first["run_status"] and first["scrub"]["maximum"] == traj["t"][0] == 999
+    assert first["watch_all"]["interactive"] and first["run"]["interactive"]
+
+    class OldLink:  # a link that names DDPM and no steps: DDPM's own default, 100 steps
+        headers = {}
+        query_params = {"sampler": "ddpm"}
+
+    assert dd.settings_from_query(OldLink())["steps"] == 100
 
     class Long:
         headers = {}
@@ -364,6 +477,28 @@ def test_the_tab_opens_on_a_computed_example_once(tiny, dd, monkeypatch):
     out = dd.open_tab(Long())
     assert "trajectory" not in out and "Press Generate" in out["run_status"] and "1000" in out["run_status"]
     assert dd.steps_for_sampler("ddim")["value"] == 50 and dd.steps_for_sampler("ddpm")["value"] == 100
+    assert dd.steps_for_sampler("dpmsolver++")["value"] == dd.steps_for_sampler("sde-dpmsolver++")["value"] == 20
+
+
+def test_watch_all_1000_steps_button(tiny, dd, monkeypatch):
+    """"Watch all 1000 steps" runs DDPM with all T = 1000 steps (here fewer, for speed): the sampler and steps
+    controls are set to that run, the run streams and ends with its trajectory, like Generate; in the heavy queue."""
+    from demos.kit import Page
+
+    assert dd.WATCH_ALL == ("ddpm", 1000) and dd.LIMITS["steps"][1] >= 1000
+    model = dd.load_model("")
+    dd.check_work(model, 16, 1000)  # allowed for 16 digits
+    monkeypatch.setattr(dd, "WATCH_ALL", ("ddpm", 12))
+    outs = list(dd.ddpm_watch_all("", 2, 0, 5))
+    assert outs[0]["sampler"]["value"] == "ddpm" and outs[0]["steps"]["value"] == 12
+    assert all("sampler" not in out for out in outs[1:])
+    assert "DDPM: step 1 / 12" in outs[0]["run_status"]
+    traj = outs[-1]["trajectory"]
+    assert (traj["sampler"], traj["steps"], traj["n"]) == ("ddpm", 12, 2) and traj["i"] == list(range(12))
+    demo = dd.create_demo(Page(dd.TAB))
+    watch = [fn for fn in demo.fns.values() if getattr(fn.fn, "__wrapped__", None) is dd.ddpm_watch_all]
+    assert len(watch) == 1 and watch[0].concurrency_id == "heavy"
+    assert dd.TAB.strings.table["watch_all"] == {"en": "Watch all 1000 steps", "ja": "1000 ステップすべてを見る"}
 
 
 def test_save_as_slide_from_the_tab(tiny, dd):
@@ -644,3 +779,12 @@ def test_hub_box_disk_cache_is_capped_least_recently_used_first(hub_box, monkeyp
         assert sorted(p.name for p in box.iterdir()) == ["someone--a@main", "someone--c@main"]
         assert sum(p.stat().st_size for p in box.rglob("*") if p.is_file()) <= loading.HUB_CACHE_BYTES
         assert loading.cached_hub_folder("someone/b") is None
+
+
+def test_sampling_gives_way_to_other_heavy_jobs_after_every_step(tiny, dd, monkeypatch):
+    """1000 DDPM steps are long: between two steps a waiting heavy job computes if this run's turn is over
+    (demos/turns.py), so a short job never waits for the whole run; the comparison does not count the waiting."""
+    calls = []
+    monkeypatch.setattr(dd, "give_way", lambda: calls.append(1))
+    list(dd.ddpm_sample("", "ddpm", 12, 2, 0, 5))
+    assert len(calls) == 12

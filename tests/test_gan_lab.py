@@ -269,3 +269,20 @@ def test_save_as_slide_draws_the_view_with_the_settings():
         assert slide.size == (1920, 1080)
     with pytest.raises(gr.Error):
         lab.gan_lab_slide(None, {})
+
+
+def test_pages_play_the_lab_each_in_its_own_session_as_the_load_test_drives_it(tiny_models, launched, monkeypatch):
+    """bench/classroom.py's pages find the lab's events in the page config and play it over the browser's protocol;
+    each page trains its own run (its gr.State), so a class of students never shares one."""
+    from bench.classroom import GanLabPage
+    from clients.browser_protocol import BrowserProtocolClient
+
+    monkeypatch.setattr(lab, "CHUNK_S", 0.4)  # short chunks
+    client = launched(tiny_models)
+    playing, idle = (GanLabPage(BrowserProtocolClient(client.src)) for _ in range(2))
+    playing.run(playing.reset), idle.run(idle.reset)
+    playing.run(playing.play)
+    playing.run(playing.tick)  # one chunk of training, its pictures streamed
+    playing.run(playing.pause)
+    assert playing.page.last_started_s is not None
+    assert playing.steps() > 1 and idle.steps() == 0

@@ -10,16 +10,20 @@ import torch
 from torch import nn
 
 from models.gan_lab import (
+    ADAM_BETAS,
     DATASETS,
     LIMITS,
     LOSSES,
     METRIC_HISTORY,
+    MLP,
     STEP_HISTORY,
+    FlatOptimizer,
     LabRun,
     LabSettings,
     Mixture,
     count_modes,
     d_loss_fn,
+    flatten_parameters,
     g_loss_fn,
     gradient_penalty,
     half_width,
@@ -290,9 +294,9 @@ def test_update_mid_run():
     run.update(loss="lsgan", lr_d=0.005)
     run.train(3)
     assert run.settings.loss == "lsgan" and run.view(n_points=8, grid=4, manifold=2).d_grid_kind == "lsgan"
-    assert run.opt_d.param_groups[0]["lr"] == 0.005 and run.opt_g.param_groups[0]["lr"] == LIMITS["lr_g"][2]
+    assert run.opt_d.lr == 0.005 and run.opt_g.lr == LIMITS["lr_g"][2] and run.opt_d.t == 6  # Adam's state kept
     run.update(optimizer="sgd")
-    assert isinstance(run.opt_d, torch.optim.SGD) and isinstance(run.opt_g, torch.optim.SGD)
+    assert run.opt_d.kind == run.opt_g.kind == "sgd"
     run.update(noise="uniform")
     assert run.eval_z.abs().max() <= 1
     run.train(2)
@@ -335,3 +339,28 @@ def test_probabilities_and_a_one_dimensional_latent():
     view = run.view(n_points=20, grid=6, manifold=7)
     assert view.d_grid_kind == "probability" and ((view.d_grid > 0) & (view.d_grid < 1)).all()
     assert view.manifold.shape == (7, 1, 2) and view.centers is None
+
+
+@pytest.mark.parametrize("kind,torch_optimizer", [
+    ("sgd", lambda p, lr: torch.optim.SGD(p, lr=lr)),
+    ("rmsprop", lambda p, lr: torch.optim.RMSprop(p, lr=lr)),
+    ("adam", lambda p, lr: torch.optim.Adam(p, lr=lr, betas=ADAM_BETAS)),
+])
+def test_the_flat_optimizers_follow_torch_optim(kind, torch_optimizer):
+    """FlatOptimizer on flattened parameters takes the same steps as torch.optim on the network's own tensors."""
+    ours = MLP(2, 1, 8, 2, "leaky_relu", torch.Generator().manual_seed(0))
+    theirs = MLP(2, 1, 8, 2, "leaky_relu", torch.Generator().manual_seed(0))
+    flat, grad = flatten_parameters(ours)
+    ours_opt, theirs_opt = FlatOptimizer(kind, flat, grad, 0.01), torch_optimizer(theirs.parameters(), 0.01)
+    x = torch.randn(32, 2, generator=torch.Generator().manual_seed(1))
+    for _ in range(5):
+        grad.zero_()
+        (ours(x) ** 2).mean().backward()
+        ours_opt.step()
+        theirs_opt.zero_grad()
+        (theirs(x) ** 2).mean().backward()
+        theirs_opt.step()
+    for a, b in zip(ours.parameters(), theirs.parameters()):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+    assert flat.data_ptr() == next(ours.parameters()).data_ptr()  # the parameters are still views of the flat tensor
+    torch.testing.assert_close(ours(x), ours.net(x))  # the loop in forward computes what the Sequential does

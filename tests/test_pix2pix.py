@@ -13,7 +13,7 @@ import torch
 from demos import pix2pix as tab
 from models import loading
 from models.edges import canny_edges, photo_to_lines, sketch_to_lines, thicken
-from models.pix2pix import PatchDiscriminator, UNetGenerator
+from models.pix2pix import PatchDiscriminator, UNetGenerator, checkerboard_score
 from tests.conftest import drawing
 from tests.tiny_pix2pix import make_tiny_pretrained_pix2pix
 
@@ -67,6 +67,84 @@ def test_dropout_noise_only_when_asked():
 def test_default_generator_is_small_enough():
     n = sum(p.numel() for p in UNetGenerator().parameters())
     assert n * 4 < 10e6  # fp32 weights of one slug well under 14 MB
+
+
+TINY_OPTIONS = [dict(upsample="resize"), dict(encoder="lite0", upsample="resize"), dict(encoder="lite0")]
+
+
+@pytest.mark.parametrize("options", TINY_OPTIONS)
+def test_generator_options_build_save_and_load(tmp_path, options):
+    torch.manual_seed(0)
+    g = UNetGenerator(base_channels=4, max_multiplier=2, **options).eval()
+    x = torch.rand(2, 1, 128, 128)
+    with torch.no_grad():
+        y = g(x)
+    assert y.shape == (2, 3, 128, 128) and 0 <= float(y.min()) and float(y.max()) <= 1
+    g.save_pretrained(tmp_path)                                  # the options live in config.json
+    config = json.loads((tmp_path / "config.json").read_text())
+    assert all(config[k] == v for k, v in options.items())
+    again = UNetGenerator.from_pretrained(tmp_path, strict=True).eval()
+    with torch.no_grad():
+        assert torch.equal(again(x), y)
+
+
+def test_default_options_are_the_shipped_architecture():
+    """The defaults must keep loading the shipped weights (strict=True through config.json)."""
+    from safetensors import safe_open
+
+    with safe_open(str(ROOT / "pretrained" / "pix2pix-edges2cats" / "model.safetensors"), "pt") as f:
+        shipped = {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}
+    config = json.loads((ROOT / "pretrained" / "pix2pix-edges2cats" / "config.json").read_text())
+    mine = {k: tuple(v.shape) for k, v in UNetGenerator(**config).state_dict().items()}
+    assert mine == shipped
+
+
+def test_lite0_encoder_starts_from_imagenet_weights():
+    from models.efficientnet_lite import EfficientNetLite0
+
+    lite = EfficientNetLite0.from_pretrained(ROOT / "pretrained" / "efficientnet-lite0", strict=True)
+    g = UNetGenerator(base_channels=4, max_multiplier=2, encoder="lite0")
+    assert not torch.equal(g.encoder._blocks[5]._depthwise_conv.weight, lite._blocks[5]._depthwise_conv.weight)
+    g.init_encoder(lite)
+    assert torch.equal(g.encoder._blocks[5]._depthwise_conv.weight, lite._blocks[5]._depthwise_conv.weight)
+    assert torch.equal(g.encoder._bn0.running_var, lite._bn0.running_var)
+    assert not hasattr(g.encoder, "_fc")                          # no classifier in the generator's weights
+    skips = g.encode(torch.rand(1, 1, 128, 128))
+    assert [tuple(s.shape[1:]) for s in skips] == [(16, 64, 64), (24, 32, 32), (40, 16, 16), (112, 8, 8),
+                                                   (320, 4, 4)]
+
+
+def period2(images: torch.Tensor) -> float:
+    """Size of the 2x2-periodic component of images (N, C, H, W): how far the mean of each of the four pixel
+    positions of a 2x2 cell (away from the borders) is from their average."""
+    inner = images[..., 8:-8, 8:-8]
+    phases = torch.stack([inner[..., a::2, b::2].mean(dim=(-2, -1)) for a in (0, 1) for b in (0, 1)])  # (4, N, C)
+    return float((phases - phases.mean(0)).abs().mean())
+
+
+@pytest.mark.parametrize("encoder", ["unet", "lite0"])
+def test_resize_convolution_makes_no_checkerboard_of_a_blank_page(encoder):
+    """Odena et al. 2016: from a blank input (no lines at all), transposed convolutions with a random init already
+    draw a 2-pixel checkerboard; resize-convolutions with the same init do not (their output is not flat either:
+    the zero padding at the borders spreads inwards, but not as a 2-pixel pattern)."""
+    blank = torch.ones(1, 1, 128, 128)
+    out = {}
+    for upsample in ("transpose", "resize"):
+        torch.manual_seed(0)
+        g = UNetGenerator(base_channels=8, max_multiplier=2, encoder=encoder, upsample=upsample).eval()
+        with torch.no_grad():
+            out[upsample] = g(blank)
+    assert period2(out["transpose"]) > 0.02                       # a visible pattern (pixels in [0, 1])
+    assert period2(out["resize"]) < min(0.005, 0.1 * period2(out["transpose"]))
+
+
+def test_checkerboard_score_finds_a_faint_checkerboard():
+    with PIL.Image.open(CHELSEA) as img:
+        photo = torch.from_numpy(np.asarray(img.convert("RGB").resize((128, 128)), dtype=np.float32) / 255)
+    photo = photo.permute(2, 0, 1)[None]                                            # (1, 3, 128, 128)
+    board = (torch.arange(128)[:, None] + torch.arange(128)[None, :]) % 2 * 2 - 1   # ±1, period 2 px
+    assert checkerboard_score(photo) < 5                               # a photo's spectrum: no peak there
+    assert checkerboard_score((photo + 0.01 * board).clamp(0, 1)) > 100   # ±1 % of the range: a tall peak
 
 
 # --- edges -----------------------------------------------------------------------------------
@@ -128,6 +206,80 @@ def test_training_dry_run_resume_and_eval(tmp_path):
     assert grid.is_file()
     card = (out / "README.md").read_text()
     assert "trained on 12 pairs" in card and "3 steps" in card and "on the 8 of them" in card
+
+
+def test_dry_run_with_the_new_options_eval_and_export(tmp_path):
+    from training import train_pix2pix
+
+    ckpt = tmp_path / "run" / "checkpoint"
+    common = ["--dry-run", "--device", "cpu", "--threads", "1", "--output-dir", str(tmp_path / "g"),
+              "--checkpoint-dir", str(ckpt)]
+    train_pix2pix.main(train_pix2pix.parse_args(common + ["--encoder", "lite0", "--upsample", "resize",
+                                                          "--perceptual-weight", "10", "--no-l1-baseline"]))
+    state = json.loads((ckpt / "state.json").read_text())
+    assert state["generator_config"]["encoder"] == "lite0" and state["position"]["step"] == 3
+    assert not (ckpt / "generator_l1.safetensors").exists() and not (tmp_path / "g1").exists()
+    command = state["history"][0]["command"]
+    assert "--encoder lite0" in command and "--perceptual-weight 10" in command and "--no-l1-baseline" in command
+    # The checkpoint against the generator in --output-dir: figures and a before/after grid on test inputs.
+    grid = tmp_path / "before_after.png"
+    train_pix2pix.main(train_pix2pix.parse_args(common + ["--eval-only", "--resume", str(ckpt), "--grid", str(grid)]))
+    with PIL.Image.open(grid) as img:
+        assert img.size == (4 * 128, 8 * 128)           # edges | before | after | real, for the 8 fake test pairs
+    # Publishing: config with the options, weights, card with the run's command and figures, checksums.
+    out = tmp_path / "pix2pix-edges2cats-v2"
+    train_pix2pix.main(train_pix2pix.parse_args(common + ["--resume", str(ckpt), "--export-to", str(out)]))
+    g = UNetGenerator.from_pretrained(out, strict=True)
+    assert g.encoder_kind == "lite0" and (out / "SHA256SUMS").is_file()
+    card = (out / "README.md").read_text()
+    assert "--encoder lite0" in card and "3 steps" in card and "FID-Lite0" in card and "Odena" in card
+
+
+def test_resume_continues_at_the_saved_step_as_if_never_interrupted(tmp_path, monkeypatch):
+    """A run stopped after 3 of 6 steps and resumed gives the very weights of a run never stopped: model,
+    optimizers, step, schedule and random-number states (batches, dropout) all come back."""
+    from safetensors.torch import load_file
+
+    from training import train_pix2pix
+
+    def run(ckpt, *extra):
+        train_pix2pix.main(train_pix2pix.parse_args(
+            ["--dry-run", "--steps", "6", "--device", "cpu", "--upsample", "resize", "--output-dir",
+             str(tmp_path / ckpt.name / "g"), "--l1-output-dir", str(tmp_path / ckpt.name / "g1"),
+             "--checkpoint-dir", str(ckpt), *extra]))
+
+    whole, parts = tmp_path / "whole", tmp_path / "parts"
+    run(whole)
+    real_batch, calls = train_pix2pix.batch, []
+
+    def stop_after_three(*args, **kwargs):
+        calls.append(1)
+        if len(calls) > 3:
+            raise KeyboardInterrupt                                   # e.g. the machine was switched off
+        return real_batch(*args, **kwargs)
+
+    monkeypatch.setattr(train_pix2pix, "batch", stop_after_three)
+    with pytest.raises(KeyboardInterrupt):
+        run(parts)
+    assert json.loads((parts / "state.json").read_text())["position"]["step"] == 3
+    monkeypatch.setattr(train_pix2pix, "batch", real_batch)
+    run(parts, "--resume", str(parts))
+    state = json.loads((parts / "state.json").read_text())
+    assert state["position"]["step"] == 6
+    assert [(h["from_step"], h["to_step"]) for h in state["history"]] == [(0, 3), (3, 6)]
+    for name in ("generator", "generator_l1", "discriminator"):
+        a, b = load_file(str(whole / f"{name}.safetensors")), load_file(str(parts / f"{name}.safetensors"))
+        assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a), name
+
+
+def test_resume_of_a_missing_checkpoint_starts_afresh(tmp_path):
+    from training import train_pix2pix
+
+    ckpt = tmp_path / "ckpt"
+    train_pix2pix.main(train_pix2pix.parse_args(
+        ["--dry-run", "--device", "cpu", "--no-l1-baseline", "--output-dir", str(tmp_path / "g"),
+         "--checkpoint-dir", str(ckpt), "--resume", str(ckpt)]))
+    assert json.loads((ckpt / "state.json").read_text())["position"]["step"] == 3
 
 
 def test_batches_crop_photo_and_edges_alike():

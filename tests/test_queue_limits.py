@@ -1,5 +1,6 @@
-"""The queue a class shares: bounded, and one waiting heavy job per client (demos/kit.py: fair_queue). Reproduces
-issue 13's attack: twenty fire-and-forget heavy calls from one client used to push everyone else back."""
+"""The queue a class shares: bounded, and at most two heavy jobs per client, one computing and one waiting
+(demos/kit.py: fair_queue). Reproduces issue 13's attack: twenty fire-and-forget heavy calls from one client used to
+push everyone else back."""
 
 import threading
 import time
@@ -10,7 +11,9 @@ from gradio_client import Client
 
 from clients.browser_protocol import BrowserProtocolClient
 from demos import kit
+from demos import turns as kit_turns
 from demos.kit import Page, Tab, fair_queue, heavy_queue
+from demos.turns import LINE
 
 TAB = Tab(id="slow", strings={"title": {"en": "Slow", "ja": "遅い"}})
 
@@ -41,7 +44,8 @@ def wait_until(condition, timeout=10.0):
 
 
 @pytest.fixture
-def served():
+def served(request, monkeypatch):
+    monkeypatch.setenv("GALLERY_HEAVY_CONCURRENCY", str(getattr(request, "param", 4)))
     release = threading.Event()
     app = slow_app(release)
     app.launch(prevent_thread_lock=True, quiet=True)
@@ -55,20 +59,22 @@ def test_one_waiting_heavy_job_per_client_in_the_clients_language(served):
     ja = Client(app.local_url, headers={"Accept-Language": "ja"}, verbose=False)
     other = Client(app.local_url, verbose=False)
     running = ja.submit(1, api_name="/work")
-    wait_until(lambda: app._queue.active_jobs and any(app._queue.active_jobs))
-    waiting = ja.submit(2, api_name="/work")  # this client's one waiting heavy job: admitted
-    wait_until(lambda: len(app._queue) == 1)
+    wait_until(lambda: LINE.jobs_of(ja.session_hash) == 1)  # it computes (holds the heavy line's turn)
+    waiting = ja.submit(2, api_name="/work")  # this client's next heavy job: admitted, waits for its turn
+    wait_until(lambda: LINE.jobs_of(ja.session_hash) == 2 and LINE.waiting() == 2)
     page = BrowserProtocolClient(app.local_url, headers={"Accept-Language": "ja"})  # the page's own protocol
     page.session_hash = ja.session_hash  # the same client
     with pytest.raises(RuntimeError, match="前のリクエストがまだ順番を待っています"):
         page.predict(3, api_name="/work")  # a second waiting one: refused at once, in Japanese
     assert other.predict(5, api_name="/quick") == 10  # light events and other clients are not affected
     behind = other.submit(4, api_name="/work")  # another client may wait too
-    wait_until(lambda: len(app._queue) == 2)
+    wait_until(lambda: LINE.waiting() == 3)
     release.set()
     assert (running.result(timeout=20), waiting.result(timeout=20), behind.result(timeout=20)) == (2, 3, 5)
 
 
+# One heavy job in progress at a time: the next ones wait in Gradio's queue.
+@pytest.mark.parametrize("served", [1], indirect=True)
 def test_a_full_queue_says_busy(served, monkeypatch):
     app, release = served
     monkeypatch.setattr(kit, "QUEUE_MAX_SIZE", 1)
@@ -81,3 +87,40 @@ def test_a_full_queue_says_busy(served, monkeypatch):
         BrowserProtocolClient(app.local_url).predict(3, api_name="/quick")
     release.set()
     assert (running.result(timeout=20), waiting.result(timeout=20)) == (2, 3)
+
+
+def test_a_short_heavy_job_is_not_stuck_behind_a_long_one(monkeypatch):
+    """Through a launched app: while one client's long streaming job runs, another client's short heavy job finishes
+    within a few turns (demos/turns.py), long before the long one."""
+    monkeypatch.setattr(LINE, "turn_s", 0.05)
+    stop = threading.Event()
+
+    def long_run(x: float):
+        """Streams a number until the test stops it (at most 20 s), giving way between its steps."""
+        for i in range(2000):
+            if stop.is_set():
+                break
+            time.sleep(0.01)  # a step of work
+            kit_turns.give_way()
+            if i % 50 == 0:
+                yield x + i
+
+    def short(x: float) -> float:
+        return x * 2
+
+    page = Page(TAB)
+    with gr.Blocks() as app:
+        a, b = gr.Number(), gr.Number()
+        page.on(gr.Button().click, long_run, a, b, api_name="long", **heavy_queue())
+        page.on(gr.Button().click, short, a, b, api_name="short", **heavy_queue())
+    app.queue(default_concurrency_limit=2)
+    fair_queue(app).launch(prevent_thread_lock=True, quiet=True)
+    try:
+        long_job = Client(app.local_url, verbose=False).submit(1, api_name="/long")
+        wait_until(lambda: LINE.waiting() == 1)  # the long job computes
+        t = time.perf_counter()
+        assert Client(app.local_url, verbose=False).predict(4, api_name="/short") == 8
+        assert time.perf_counter() - t < 10 and not long_job.done()  # within a turn or two, not after 20 s
+    finally:
+        stop.set()
+        app.close()

@@ -19,6 +19,25 @@ Adam (lr 2e-4, β₁ = 0.5); the learning rate is constant for the first half of
 linearly to 0 over the second half, where "training" ends at ``--steps`` or at ``--max-minutes``,
 whichever comes first.
 
+Beyond the paper (all off by default, so the defaults train the shipped generators):
+
+* ``--upsample resize``: resize-convolutions (nearest-neighbour doubling, then a 3x3 convolution) instead of
+  transposed convolutions, which leave a checkerboard (Odena et al. 2016; see ``models/pix2pix.py``);
+* ``--encoder lite0``: transfer learning — the generator's encoder is EfficientNet-Lite0, initialised from its
+  ImageNet weights (``pretrained/efficientnet-lite0``);
+* ``--perceptual-weight w``: adds w · a feature ("perceptual") loss to G's, the mean L1 distance between the
+  EfficientNet-Lite0 activations of G(x) and of y after blocks 0, 2, 4 and 7 (64 to 8 px; Johnson et al. 2016 used
+  VGG). FID-Lite0 is measured on the same network's (last, pooled) features, so this loss can flatter that
+  figure: judge by the pictures too (``--grid``). The L1-only generator never gets it;
+* ``--no-l1-baseline``: train only the cGAN generator (half the work, e.g. on a CPU).
+
+Checkpoints (weights, Adam moments, step, schedule position, random-number states, the architecture and the
+commands so far) are written every ``--checkpoint-minutes`` to ``runs/<run-name>/checkpoint``, replaced whole
+(an interrupted write leaves the previous one). ``--resume`` continues from one — same command, plus
+``--resume``; the architecture is the checkpoint's — and the schedule's remaining part is spread over the new
+``--max-minutes``. A run whose schedule has ended (learning rate 0) can start a new one with
+``--restart-schedule``.
+
 Usage (from the project root)::
 
     python training/train_pix2pix.py --device cuda --data-dir ../shared/data --max-minutes 20
@@ -26,10 +45,19 @@ Usage (from the project root)::
     python training/train_pix2pix.py --eval-only --grid /tmp/grid.png          # L1, PSNR, FID-Lite0 on the test split
     python training/train_pix2pix.py --export-examples                         # the tab's test-set edge maps
     python training/train_pix2pix.py --dry-run --output-dir /tmp/p --l1-output-dir /tmp/p1 --checkpoint-dir /tmp/pc
+
+    # the improved generator, on a CPU, for hours (resumable), then its before/after figures, then publishing it:
+    nice -n 19 python training/train_pix2pix.py --run-name v2 --encoder lite0 --upsample resize \\
+        --perceptual-weight 10 --no-l1-baseline --base-channels 16 --max-multiplier 6 --batch-size 8 --threads 1 \\
+        --steps 1000000 --max-minutes 600 --output-dir runs/v2/final --resume runs/v2/checkpoint
+    python training/train_pix2pix.py --eval-only --resume runs/v2/checkpoint --grid runs/v2/before_after.png
+    python training/train_pix2pix.py --resume runs/v2/checkpoint --export-to pretrained/pix2pix-edges2cats-v2
 """
 
 import argparse
+import hashlib
 import json
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -45,9 +73,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from models.edges import photo_to_lines, thicken  # noqa: E402
 from models.efficientnet_lite import EfficientNetLite0  # noqa: E402
-from models.frechet import fid_lite0  # noqa: E402
+from models.frechet import frechet_distance, gaussian_stats, lite0_features  # noqa: E402
 from models.imaging import grid, to_pil  # noqa: E402
-from models.pix2pix import PatchDiscriminator, UNetGenerator  # noqa: E402
+from models.pix2pix import PatchDiscriminator, UNetGenerator, checkerboard_score  # noqa: E402
 from training.common import DEFAULT_DATA_DIR, PROJECT_ROOT, centre_square, push_folder, save_model, seed_everything  # noqa: E402
 
 SLUG = "pix2pix-edges2cats"
@@ -59,6 +87,8 @@ GRID_ROWS = 8
 # Held-out photos whose edge maps the tab offers as examples (picked by eye: clear cats, clean edges).
 EXAMPLE_NAMES = ("199.jpg", "359.jpg", "557.jpg", "105.jpg", "63.jpg", "431.jpg", "299.jpg", "170.jpg")
 EXAMPLES_DIR = PROJECT_ROOT / "demos" / "examples" / "pix2pix"
+EDGE_CACHE = PROJECT_ROOT / "runs" / "cache"           # edge maps of the photos, computed once (git-ignored)
+PERCEPTUAL_LAYERS = ("block0", "block2", "block4", "block7")   # EfficientNet-Lite0 at 64, 32, 16, 8 px of 128
 
 
 def parse_args(argv=None):
@@ -67,8 +97,21 @@ def parse_args(argv=None):
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--output-dir", default=str(PROJECT_ROOT / "pretrained" / SLUG), help="cGAN + L1 generator")
     p.add_argument("--l1-output-dir", default=str(PROJECT_ROOT / "pretrained" / f"{SLUG}-l1"), help="L1-only generator")
-    p.add_argument("--checkpoint-dir", default=str(PROJECT_ROOT / "runs" / "pix2pix" / "checkpoint"))
-    p.add_argument("--resume", help="a checkpoint folder written by an earlier run")
+    p.add_argument("--run-name", default="pix2pix", help="checkpoints go to runs/<run-name>/checkpoint")
+    p.add_argument("--checkpoint-dir", help="instead of runs/<run-name>/checkpoint")
+    p.add_argument("--resume", help="a checkpoint folder written by an earlier run (if it holds none yet: start "
+                                    "afresh, so that one command both starts and continues a run); with --eval-only "
+                                    "or --export-to: the checkpoint to evaluate or publish")
+    p.add_argument("--restart-schedule", action="store_true",
+                   help="with --resume: keep the weights but start the learning-rate schedule again")
+    p.add_argument("--upsample", choices=("transpose", "resize"), default="transpose",
+                   help="the generator's upsampling: transposed convolutions (the paper) or resize-convolutions")
+    p.add_argument("--encoder", choices=("unet", "lite0"), default="unet",
+                   help="the paper's U-Net encoder, or EfficientNet-Lite0 initialised from its ImageNet weights")
+    p.add_argument("--perceptual-weight", type=float, default=0.0,
+                   help=f"weight of the EfficientNet-Lite0 feature loss ({', '.join(PERCEPTUAL_LAYERS)}) in G's loss")
+    p.add_argument("--l1-baseline", action=argparse.BooleanOptionalAction, default=True,
+                   help="also train the L1-only generator on the same batches")
     p.add_argument("--load-size", type=int, default=144,
                    help="photos are loaded at this size, then randomly cropped to 128")
     p.add_argument("--base-channels", type=int, default=32, help="64 in the paper")
@@ -83,7 +126,8 @@ def parse_args(argv=None):
     p.add_argument("--thicken-prob", type=float, default=0.3,
                    help="chance of one-pixel thicker lines in a training input")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--dry-run", action="store_true", help="a few steps on fake data, for tests")
+    p.add_argument("--threads", type=int, help="torch CPU threads (e.g. 1 on a shared machine)")
+    p.add_argument("--dry-run", action="store_true", help="3 steps (or --steps N up to 10) on fake data, for tests")
     p.add_argument("--eval-only", action="store_true", help="evaluate the saved generators on the test split")
     p.add_argument("--grid", help="with --eval-only: write a PNG grid of test results here")
     p.add_argument("--update-cards", action="store_true",
@@ -92,6 +136,8 @@ def parse_args(argv=None):
     p.add_argument("--export-examples", action="store_true",
                    help="only write the edge maps of a few test photos (EXAMPLE_NAMES) to "
                         f"{EXAMPLES_DIR.relative_to(PROJECT_ROOT)}")
+    p.add_argument("--export-to", help="with --resume: evaluate the checkpoint's cGAN generator and publish it here "
+                                       "(config, weights, model card with the run's commands and figures, SHA256SUMS)")
     p.add_argument("--train-pairs", type=int, help="with --update-cards, for runs whose metrics.json lacks it")
     p.add_argument("--push-to-hub", action="store_true")
     p.add_argument("--hub-repo-id", help="e.g. my-org/pix2pix-edges2cats")
@@ -146,6 +192,19 @@ def all_edges(photos_u8: torch.Tensor, chunk: int = 256) -> torch.Tensor:
     return torch.cat(out)
 
 
+def cached_edges(photos_u8: torch.Tensor, cache_dir: Path = EDGE_CACHE) -> torch.Tensor:
+    """``all_edges(photos_u8)``, kept in ``cache_dir`` under a digest of the photos (Canny on thousands of photos
+    takes minutes on one CPU thread; every start and resume needs them)."""
+    digest = hashlib.sha256(photos_u8.cpu().numpy().tobytes()).hexdigest()[:16]
+    path = cache_dir / f"edges-{digest}.safetensors"
+    if path.is_file():
+        return load_file(str(path))["edges"].to(photos_u8.device)
+    edges = all_edges(photos_u8)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    save_file({"edges": edges.cpu().contiguous()}, str(path))
+    return edges
+
+
 def batch(photos: torch.Tensor, edges: torch.Tensor, n: int, thicken_prob: float, generator: torch.Generator):
     """A random batch (edges x (n, 1, 128, 128), photos y (n, 3, 128, 128)) in [0, 1]: same random crop and flip for
     both."""
@@ -196,28 +255,81 @@ def load_optimizer(opt: torch.optim.Optimizer, tensors: dict, meta: dict):
     opt.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
 
 
-def save_checkpoint(folder: Path, nets: dict, opts: dict, position: dict, grid: PIL.Image.Image):
-    """Weights and Adam moments as safetensors, the position (step, progress, seconds) as JSON, a sample grid."""
-    folder.mkdir(parents=True, exist_ok=True)
-    meta = {"position": position}
+def save_checkpoint(folder: Path, nets: dict, opts: dict, rng: torch.Generator, meta: dict, grid: PIL.Image.Image):
+    """Weights and Adam moments as safetensors, the random-number states, ``meta`` (position, architecture,
+    history) as JSON, a sample grid. Written to a sibling folder first, then swapped in, so that an interruption
+    leaves the previous checkpoint whole."""
+    tmp, old = folder.with_name(folder.name + ".tmp"), folder.with_name(folder.name + ".old")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    meta = dict(meta)
     for name, net in nets.items():
-        save_file({k: v.detach().contiguous() for k, v in net.state_dict().items()},
-                  str(folder / f"{name}.safetensors"))
+        save_file({k: v.detach().contiguous() for k, v in net.state_dict().items()}, str(tmp / f"{name}.safetensors"))
     for name, opt in opts.items():
         tensors, rest = optimizer_tensors(opt)
-        save_file(tensors, str(folder / f"{name}.safetensors"))
+        save_file(tensors, str(tmp / f"{name}.safetensors"))
         meta[name] = rest
-    (folder / "state.json").write_text(json.dumps(meta))
-    grid.save(folder / "samples.png")
+    states = {"batches": rng.get_state(), "torch": torch.get_rng_state()}    # batches, and dropout
+    if torch.cuda.is_available():
+        states["cuda"] = torch.cuda.get_rng_state()
+    save_file(states, str(tmp / "rng.safetensors"))
+    (tmp / "state.json").write_text(json.dumps(meta, indent=1))
+    grid.save(tmp / "samples.png")
+    if folder.exists():
+        shutil.rmtree(old, ignore_errors=True)
+        folder.rename(old)
+    tmp.rename(folder)
+    shutil.rmtree(old, ignore_errors=True)
 
 
-def load_checkpoint(folder: Path, nets: dict, opts: dict, device) -> dict:
+def load_checkpoint(folder: Path, nets: dict, opts: dict, rng: torch.Generator, device) -> dict:
+    """Restore what ``save_checkpoint`` wrote (in place); returns its meta (position, architecture, history)."""
     meta = json.loads((folder / "state.json").read_text())
     for name, net in nets.items():
         net.load_state_dict(load_file(str(folder / f"{name}.safetensors"), device=str(device)), strict=True)
     for name, opt in opts.items():
         load_optimizer(opt, load_file(str(folder / f"{name}.safetensors"), device=str(device)), meta[name])
-    return meta["position"]
+    if (folder / "rng.safetensors").is_file():
+        states = load_file(str(folder / "rng.safetensors"))
+        rng.set_state(states["batches"])
+        torch.set_rng_state(states["torch"])
+        if "cuda" in states and torch.cuda.is_available():
+            torch.cuda.set_rng_state(states["cuda"])
+    return meta
+
+
+def checkpoint_generator(folder: Path, name: str = "generator") -> UNetGenerator:
+    """The generator ``name`` of a checkpoint, built from the architecture recorded in it (eval mode, CPU)."""
+    meta = json.loads((Path(folder) / "state.json").read_text())
+    g = UNetGenerator(**meta["generator_config"])
+    g.load_state_dict(load_file(str(Path(folder) / f"{name}.safetensors")), strict=True)
+    return g.eval()
+
+
+def command_line(args) -> str:
+    """The command that gives ``args`` (the options that differ from their defaults), for the model card."""
+    defaults = vars(parse_args([]))
+    words = ["python training/train_pix2pix.py"]
+    for key, value in vars(args).items():
+        if value == defaults.get(key) or key in ("eval_only", "grid", "update_cards", "export_to", "train_pairs"):
+            continue
+        flag = "--" + key.replace("_", "-")
+        if isinstance(value, bool):
+            words.append(flag if value else "--no-" + key.replace("_", "-"))
+        else:
+            words.append(f"{flag} {value:g}" if isinstance(value, float) else f"{flag} {value}")
+    return " ".join(words)
+
+
+def perceptual_loss(cnn, fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+    """Feature ("perceptual") loss: the L1 distance between EfficientNet-Lite0 activations of the generated and the
+    real images (N, 3, H, W) in [0, 1], averaged over PERCEPTUAL_LAYERS (``features`` normalises the images as the
+    network was trained: ImageNet mean and standard deviation). ``cnn`` is frozen; the gradient reaches ``fake``."""
+    upto = int(PERCEPTUAL_LAYERS[-1].removeprefix("block"))
+    f_fake = cnn.features(fake, upto=upto)
+    with torch.no_grad():
+        f_real = cnn.features(real, upto=upto)
+    return sum(F.l1_loss(f_fake[k], f_real[k]) for k in PERCEPTUAL_LAYERS) / len(PERCEPTUAL_LAYERS)
 
 
 # --- evaluation ----------------------------------------------------------------------------
@@ -237,31 +349,38 @@ def psnr(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 @torch.no_grad()
 def evaluate(generators: dict, cnn, test_edges: torch.Tensor, test_photos: torch.Tensor,
              reference: torch.Tensor) -> dict:
-    """Per generator: mean L1 (pixels in [0, 1]), mean per-image PSNR and FID-Lite0 of G(x) vs the real test photos.
-    ``reference``: as many real training photos, whose FID-Lite0 to the test photos is the floor at this sample size."""
+    """Per generator: mean L1 (pixels in [0, 1]), mean per-image PSNR, FID-Lite0 of G(x) vs the real test photos
+    and the checkerboard score (``models.pix2pix.checkerboard_score``) of G(x). ``reference``: as many real training
+    photos, whose FID-Lite0 to the test photos (and checkerboard score) is the floor at this sample size."""
     y = test_photos.float() / 255.0
     x = test_edges.float() / 255.0
+    stats_y = gaussian_stats(lite0_features(cnn, y))                      # FID-Lite0 = distance to these
+    fid = lambda images: frechet_distance(*gaussian_stats(lite0_features(cnn, images)), *stats_y)  # noqa: E731
     out = {}
     for name, g in generators.items():
         fake = translate(g, x)
         out[name] = {"l1": float((fake - y).abs().mean()), "psnr": float(psnr(fake, y).mean()),
-                     "fid_lite0": fid_lite0(cnn, fake, y)}
-    out["real training photos (floor)"] = {"fid_lite0": fid_lite0(cnn, reference.float() / 255.0, y)}
+                     "fid_lite0": fid(fake), "checkerboard": checkerboard_score(fake)}
+    real = reference.float() / 255.0
+    out["real training photos (floor)"] = {"fid_lite0": fid(real), "checkerboard": checkerboard_score(real)}
     return out
 
 
 def metrics_table(results: dict, n_test: int) -> str:
     lines = [f"Test split: {n_test} held-out cat photos at 128x128 (`training/splits/{SLUG}-test.txt`), "
              "input = their Canny edge maps.", "",
-             "| generator | L1 ↓ | PSNR ↑ | FID-Lite0 ↓ |", "|---|---|---|---|"]
+             "| generator | L1 ↓ | PSNR ↑ | FID-Lite0 ↓ | checkerboard ↓ |", "|---|---|---|---|---|"]
     for name, r in results.items():
+        board = f"{r['checkerboard']:.2f}" if "checkerboard" in r else "–"
         if "l1" in r:
-            lines.append(f"| {name} | {r['l1']:.4f} | {r['psnr']:.2f} dB | {r['fid_lite0']:.2f} |")
+            lines.append(f"| {name} | {r['l1']:.4f} | {r['psnr']:.2f} dB | {r['fid_lite0']:.2f} | {board} |")
         else:
-            lines.append(f"| {name} | – | – | {r['fid_lite0']:.2f} |")
+            lines.append(f"| {name} | – | – | {r['fid_lite0']:.2f} | {board} |")
     lines += ["", "L1: mean absolute error per pixel and channel, images in [0, 1]; PSNR: mean over images; "
               "FID-Lite0: Fréchet distance of EfficientNet-Lite0 features (not comparable with published FIDs; "
-              f"with only {n_test} images it is biased upwards — compare the rows, not other papers)."]
+              f"with only {n_test} images it is biased upwards — compare the rows, not other papers); checkerboard: "
+              "power of the 2-pixel periods in the images' spectrum over that of the other high frequencies "
+              "(`models.pix2pix.checkerboard_score`; real photos ≈ 1 or less, a visible checkerboard much more)."]
     return "\n".join(lines)
 
 
@@ -275,8 +394,27 @@ def sample_grid(generators: dict, test_edges: torch.Tensor, test_photos: torch.T
     return to_pil(grid(images, nrow=len(cols), pad=0))
 
 
-def card(args, gan: bool, table: str, steps: int, seconds: float, n_train: int, n_test: int) -> dict:
-    slug = SLUG if gan else f"{SLUG}-l1"
+def history_lines(history: list[dict], n_train: int) -> str:
+    """The commands of a run (one per start or resume), each with its steps, epochs, minutes and device."""
+    return "\n".join(f"{h['command']}  # steps {h['from_step']}–{h['to_step']}: {h['to_step'] - h['from_step']} steps "
+                     f"({(h['to_step'] - h['from_step']) * h['batch_size'] / max(n_train, 1):.0f} epochs) in "
+                     f"{h['seconds'] / 60:.1f} min on {h['device']}" for h in history)
+
+
+def card(slug: str, gan: bool, table: str, training_command: str, n_train: int, n_test: int,
+         config: dict | None = None, perceptual_weight: float = 0.0) -> dict:
+    config = config or {}
+    extras = []
+    if config.get("encoder") == "lite0":
+        extras.append("its encoder is EfficientNet-Lite0 (stem and 16 blocks), initialised from the ImageNet weights "
+                      "of `pretrained/efficientnet-lite0` (transfer learning), with skip connections at 64, 32, 16, "
+                      "8 and 4 px and the edge map itself at 128 px")
+    if config.get("upsample") == "resize":
+        extras.append("it doubles the size by resize-convolutions (nearest-neighbour, then 3x3) instead of transposed "
+                      "convolutions, which leave a checkerboard (Odena et al. 2016)")
+    if gan and perceptual_weight:
+        extras.append(f"its loss adds {perceptual_weight:g} · a feature loss (L1 between EfficientNet-Lite0 "
+                      f"activations of output and photo after {', '.join(PERCEPTUAL_LAYERS)})")
     return {
         "title": f"{slug}: pix2pix U-Net, edge maps → cat photos" + ("" if gan else " (L1 loss only)"),
         "description": (
@@ -287,20 +425,32 @@ def card(args, gan: bool, table: str, steps: int, seconds: float, n_train: int, 
                "Trained with the L1 loss alone, on the same batches as the cGAN + L1 generator, to show what the "
                "adversarial term adds (the paper's Figure 4): L1 alone predicts the average of the plausible photos, "
                "which is blurry.")
+            + (" Beyond the paper: " + "; ".join(extras) + "." if extras else "")
         ),
         "data": "The gallery's real cat photographs (hcaptcha `domestic_cat`; research/educational use only, not "
                 "redistributed), paired with their Canny edge maps (`models/edges.py`): trained on "
                 f"{n_train:,} pairs; the {TEST_COUNT} photos listed in `training/splits/{SLUG}-test.txt` are held out "
                 f"(the figures below are on the {n_test} of them that were available).",
-        "training_command": f"python training/train_pix2pix.py --device {args.device} --steps {args.steps} "
-                            f"--max-minutes {args.max_minutes:g} --batch-size {args.batch_size}  "
-                            f"# {steps} steps ({steps * args.batch_size / max(n_train, 1):.0f} epochs) "
-                            f"in {seconds / 60:.1f} min on {args.device}",
-        "metrics": table + "\n\nReproduce with `python training/train_pix2pix.py --eval-only`.",
+        "training_command": training_command,
+        "metrics": table + "\n\nReproduce with `python training/train_pix2pix.py --eval-only`"
+                   + (f" (or, for this folder, `--eval-only --output-dir pretrained/{slug}`)." if slug != SLUG and gan
+                      else "."),
         "usage": f"from models.pix2pix import UNetGenerator\nfrom models.edges import photo_to_lines\n"
                  f"g = UNetGenerator.from_pretrained(\"pretrained/{slug}\", strict=True).eval()\n"
                  f"photo_like = g(photo_to_lines(photos_128px))  # (N, 3, 128, 128) in [0, 1]",
     }
+
+
+def run_command(run: dict, args, n_train: int) -> str:
+    """The training command(s) of a finished run's metrics.json (older runs recorded no history)."""
+    if run.get("history"):
+        return history_lines(run["history"], n_train)
+    steps, seconds = run["position"]["step"], run["position"]["seconds"]
+    device, batch_size = run.get("device", "cuda"), run.get("batch_size", args.batch_size)
+    return (f"python training/train_pix2pix.py --device {device} --steps {run.get('steps', args.steps)} "
+            f"--max-minutes {run.get('max_minutes', args.max_minutes):g} --batch-size {batch_size}  "
+            f"# {steps} steps ({steps * batch_size / max(n_train, 1):.0f} epochs) "
+            f"in {seconds / 60:.1f} min on {device}")
 
 
 def update_cards(args, table: str, n_test: int):
@@ -308,41 +458,79 @@ def update_cards(args, table: str, n_test: int):
     full test split). The training facts come from the run's ``metrics.json``; the weights are not touched (the
     model card is not part of SHA256SUMS)."""
     run = json.loads((Path(args.checkpoint_dir) / "metrics.json").read_text())
-    trained = argparse.Namespace(**{**vars(args), "device": run.get("device", "cuda"),
-                                    "steps": run.get("steps", args.steps),
-                                    "max_minutes": run.get("max_minutes", args.max_minutes),
-                                    "batch_size": run.get("batch_size", args.batch_size)})
     n_train = run.get("n_train") or args.train_pairs
     if not n_train:
         raise SystemExit("metrics.json does not record the number of training pairs: pass --train-pairs N")
     for gan, out in ((True, args.output_dir), (False, args.l1_output_dir)):
         g = UNetGenerator.from_pretrained(out, strict=True)
-        info = card(trained, gan, table, run["position"]["step"], run["position"]["seconds"], n_train, n_test)
+        info = card(Path(out).name, gan, table, run_command(run, args, n_train), n_train, n_test,
+                    dict(g._hub_mixin_config or {}), run.get("perceptual_weight", 0.0))
         g.generate_model_card(**info).save(Path(out) / "README.md")
         print(f"rewrote {Path(out) / 'README.md'}")
+
+
+def shipped(folder) -> UNetGenerator | None:
+    """The generator saved in ``folder`` (e.g. pretrained/pix2pix-edges2cats), or None if there is none."""
+    return UNetGenerator.from_pretrained(folder, strict=True) if (Path(folder) / "config.json").is_file() else None
+
+
+def evaluate_checkpoint(args, cnn, test_edges, test_u8, reference, device, n_train: int):
+    """--eval-only / --export-to with --resume: the checkpoint's cGAN generator ("after") beside the one in
+    --output-dir ("before"): figures, a before/after grid, and with --export-to a published folder."""
+    folder = Path(args.resume)
+    meta = json.loads((folder / "state.json").read_text())
+    step = meta["position"]["step"]
+    after = checkpoint_generator(folder).to(device)
+    before = shipped(args.output_dir)
+    gens = {f"before: {Path(args.output_dir).name}": before} if before is not None else {}
+    gens[f"after: {folder.parent.name} at step {step}"] = after
+    gens = {k: g.to(device).eval() for k, g in gens.items()}
+    table = metrics_table(evaluate(gens, cnn, test_edges, test_u8, reference), test_u8.shape[0])
+    print(table)
+    if args.grid:
+        sample_grid(gens, test_edges, test_u8, rows=16).save(args.grid)
+        print(f"grid (edges | {' | '.join(gens)} | real) written to {args.grid}")
+    if args.export_to:
+        out = Path(args.export_to)
+        mine = {k: v for k, v in gens.items() if k.startswith("after")}
+        results = evaluate(mine, cnn, test_edges, test_u8, reference)
+        results = {f"cGAN + 100·L1 ({out.name})": results.pop(next(iter(mine))), **results}
+        table = metrics_table(results, test_u8.shape[0])
+        info = card(out.name, True, table, history_lines(meta["history"], meta.get("n_train", n_train)),
+                    meta.get("n_train", n_train), test_u8.shape[0], meta["generator_config"],
+                    meta.get("perceptual_weight", 0.0))
+        save_model(after.cpu().eval(), out, info)
+        print(f"published {out} (config.json, model.safetensors, README.md, SHA256SUMS)")
 
 
 # --- main ----------------------------------------------------------------------------------
 
 def main(args):
     t_start = time.time()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
+    command = command_line(args)
+    args.checkpoint_dir = args.checkpoint_dir or str(PROJECT_ROOT / "runs" / args.run_name / "checkpoint")
     rng = seed_everything(args.seed)
     if args.export_examples:
         for path in export_examples(Path(args.data_dir)):
             print(f"wrote {path}")
         return
-    if args.dry_run:
-        args.steps, args.batch_size = 3, 4
+    if args.export_to and not args.resume:
+        raise SystemExit("--export-to publishes a checkpoint: name it with --resume runs/<run-name>/checkpoint")
+    if args.dry_run:                                 # 3 steps (or --steps N up to 10) of 4 fake pairs
+        args.steps, args.batch_size = args.steps if args.steps <= 10 else 3, 4
         train_u8, test_u8 = fake_photos(12, args.load_size, rng), fake_photos(8, SIZE, rng)
     else:
         train_u8, test_u8, _names = load_cats(Path(args.data_dir), args.load_size)
     train_u8, test_u8 = train_u8.to(device), test_u8.to(device)
-    train_edges, test_edges = all_edges(train_u8), all_edges(test_u8)                   # (N, 1, H, W) uint8
+    edges = all_edges if args.dry_run else cached_edges
+    test_edges = edges(test_u8)                                                       # (M, 1, 128, 128) uint8
     print(f"{train_u8.shape[0]} training pairs, {test_u8.shape[0]} test pairs on {device}")
     cnn = EfficientNetLite0.from_pretrained(PROJECT_ROOT / "pretrained" / "efficientnet-lite0", strict=True)
     cnn = cnn.to(device).eval()
@@ -350,7 +538,10 @@ def main(args):
     reference = train_u8[:test_u8.shape[0], :, :SIZE, :SIZE] if args.dry_run else \
         F.interpolate(train_u8[:test_u8.shape[0]].float(), size=(SIZE, SIZE), mode="area").round().to(torch.uint8)
 
-    if args.eval_only:
+    if args.eval_only or args.export_to:
+        if args.resume:
+            evaluate_checkpoint(args, cnn, test_edges, test_u8, reference, device, train_u8.shape[0])
+            return
         gens = {"cGAN + 100·L1 (pix2pix-edges2cats)": UNetGenerator.from_pretrained(args.output_dir, strict=True),
                 "L1 only (pix2pix-edges2cats-l1)": UNetGenerator.from_pretrained(args.l1_output_dir, strict=True)}
         gens = {k: g.to(device).eval() for k, g in gens.items()}
@@ -363,33 +554,60 @@ def main(args):
             print(f"grid (edges | cGAN+L1 | L1 only | real) written to {args.grid}")
         return
 
-    g_kwargs = dict(base_channels=args.base_channels, max_multiplier=args.max_multiplier)
-    if args.dry_run:
-        g_kwargs = dict(base_channels=4, max_multiplier=2)
-        args.d_channels = 4
-    g, g_l1 = UNetGenerator(**g_kwargs).to(device), UNetGenerator(**g_kwargs).to(device)
-    g_l1.load_state_dict(g.state_dict())                          # both start from the same weights
-    d = PatchDiscriminator(base_channels=args.d_channels).to(device)
+    train_edges = edges(train_u8)                                                     # (N, 1, 144, 144) uint8
+    resume = Path(args.resume) if args.resume else None
+    if resume is not None and not (resume / "state.json").is_file():
+        print(f"no checkpoint in {resume} yet: starting afresh")
+        resume = None
+    meta = json.loads((resume / "state.json").read_text()) if resume else {}
+    g_config = meta.get("generator_config") or dict(
+        base_channels=4 if args.dry_run else args.base_channels,
+        max_multiplier=2 if args.dry_run else args.max_multiplier, upsample=args.upsample, encoder=args.encoder)
+    d_channels = meta.get("d_channels") or (4 if args.dry_run else args.d_channels)
+    g = UNetGenerator(**g_config).to(device)
+    if g_config.get("encoder") == "lite0" and resume is None:
+        g.init_encoder(cnn)                                         # transfer learning: ImageNet filters to start
+    nets = {"generator": g}
+    if args.l1_baseline:
+        nets["generator_l1"] = g_l1 = UNetGenerator(**g_config).to(device)
+        g_l1.load_state_dict(g.state_dict())                      # both start from the same weights
+    nets["discriminator"] = d = PatchDiscriminator(base_channels=d_channels).to(device)
     adam = lambda net: torch.optim.Adam(net.parameters(), lr=args.lr, betas=(0.5, 0.999))  # noqa: E731
-    opt_g, opt_l1, opt_d = adam(g), adam(g_l1), adam(d)
-    nets = {"generator": g, "generator_l1": g_l1, "discriminator": d}
-    opts = {"opt_generator": opt_g, "opt_generator_l1": opt_l1, "opt_discriminator": opt_d}
-    position = {"step": 0, "progress": 0.0, "seconds": 0.0}
-    if args.resume:
-        position = load_checkpoint(Path(args.resume), nets, opts, device)
-        print(f"resumed from {args.resume} at step {position['step']}")
-    showing = {"cGAN + L1": g, "L1 only": g_l1}
+    opts = {f"opt_{name}": adam(net) for name, net in nets.items()}
+    opt_g, opt_d = opts["opt_generator"], opts["opt_discriminator"]
+    position = {"step": 0, "progress": 0.0, "seconds": 0.0, "schedule_start": 0}
+    if resume:
+        meta = load_checkpoint(resume, nets, opts, rng, device)
+        position = {"schedule_start": 0, **meta["position"]}
+        print(f"resumed from {resume} at step {position['step']}")
+        if args.restart_schedule:
+            position.update(progress=0.0, schedule_start=position["step"])
+    history = meta.get("history", [])
+    showing = {"cGAN + L1": g, **({"L1 only": nets["generator_l1"]} if args.l1_baseline else {})}
     checkpoints = Path(args.checkpoint_dir)
     budget = args.max_minutes * 60
-    t_train, last_checkpoint = time.time(), time.time()
-    p0, s0 = position["progress"], position["seconds"]
-    step, progress = position["step"], p0
+    t_train, last_checkpoint, cpu0 = time.time(), time.time(), time.process_time()
+    p0, s0, step0 = position["progress"], position["seconds"], position["step"]
+    step, progress = step0, p0
+    n_train = train_u8.shape[0]
 
-    bar = tqdm(total=args.steps, initial=step, desc="pix2pix", mininterval=5.0)
-    g.train(), g_l1.train(), d.train()
+    def snapshot() -> dict:
+        """Everything but the tensors that a checkpoint must hold, as of now."""
+        seconds = time.time() - t_train
+        segment = {"command": command, "device": args.device, "batch_size": args.batch_size,
+                   "from_step": step0, "to_step": step, "seconds": seconds, "cpu_seconds": time.process_time() - cpu0}
+        return {"position": {"step": step, "progress": progress, "seconds": s0 + seconds,
+                             "schedule_start": position["schedule_start"]},
+                "generator_config": g_config, "d_channels": d_channels, "n_train": n_train,
+                "perceptual_weight": args.perceptual_weight, "history": history + [segment]}
+
+    bar = tqdm(total=args.steps, initial=step - position["schedule_start"], desc="pix2pix", mininterval=5.0)
+    for net in nets.values():
+        net.train()
     while True:
         # Progress in [0, 1]: by steps or by the time budget, whichever is further along.
-        progress = max(step / args.steps, p0 + (1 - p0) * (time.time() - t_start) / budget)
+        progress = max((step - position["schedule_start"]) / args.steps,
+                       p0 + (1 - p0) * (time.time() - t_start) / budget)
         if progress >= 1.0:
             break
         lr = args.lr * min(1.0, 2 * (1 - progress))                                # constant, then linear decay
@@ -407,46 +625,58 @@ def main(args):
         loss_d.backward()
         opt_d.step()
 
-        # G: fool D, and stay close to y in L1 (on the [-1, 1] scale of the reference code, hence the 2·).
+        # G: fool D, and stay close to y in L1 (on the [-1, 1] scale of the reference code, hence the 2·), and
+        # optionally in EfficientNet-Lite0 features.
         gen_logits = d(x, fake)
         loss_adv = F.binary_cross_entropy_with_logits(gen_logits, torch.ones_like(gen_logits))
         loss_l1 = 2 * F.l1_loss(fake, y)
+        loss_g = loss_adv + args.l1_weight * loss_l1
+        loss_feat = perceptual_loss(cnn, fake, y) if args.perceptual_weight else torch.zeros(())
+        if args.perceptual_weight:
+            loss_g = loss_g + args.perceptual_weight * loss_feat
         opt_g.zero_grad(set_to_none=True)
-        (loss_adv + args.l1_weight * loss_l1).backward()
+        loss_g.backward()
         opt_g.step()
 
         # G_L1: the same batch, L1 only.
-        loss_l1_only = 2 * F.l1_loss(g_l1(x), y)
-        opt_l1.zero_grad(set_to_none=True)
-        loss_l1_only.backward()
-        opt_l1.step()
+        if args.l1_baseline:
+            loss_l1_only = 2 * F.l1_loss(g_l1(x), y)
+            opts["opt_generator_l1"].zero_grad(set_to_none=True)
+            loss_l1_only.backward()
+            opts["opt_generator_l1"].step()
 
         step += 1
         bar.update(1)
         if step % 50 == 0:
             bar.set_postfix(d=f"{loss_d.item():.3f}", adv=f"{loss_adv.item():.3f}", l1=f"{loss_l1.item():.3f}",
-                            l1_only=f"{loss_l1_only.item():.3f}", lr=f"{lr:.1e}", refresh=False)
+                            feat=f"{loss_feat.item():.3f}", lr=f"{lr:.1e}", refresh=False)
         if time.time() - last_checkpoint > args.checkpoint_minutes * 60 or args.dry_run:
-            position = {"step": step, "progress": progress, "seconds": s0 + time.time() - t_train}
-            save_checkpoint(checkpoints, nets, opts, position, sample_grid(showing, test_edges, test_u8))
-            g.train(), g_l1.train()
+            save_checkpoint(checkpoints, nets, opts, rng, snapshot(), sample_grid(showing, test_edges, test_u8))
+            for net in showing.values():
+                net.train()
             last_checkpoint = time.time()
     bar.close()
-    seconds = s0 + time.time() - t_train
-    position = {"step": step, "progress": progress, "seconds": seconds}
-    save_checkpoint(checkpoints, nets, opts, position, sample_grid(showing, test_edges, test_u8))
+    run = snapshot()
+    save_checkpoint(checkpoints, nets, opts, rng, run, sample_grid(showing, test_edges, test_u8))
+    print(f"checkpoint: {checkpoints} (step {step})")
 
-    results = evaluate({"cGAN + 100·L1 (pix2pix-edges2cats)": g, "L1 only (pix2pix-edges2cats-l1)": g_l1},
-                       cnn, test_edges, test_u8, reference)
+    names = {"cGAN + 100·L1 (pix2pix-edges2cats)": g}
+    if args.l1_baseline:
+        names["L1 only (pix2pix-edges2cats-l1)"] = nets["generator_l1"]
+    results = evaluate(names, cnn, test_edges, test_u8, reference)
     table = metrics_table(results, test_u8.shape[0])
     print(table)
-    n_train, n_test = train_u8.shape[0], test_u8.shape[0]
-    run = {"position": position, "results": results, "n_train": n_train, "n_test": n_test, "device": args.device,
-           "steps": args.steps, "max_minutes": args.max_minutes, "batch_size": args.batch_size}
+    n_test = test_u8.shape[0]
+    run.update(results=results, n_test=n_test, device=args.device, steps=args.steps, max_minutes=args.max_minutes,
+               batch_size=args.batch_size)
     (checkpoints / "metrics.json").write_text(json.dumps(run, indent=1))
     for gan, net, out, repo in ((True, g, args.output_dir, args.hub_repo_id),
-                                (False, g_l1, args.l1_output_dir, args.l1_hub_repo_id)):
-        save_model(net.cpu().eval(), out, card(args, gan, table, step, seconds, n_train, n_test))
+                                (False, nets.get("generator_l1"), args.l1_output_dir, args.l1_hub_repo_id)):
+        if net is None:
+            continue
+        info = card(Path(out).name, gan, table, history_lines(run["history"], n_train), n_train, n_test, g_config,
+                    args.perceptual_weight)
+        save_model(net.cpu().eval(), out, info)
         print(f"saved {out}")
         if args.push_to_hub:
             push_folder(out, repo)

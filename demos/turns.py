@@ -1,0 +1,174 @@
+"""Heavy jobs take turns on the CPU, so that a 3-second job never waits behind a 90-second one.
+
+A class shares one server. Some actions are long (1,000 DDPM steps, a DeepDream zoom, every CartoonGAN style at full
+size); most heavy ones take a second or three. With one queue that runs each job to its end, a student who asks
+for a 3-s dream behind two DDPM-1000 runs waits a minute and a half. Operating systems solved this long ago with
+*round-robin time slicing*: every job gets the processor for a short turn, then goes to the back of the line.
+
+Here the "processor" is the line of heavy jobs (``LINE``): one job computes at a time (it may use every core), for
+at most ``TURN_S`` seconds (``GALLERY_HEAVY_TURN_S``, default 1 s), then lets the job behind it go and waits at the
+back for its next turn. A job gives way only where its code allows it:
+
+* between the pictures a streaming handler yields (the kit does this for every event of the heavy queue), and
+* wherever long code calls ``give_way()``: between two DDPM steps, two DeepDream ascent steps, two CartoonGAN styles.
+  Outside a heavy event ``give_way()`` does nothing, so plain functions and tests can call the same code.
+
+Gradio's ``heavy`` queue (``demos/kit.py: heavy_queue``) lets ``GALLERY_HEAVY_CONCURRENCY`` jobs (default 4) be *in
+progress* at once; they share the line turn by turn. ``bench/load_test.py --scenario classroom`` measures it.
+"""
+
+import os
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+TURN_S = float(os.environ.get("GALLERY_HEAVY_TURN_S", 1.0))
+
+
+class Line:
+    """A first-come-first-served line for the CPU: the job at its head computes, the others wait.
+
+    A job is a ``Turn``; it holds a *ticket* while it is in the line. Tickets are plain objects, not locks owned by
+    a thread, because Gradio may resume a streaming handler in another thread than the one it started in.
+    ``clock`` and ``turn_s`` are attributes so that tests can drive them."""
+
+    def __init__(self, turn_s: float = TURN_S, clock: Callable[[], float] = time.perf_counter):
+        self.turn_s = turn_s
+        self.clock = clock
+        self._changed = threading.Condition()
+        self._tickets: deque = deque()
+        self._sessions: Counter = Counter()  # browser session → its heavy jobs in progress (waiting or computing)
+
+    def join(self) -> object:
+        """Stand at the back of the line and wait until the ticket is at its head; returns the ticket."""
+        ticket = object()
+        with self._changed:
+            self._tickets.append(ticket)
+            self._changed.wait_for(lambda: self._tickets[0] is ticket)
+        return ticket
+
+    def leave(self, ticket: object) -> None:
+        """Leave the line (after a turn, or when a job ends or is cancelled); the next job in line goes."""
+        with self._changed:
+            self._tickets.remove(ticket)
+            self._changed.notify_all()
+
+    def waiting(self) -> int:
+        """How many jobs are in the line (the one computing included)."""
+        with self._changed:
+            return len(self._tickets)
+
+    def jobs_of(self, session: str | None) -> int:
+        """How many heavy jobs of this browser session are in progress."""
+        with self._changed:
+            return self._sessions[session] if session else 0
+
+    @contextmanager
+    def job(self, session: str | None):
+        """Count a job of ``session`` while it is in progress (``demos.kit.fair_queue`` reads the count)."""
+        with self._changed:
+            self._sessions[session] += 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._sessions[session] -= 1
+                if self._sessions[session] <= 0:
+                    del self._sessions[session]
+
+
+LINE = Line()
+
+
+class Turn:
+    """One heavy job's place in a ``Line``: ``hold()`` waits for a turn (if it has none), ``give_way()`` ends the
+    turn when its time is up and waits for the next one, ``release()`` leaves the line."""
+
+    def __init__(self, line: Line):
+        self.line = line
+        self.ticket = None
+        self.started = 0.0
+        self.turns = 0  # how many turns this job had (tests, benchmarks)
+
+    def hold(self) -> None:
+        if self.ticket is None:
+            self.ticket = self.line.join()
+            self.started = self.line.clock()
+            self.turns += 1
+
+    def time_is_up(self) -> bool:
+        return self.ticket is not None and self.line.clock() - self.started >= self.line.turn_s
+
+    def release(self) -> None:
+        if self.ticket is not None:
+            ticket, self.ticket = self.ticket, None
+            self.line.leave(ticket)
+
+    def give_way(self) -> None:
+        if self.time_is_up():
+            self.release()  # the next job in line goes now; we stand at the back
+            self.hold()
+
+
+_current = threading.local()  # the Turn of the heavy job this thread is computing for, if any
+
+
+@contextmanager
+def _computing(turn: Turn):
+    outer = getattr(_current, "turn", None)
+    _current.turn = turn
+    try:
+        yield
+    finally:
+        _current.turn = outer
+
+
+def give_way() -> None:
+    """Let the next heavy job compute if this job's turn is over (then wait for the next turn). Call it between the
+    steps of long work; outside a heavy event it does nothing."""
+    turn = getattr(_current, "turn", None)
+    if turn is not None:
+        turn.give_way()
+
+
+def in_turns(fn: Callable, *args, line: Line | None = None, session: str | None = None):
+    """``fn(*args)`` computed in turns of ``line`` (default ``LINE``): it waits for a turn, and gives way wherever
+    it calls ``give_way()``. Inside another job's turn (a heavy function calling another) it simply runs."""
+    if getattr(_current, "turn", None) is not None:
+        return fn(*args)
+    line = line or LINE
+    turn = Turn(line)
+    with line.job(session):
+        try:
+            turn.hold()
+            with _computing(turn):
+                return fn(*args)
+        finally:
+            turn.release()
+
+
+def iterate_in_turns(steps: Iterator, line: Line | None = None, session: str | None = None) -> Iterator:
+    """The items of ``steps`` (a streaming handler's generator), each computed in a turn of ``line``: a turn lasts
+    across items until its time is up, then the job gives way between two items (and wherever the generator's
+    code calls ``give_way()``)."""
+    if getattr(_current, "turn", None) is not None:
+        yield from steps
+        return
+    line = line or LINE
+    turn = Turn(line)
+    with line.job(session):
+        try:
+            while True:
+                turn.hold()
+                with _computing(turn):
+                    try:
+                        item = next(steps)
+                    except StopIteration:
+                        return
+                if turn.time_is_up():
+                    turn.release()  # others go while Gradio sends this item; we wait at the back for the next one
+                yield item
+        finally:
+            turn.release()

@@ -1,0 +1,131 @@
+"""Heavy jobs take turns (demos/turns.py): a short job is not stuck behind a long one. The clock is the test's, so
+the order of the steps is exact, whatever the machine's speed."""
+
+import threading
+import time
+
+import pytest
+
+from demos import turns
+from demos.turns import Line, give_way, in_turns, iterate_in_turns
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def wait_until(condition, timeout=10.0):
+    end = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < end, "timed out"
+        time.sleep(0.005)
+
+
+@pytest.fixture
+def line():
+    return Line(turn_s=1.0, clock=FakeClock())
+
+
+def start(target):
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_a_short_job_goes_after_the_long_jobs_turn_not_after_the_long_job(line):
+    order = []
+
+    def long_job():
+        for i in range(6):
+            if i == 1:  # the short job has joined the line by now (the long one holds the turn)
+                wait_until(lambda: line.waiting() == 2)
+            order.append(f"long{i}")
+            line.clock.now += 0.5  # each step takes half a second
+            give_way()
+
+    def short_job():
+        for i in range(2):
+            order.append(f"short{i}")
+            line.clock.now += 0.5
+            give_way()
+
+    a = start(lambda: in_turns(long_job, line=line, session="a"))
+    wait_until(lambda: order)  # the long job computes
+    b = start(lambda: in_turns(short_job, line=line, session="b"))
+    a.join(10), b.join(10)
+    # The long job's first turn is 1 s (two steps); then the short job runs whole (its turn is up after its last
+    # step: nobody else waits, so it would have gone on anyway), then the long job again.
+    assert order == ["long0", "long1", "short0", "short1", "long2", "long3", "long4", "long5"]
+    assert line.waiting() == 0 and line.jobs_of("a") == line.jobs_of("b") == 0
+
+
+def test_a_streaming_job_gives_way_between_the_items_it_yields(line):
+    order = []
+
+    def frames(name, n):
+        for i in range(n):
+            order.append(f"{name}{i}")
+            line.clock.now += 0.6
+            yield i
+
+    long_done = []
+
+    def consume_long():
+        for i in iterate_in_turns(frames("long", 5), line=line, session="a"):
+            if i == 0:
+                wait_until(lambda: line.waiting() == 2)  # the short job waits behind the turn of the long one
+            long_done.append(i)
+
+    a = start(consume_long)
+    wait_until(lambda: order)
+    b = start(lambda: list(iterate_in_turns(frames("short", 2), line=line, session="b")))
+    a.join(10), b.join(10)
+    # long0 (0.6 s, turn not over), long1 (1.2 s: over) → the short job's turn (1.2 s) → the long job again.
+    assert order == ["long0", "long1", "short0", "short1", "long2", "long3", "long4"]
+    assert long_done == [0, 1, 2, 3, 4] and line.waiting() == 0
+
+
+def test_a_job_leaves_the_line_when_it_fails_or_is_closed(line):
+    def failing():
+        raise ValueError("bad input")
+
+    with pytest.raises(ValueError):
+        in_turns(failing, line=line, session="s")
+    steps = iterate_in_turns(iter(range(10)), line=line, session="s")
+    assert next(steps) == 0 and line.waiting() == 1 and line.jobs_of("s") == 1
+    steps.close()  # Gradio closes a cancelled event's generator
+    assert line.waiting() == 0 and line.jobs_of("s") == 0
+    assert in_turns(lambda: 42, line=line) == 42  # the line is free
+
+
+def test_give_way_does_nothing_outside_a_heavy_job_and_nested_jobs_share_the_turn(line):
+    give_way()  # no job: returns at once
+    assert in_turns(lambda: in_turns(lambda: 7, line=line), line=line) == 7  # no deadlock on its own turn
+    assert list(iterate_in_turns(iter([1, 2]), line=line)) == [1, 2]
+    assert getattr(turns._current, "turn", None) is None
+
+
+def test_the_line_takes_turns_in_real_time_too():
+    """With the real clock: while a job that never ends its steps early runs, a second one gets a turn within
+    about one turn's time."""
+    line = Line(turn_s=0.05)
+    stop, started = threading.Event(), []
+
+    def endless():
+        started.append(1)
+        while not stop.is_set():
+            time.sleep(0.005)
+            give_way()
+
+    a = start(lambda: in_turns(endless, line=line))
+    wait_until(lambda: started)
+    t = time.perf_counter()
+    assert in_turns(lambda: "done", line=line) == "done"
+    waited = time.perf_counter() - t
+    stop.set()
+    a.join(10)
+    assert waited < 2.0  # one turn of 0.05 s, with a wide margin for a busy machine
