@@ -379,8 +379,8 @@ def metrics_table(results: dict, n_test: int) -> str:
     lines += ["", "L1: mean absolute error per pixel and channel, images in [0, 1]; PSNR: mean over images; "
               "FID-Lite0: Fréchet distance of EfficientNet-Lite0 features (not comparable with published FIDs; "
               f"with only {n_test} images it is biased upwards — compare the rows, not other papers); checkerboard: "
-              "power of the 2-pixel periods in the images' spectrum over that of the other high frequencies "
-              "(`models.pix2pix.checkerboard_score`; real photos ≈ 1 or less, a visible checkerboard much more)."]
+              "power of the 2-pixel periods in the images' mean spectrum over that of their neighbouring frequencies "
+              "(`models.pix2pix.checkerboard_score`; a smooth spectrum gives about 1, a checkerboard a peak: more)."]
     return "\n".join(lines)
 
 
@@ -485,17 +485,15 @@ def evaluate_checkpoint(args, cnn, test_edges, test_u8, reference, device, n_tra
     gens = {f"before: {Path(args.output_dir).name}": before} if before is not None else {}
     gens[f"after: {folder.parent.name} at step {step}"] = after
     gens = {k: g.to(device).eval() for k, g in gens.items()}
-    table = metrics_table(evaluate(gens, cnn, test_edges, test_u8, reference), test_u8.shape[0])
-    print(table)
+    results = evaluate(gens, cnn, test_edges, test_u8, reference)
+    print(metrics_table(results, test_u8.shape[0]))
     if args.grid:
         sample_grid(gens, test_edges, test_u8, rows=16).save(args.grid)
         print(f"grid (edges | {' | '.join(gens)} | real) written to {args.grid}")
     if args.export_to:
         out = Path(args.export_to)
-        mine = {k: v for k, v in gens.items() if k.startswith("after")}
-        results = evaluate(mine, cnn, test_edges, test_u8, reference)
-        results = {f"cGAN + 100·L1 ({out.name})": results.pop(next(iter(mine))), **results}
-        table = metrics_table(results, test_u8.shape[0])
+        mine = {f"cGAN + 100·L1 ({out.name})": results[name] for name in gens if name.startswith("after")}
+        table = metrics_table({**mine, **{k: v for k, v in results.items() if k not in gens}}, test_u8.shape[0])
         info = card(out.name, True, table, history_lines(meta["history"], meta.get("n_train", n_train)),
                     meta.get("n_train", n_train), test_u8.shape[0], meta["generator_config"],
                     meta.get("perceptual_weight", 0.0))
