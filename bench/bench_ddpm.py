@@ -135,6 +135,33 @@ def rows(repeats: int = 20, quick: bool = False, report=None) -> list[dict]:
     return out
 
 
+def unet_calls(repeats: int = 10) -> str:
+    """One U-Net call on 16 digits: its FLOPs (``torch.utils.flop_counter``), the median time of the plain module, of
+    the fp32 trace and of the bf16 trace (forced: where the CPU has no bf16 instructions oneDNN emulates it), and what
+    the fp32 trace makes of the CPU (GFLOP/s) — the context of the ratio. Printed below the table."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from demos import ddpm as dd
+    from models.ddpm import FastUNet
+
+    model = dd.load_model("")
+    x, t = torch.randn(16, *model.image_shape, generator=torch.Generator().manual_seed(0)), torch.tensor(500)
+    with FlopCounterMode(display=False) as flops, torch.inference_mode():
+        model.unet(x, t)
+    gflop = flops.get_total_flops() / 1e9
+    candidates = {"plain module": model.unet, "fp32 trace": FastUNet(model.unet, precision="fp32"),
+                  "bf16 trace": FastUNet(model.unet, precision="bf16")}
+    if candidates["bf16 trace"].precision != "bf16":  # it failed its self-check: it would run fp32
+        del candidates["bf16 trace"]
+    with torch.inference_mode():
+        times = {name: statistics.median(_time(lambda unet=unet: unet(x, t), repeats))
+                 for name, unet in candidates.items()}
+    parts = ", ".join(f"{name} {1000 * s:.0f} ms" for name, s in times.items())
+    return (f"one U-Net call on 16 digits: {gflop:.2f} GFLOP; {parts} (fp32 trace: "
+            f"{gflop / times['fp32 trace']:.0f} GFLOP/s)")
+
+
 def main():
     import torch
 
@@ -152,6 +179,7 @@ def main():
 
     result = rows(args.repeats, args.quick, report)
     print("\n" + "\n".join(r["note"] for r in result if r.get("note")))
+    print(unet_calls())
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 

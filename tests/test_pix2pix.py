@@ -221,14 +221,13 @@ def test_dry_run_with_the_new_options_eval_and_export(tmp_path):
     assert not (ckpt / "generator_l1.safetensors").exists() and not (tmp_path / "g1").exists()
     command = state["history"][0]["command"]
     assert "--encoder lite0" in command and "--perceptual-weight 10" in command and "--no-l1-baseline" in command
-    # The checkpoint against the generator in --output-dir: figures and a before/after grid on test inputs.
-    grid = tmp_path / "before_after.png"
-    train_pix2pix.main(train_pix2pix.parse_args(common + ["--eval-only", "--resume", str(ckpt), "--grid", str(grid)]))
+    # The checkpoint against the generator in --output-dir: figures and a before/after grid on test inputs; and
+    # publishing it: config with the options, weights, card with the run's command and figures, checksums.
+    grid, out = tmp_path / "before_after.png", tmp_path / "pix2pix-edges2cats-v2"
+    train_pix2pix.main(train_pix2pix.parse_args(
+        common + ["--eval-only", "--resume", str(ckpt), "--grid", str(grid), "--export-to", str(out)]))
     with PIL.Image.open(grid) as img:
         assert img.size == (4 * 128, 8 * 128)           # edges | before | after | real, for the 8 fake test pairs
-    # Publishing: config with the options, weights, card with the run's command and figures, checksums.
-    out = tmp_path / "pix2pix-edges2cats-v2"
-    train_pix2pix.main(train_pix2pix.parse_args(common + ["--resume", str(ckpt), "--export-to", str(out)]))
     g = UNetGenerator.from_pretrained(out, strict=True)
     assert g.encoder_kind == "lite0" and (out / "SHA256SUMS").is_file()
     card = (out / "README.md").read_text()
