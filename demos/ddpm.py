@@ -290,12 +290,12 @@ TAB = Tab(id="ddpm", strings={
     },
     "compare_run": {"en": "Compare", "ja": "比較する"},
     # The pictures of the comparison, one per run of COMPARE_RUNS (``compare_label``: "++" written "pp", "-" "_").
-    "run_dpmsolverpp10": {"en": "DPM-Solver++ 10", "ja": "DPM ソルバー++ 10"},
-    "run_dpmsolverpp20": {"en": "DPM-Solver++ 20", "ja": "DPM ソルバー++ 20"},
-    "run_sde_dpmsolverpp20": {"en": "SDE-DPM-Solver++ 20", "ja": "確率的 DPM ソルバー++ 20"},
-    "run_ddim20": {"en": "DDIM 20", "ja": "DDIM 20"},
-    "run_ddim50": {"en": "DDIM 50", "ja": "DDIM 50"},
-    "run_ddpm1000": {"en": "DDPM 1000", "ja": "DDPM 1000"},
+    "run_dpmsolverpp10": {"en": "DPM-Solver++ 10", "ja": "DPM ソルバー++ 10 ステップ"},
+    "run_dpmsolverpp20": {"en": "DPM-Solver++ 20", "ja": "DPM ソルバー++ 20 ステップ"},
+    "run_sde_dpmsolverpp20": {"en": "SDE-DPM-Solver++ 20", "ja": "確率的 DPM ソルバー++ 20 ステップ"},
+    "run_ddim20": {"en": "DDIM 20", "ja": "DDIM 20 ステップ"},
+    "run_ddim50": {"en": "DDIM 50", "ja": "DDIM 50 ステップ"},
+    "run_ddpm1000": {"en": "DDPM 1000", "ja": "DDPM 1000 ステップ"},
     "compare_table": {
         "en": "| sampler | steps | wall time | per step |\n|---|---|---|---|",
         "ja": "| サンプラー | ステップ | 所要時間 | 1 ステップあたり |\n|---|---|---|---|",
