@@ -7,7 +7,7 @@ turns an edge map x into a photo; it is trained with
     G* = arg min_G max_D  L_cGAN(G, D) + λ · E‖y − G(x)‖₁ ,   λ = 100,
 
 where the PatchGAN discriminator D sees (edges, photo) pairs and scores every 70x70 patch. The tab
-shows that generator beside one trained with the L1 term alone, on the same batches, so students
+shows that generator beside one trained with the L1 term alone, on the same photos, so students
 see what the adversarial term adds: sharp texture instead of a blurry per-pixel median.
 
 Inputs are always made the way the training pairs were: a sketch is shrunk to 128x128 and
@@ -15,8 +15,9 @@ binarised (black lines on white); a photo's centre square is shrunk to 128x128 a
 found by ``models.edges.photo_to_lines`` (Canny), the very function that made the training inputs.
 
 Weights: ``pretrained/pix2pix-edges2cats`` (cGAN + L1) and ``pretrained/pix2pix-edges2cats-l1``
-(L1 only), both ``models.pix2pix.UNetGenerator`` trained by ``training/train_pix2pix.py`` on real
-cat photos. The examples are edge maps of held-out test photos (``demos/examples/pix2pix``).
+(L1 only), both ``models.pix2pix.UNetGenerator`` with an EfficientNet-Lite0 encoder (transfer learning from
+ImageNet) and resize-convolutions in the decoder (Odena et al. 2016: no checkerboard), trained by
+``training/train_pix2pix.py`` on real cat photos. The examples are edge maps of held-out test photos (``demos/examples/pix2pix``).
 
 Run this tab alone with ``python -m demos.pix2pix``.
 """
@@ -94,12 +95,14 @@ TAB = Tab(id="pix2pix", strings={
     "l1": {"en": "L1 loss only", "ja": "L1 損失のみ"},
     "note": {
         "en": (
-            "Both generators are the same U-Net trained on the same batches; only the loss differs. Outputs are "
-            "128×128, shown enlarged."
+            "Both generators are the same U-Net — its encoder is EfficientNet-Lite0 with ImageNet weights, its decoder "
+            "enlarges by resize-convolutions (no checkerboard) — trained on the same photos; only the loss differs "
+            "(and the L1-only one trained for fewer steps). Outputs are 128×128, shown enlarged."
         ),
         "ja": (
-            "2 つの生成器は同じ U-Net で、同じミニバッチで学習しました。違いは損失関数だけです。出力は 128×128 "
-            "を拡大表示しています。"
+            "2 つの生成器は同じ U-Net（エンコーダーは ImageNet で学習済みの EfficientNet-Lite0、デコーダーは"
+            "市松模様の出ないリサイズ畳み込み）で、同じ写真で学習しました。違いは損失関数だけです（L1 のみの方は"
+            "学習ステップが少なめ）。出力は 128×128 を拡大表示しています。"
         ),
     },
     "err_empty": {

@@ -130,6 +130,8 @@ def parse_args(argv=None):
     p.add_argument("--dry-run", action="store_true", help="3 steps (or --steps N up to 10) on fake data, for tests")
     p.add_argument("--eval-only", action="store_true", help="evaluate the saved generators on the test split")
     p.add_argument("--grid", help="with --eval-only: write a PNG grid of test results here")
+    p.add_argument("--before", help="with --eval-only: also evaluate the cGAN generator saved in this folder (e.g. an "
+                                    "earlier version, from `git archive`), as the first column of the grid")
     p.add_argument("--update-cards", action="store_true",
                    help="with --eval-only: rewrite both model cards (README.md) with these figures and the training "
                         "run recorded in <checkpoint-dir>/metrics.json")
@@ -542,6 +544,8 @@ def main(args):
             return
         gens = {"cGAN + 100·L1 (pix2pix-edges2cats)": UNetGenerator.from_pretrained(args.output_dir, strict=True),
                 "L1 only (pix2pix-edges2cats-l1)": UNetGenerator.from_pretrained(args.l1_output_dir, strict=True)}
+        if args.before:  # before | cGAN + L1 | L1 only | real
+            gens = {f"before: {args.before}": UNetGenerator.from_pretrained(args.before, strict=True), **gens}
         gens = {k: g.to(device).eval() for k, g in gens.items()}
         table = metrics_table(evaluate(gens, cnn, test_edges, test_u8, reference), test_u8.shape[0])
         print(table)
@@ -549,7 +553,7 @@ def main(args):
             update_cards(args, table, test_u8.shape[0])
         if args.grid:
             sample_grid(gens, test_edges, test_u8, rows=16).save(args.grid)
-            print(f"grid (edges | cGAN+L1 | L1 only | real) written to {args.grid}")
+            print(f"grid (edges | {' | '.join(gens)} | real) written to {args.grid}")
         return
 
     train_edges = edges(train_u8)                                                     # (N, 1, 144, 144) uint8
