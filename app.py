@@ -144,10 +144,12 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    if os.environ.get("GALLERY_TORCH_THREADS"):
-        import torch
+    # One torch thread per request by default: requests run side by side (heavy ones in the turns of
+    # demos/turns.py, two at once), and on 2 cores one thread each served them faster than two threads each did
+    # (README, "A class at once"). GALLERY_TORCH_THREADS=2 gives a lone request both cores.
+    import torch
 
-        torch.set_num_threads(int(os.environ["GALLERY_TORCH_THREADS"]))
+    torch.set_num_threads(int(os.environ.get("GALLERY_TORCH_THREADS") or 1))
     build_app(lang=args.lang).launch(
         server_name=args.host,
         server_port=args.port,

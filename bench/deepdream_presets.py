@@ -1,6 +1,6 @@
 """The DeepDream presets side by side, and how long each takes: the before/after figure of the DeepDream tab.
 
-    python -m bench.deepdream_presets                  # writes docs/figures/deepdream_presets.png
+    python -m bench.deepdream_presets                  # writes docs/figures/deepdream_presets.jpg
     python -m bench.deepdream_presets --time           # also times the tab's handler for each preset (2 threads)
 
 Each row is a photo: the tab's example photos (scikit-image's astronaut, chelsea, coffee, rocket) and, when
@@ -25,7 +25,7 @@ from demos.image_input import EXAMPLE_PHOTOS
 from models.imaging import to_pil
 
 ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "docs" / "figures" / "deepdream_presets.png"
+OUT = ROOT / "docs" / "figures" / "deepdream_presets.jpg"  # JPEG: a sheet of photos (as a PNG 3.5 MB)
 # The tab's default before the presets (its layer, objective and sliders; its resolution was 448 px).
 OLD_DEFAULT = {"layer": "block7", "objective": "mean_square", "targets": "", "octaves": 3, "octave_scale": 1.4,
                "iterations": 8, "step": 0.02, "jitter": 16, "lapnorm_levels": 0}
@@ -86,7 +86,7 @@ def figure(resolution: int, cell: int, out: Path) -> None:
             sheet.paste(picture, (j * cell, y))
         y += row[0].height
     out.parent.mkdir(parents=True, exist_ok=True)
-    sheet.save(out, optimize=True)
+    sheet.save(out, optimize=True, quality=88)
     print(f"wrote {out} ({sheet.width}×{sheet.height})")
 
 

@@ -191,6 +191,9 @@ FRAME_TRAIN_S = FRAME_S - 0.05  # (the training of the first frame of a chunk: d
 TICK_S = 0.1  # the timer: the next chunk starts this long after the last one ended
 SLOW_TICK_S = 0.35  # slow motion: one step per tick
 clock = time.perf_counter  # (tests replace it)
+# One chunk at a time: the lab never takes more than one core of a free Space's two, whatever the number of players
+# (the other tabs stay responsive; two at a time made the lab livelier and the heavy tabs slower, README "A class at
+# once"). A session's own events never overlap its chunk (``LabSession.lock``).
 LAB_QUEUE = {"concurrency_id": "gan_lab", "concurrency_limit": int(os.environ.get("GALLERY_GAN_LAB_CONCURRENCY", 1))}
 
 

@@ -5,9 +5,11 @@ size); most heavy ones take a second or three. With one queue that runs each job
 for a 3-s dream behind two DDPM-1000 runs waits a minute and a half. Operating systems solved this long ago with
 *round-robin time slicing*: every job gets the processor for a short turn, then goes to the back of the line.
 
-Here the "processor" is the line of heavy jobs (``LINE``): one job computes at a time (it may use every core), for
-at most ``TURN_S`` seconds (``GALLERY_HEAVY_TURN_S``, default 1 s), then lets the job behind it go and waits at the
-back for its next turn. A job gives way only where its code allows it:
+Here the "processors" are the first ``SLOTS`` places of the line of heavy jobs (``LINE``; ``GALLERY_HEAVY_SLOTS``,
+default 2, one per core of a free Space): that many jobs compute at once, each for at most ``TURN_S`` seconds
+(``GALLERY_HEAVY_TURN_S``, default 1 s), then lets the job behind it go and waits at the back for its next turn.
+(Each job computes on one core: ``app.py`` runs torch with one thread by default, which on 2 cores served the heavy
+tabs faster than two threads per job did; see the README's "A class at once".) A job gives way only where its code allows it:
 
 * between the pictures a streaming handler yields (the kit does this for every event of the heavy queue), and
 * wherever long code calls ``give_way()``: between two DDPM steps, two DeepDream ascent steps, two CartoonGAN styles.
@@ -25,28 +27,32 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 TURN_S = float(os.environ.get("GALLERY_HEAVY_TURN_S", 1.0))
+SLOTS = int(os.environ.get("GALLERY_HEAVY_SLOTS", 2))
 
 
 class Line:
-    """A first-come-first-served line for the CPU: the job at its head computes, the others wait.
+    """A first-come-first-served line for the CPU: the ``slots`` jobs at its head compute, the others wait.
 
     A job is a ``Turn``; it holds a *ticket* while it is in the line. Tickets are plain objects, not locks owned by
     a thread, because Gradio may resume a streaming handler in another thread than the one it started in.
     ``clock`` and ``turn_s`` are attributes so that tests can drive them."""
 
-    def __init__(self, turn_s: float = TURN_S, clock: Callable[[], float] = time.perf_counter):
+    def __init__(self, turn_s: float = TURN_S, clock: Callable[[], float] = time.perf_counter, slots: int = 1):
+        if slots < 1:
+            raise ValueError(f"a line needs at least one slot, got {slots}")
         self.turn_s = turn_s
         self.clock = clock
+        self.slots = slots
         self._changed = threading.Condition()
         self._tickets: deque = deque()
         self._sessions: Counter = Counter()  # browser session → its heavy jobs in progress (waiting or computing)
 
     def join(self) -> object:
-        """Stand at the back of the line and wait until the ticket is at its head; returns the ticket."""
+        """Stand at the back of the line and wait until the ticket is among the first ``slots``; returns the ticket."""
         ticket = object()
         with self._changed:
             self._tickets.append(ticket)
-            self._changed.wait_for(lambda: self._tickets[0] is ticket)
+            self._changed.wait_for(lambda: self._tickets.index(ticket) < self.slots)
         return ticket
 
     def leave(self, ticket: object) -> None:
@@ -79,7 +85,7 @@ class Line:
                     del self._sessions[session]
 
 
-LINE = Line()
+LINE = Line(slots=SLOTS)
 
 
 class Turn:

@@ -93,6 +93,7 @@ def test_a_short_heavy_job_is_not_stuck_behind_a_long_one(monkeypatch):
     """Through a launched app: while one client's long streaming job runs, another client's short heavy job finishes
     within a few turns (demos/turns.py), long before the long one."""
     monkeypatch.setattr(LINE, "turn_s", 0.05)
+    monkeypatch.setattr(LINE, "slots", 1)  # one job computes at a time: the short one must get a turn
     stop = threading.Event()
 
     def long_run(x: float):

@@ -129,3 +129,25 @@ def test_the_line_takes_turns_in_real_time_too():
     stop.set()
     a.join(10)
     assert waited < 2.0  # one turn of 0.05 s, with a wide margin for a busy machine
+
+
+def test_with_two_slots_two_jobs_compute_at_once_and_a_third_waits():
+    line = Line(turn_s=1.0, clock=FakeClock(), slots=2)
+    inside, release = [], threading.Event()
+
+    def job(name):
+        inside.append(name)
+        release.wait(10)
+
+    threads = [start(lambda n=n: in_turns(job, n, line=line, session=n)) for n in "ab"]
+    wait_until(lambda: sorted(inside) == ["a", "b"])  # both compute, neither waits for the other
+    third = start(lambda: in_turns(job, "c", line=line, session="c"))
+    wait_until(lambda: line.waiting() == 3)
+    time.sleep(0.05)
+    assert "c" not in inside  # the line's two slots are taken: the third job waits for one
+    release.set()
+    for thread in [*threads, third]:
+        thread.join(10)
+    assert sorted(inside) == ["a", "b", "c"] and line.waiting() == 0
+    with pytest.raises(ValueError):
+        Line(slots=0)
