@@ -17,7 +17,8 @@ found by ``models.edges.photo_to_lines`` (Canny), the very function that made th
 Weights: ``pretrained/pix2pix-edges2cats`` (cGAN + L1) and ``pretrained/pix2pix-edges2cats-l1``
 (L1 only), both ``models.pix2pix.UNetGenerator`` with an EfficientNet-Lite0 encoder (transfer learning from
 ImageNet) and resize-convolutions in the decoder (Odena et al. 2016: no checkerboard), trained by
-``training/train_pix2pix.py`` on real cat photos. The examples are edge maps of held-out test photos (``demos/examples/pix2pix``).
+``training/train_pix2pix.py`` on real cat photos. The examples are edge maps of held-out test photos
+(``demos/examples/pix2pix``).
 
 Run this tab alone with ``python -m demos.pix2pix``.
 """

@@ -9,7 +9,8 @@ Here the "processors" are the first ``SLOTS`` places of the line of heavy jobs (
 default 2, one per core of a free Space): that many jobs compute at once, each for at most ``TURN_S`` seconds
 (``GALLERY_HEAVY_TURN_S``, default 1 s), then lets the job behind it go and waits at the back for its next turn.
 (Each job computes on one core: ``app.py`` runs torch with one thread by default, which on 2 cores served the heavy
-tabs faster than two threads per job did; see the README's "A class at once".) A job gives way only where its code allows it:
+tabs faster than two threads per job did; see the README's "A class at once".) A job gives way only where its code
+allows it:
 
 * between the pictures a streaming handler yields (the kit does this for every event of the heavy queue), and
 * wherever long code calls ``give_way()``: between two DDPM steps, two DeepDream ascent steps, two CartoonGAN styles.
