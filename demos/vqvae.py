@@ -265,9 +265,6 @@ MAX_JSON = 4000         # characters: a 7×7 grid of codes is about 200
 CLASSES = ("any", *map(str, range(10)))
 # name: (low, high, default) of the sampling settings
 LIMITS = {"n": (1, 64, 16), "temperature": (0.0, 2.0, 1.0)}
-# While sampling, the partly written digits are decoded after every cell for up to this many digits, and after
-# every (n // STREAM_DECODES) cells for more (decoding 64 digits 49 times would take longer than the sampling).
-STREAM_DECODES = 16
 EMPTY = (236, 236, 236)          # a cell not written yet
 SELECTED = (0, 0, 0)             # outline of the selected cell
 CELL_BOX = (255, 140, 0)         # the selected cell's area in the small digits of the codebook grid
@@ -734,7 +731,7 @@ def sample_labels(prior: CodePrior, n: int, label: str, generator: torch.Generat
 def vqvae_sample(n: int, seed: int, temperature: float, label: str = "any"):
     """api ``/vqvae_sample``: n digits (1–64) from the prior (seeded), the codes written in raster order at
     ``temperature``; ``label``: "any" (a class drawn from the class frequencies first) or "0" … "9". Streams the
-    partly written code maps and their decoded digits after every cell; the last result is (a picture of the n
+    partly written code maps and their decoded digits after every row of cells; the last result is (a picture of the n
     digits, a gallery with each digit as its own image, the picture of the code maps, a status line)."""
     yield from sample_steps(n, seed, temperature, label)
 
@@ -749,17 +746,16 @@ def sample_steps(n: int, seed: int, temperature: float, label: str = "any", stre
     generator = torch.Generator().manual_seed(seed)
     labels = sample_labels(prior, n, label, generator)
     blank = blank_codes(model)
-    decode_every = max(1, n // STREAM_DECODES)
     seconds, resumed = 0.0, time.perf_counter()  # the time spent here, not waiting for a streamed step to be sent
     codes = None
     for codes, i in prior.sample_steps(n, temperature, generator, labels):
-        if stream and i < CELLS - 1:
-            row, col = divmod(i, GRID)
-            step = {"maps": maps_picture(codes, last=i),
+        row, col = divmod(i, GRID)
+        # One picture per written row (6, then the result): enough to watch the raster order, and each streamed
+        # picture costs the server more than sampling a row does (encoding, sending).
+        if stream and col == GRID - 1 and i < CELLS - 1:
+            digits = decode_maps(model, torch.where(codes >= 0, codes, blank))
+            step = {"maps": maps_picture(codes, last=i), "digits": digits_picture(digits, written=i + 1),
                     "sample_status": TAB.text("sampling", i=i + 1, cells=CELLS, row=row + 1, col=col + 1)}
-            if (i + 1) % decode_every == 0:
-                digits = decode_maps(model, torch.where(codes >= 0, codes, blank))
-                step["digits"] = digits_picture(digits, written=i + 1)
             seconds += time.perf_counter() - resumed
             yield step
             resumed = time.perf_counter()
