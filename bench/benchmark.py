@@ -113,24 +113,29 @@ def deepdream_times(runs: int = 3):
     to the end, median of ``runs`` warm runs, for the deepest block layer and for the head."""
     import PIL.Image
 
-    from demos import deepdream
 
     photo = PIL.Image.open(ROOT / "demos" / "examples" / "photos" / "chelsea.jpg").copy()
-    out = {}
-    for layer in ("block7", "head"):
-        firsts, totals = [], []
-        for i in range(runs + 1):
-            t = time.perf_counter()
-            stream = deepdream.deepdream_run(photo, layer, "mean_square", 384, 3, 1.4, 10, 0.02, 16, 0)
-            next(stream)
-            first = time.perf_counter() - t
-            for _ in stream:
-                pass
-            if i:  # the first run is the warm-up
-                firsts.append(first)
-                totals.append(time.perf_counter() - t)
-        out[layer] = (statistics.median(firsts), statistics.median(totals))
-    return out
+    return {layer: time_dream(photo, (layer, "mean_square", 384, 3, 1.4, 10, 0.02, 16, 0), runs)
+            for layer in ("block7", "head")}
+
+
+def time_dream(photo, args, runs: int) -> tuple[float, float]:
+    """Median seconds of ``runs`` warm runs of the DeepDream tab's handler, ``deepdream_run(photo, *args)``, to its
+    first streamed image and to its end (one more run first, as the warm-up)."""
+    from demos import deepdream
+
+    firsts, totals = [], []
+    for i in range(runs + 1):
+        t = time.perf_counter()
+        stream = deepdream.deepdream_run(photo, *args)
+        next(stream)
+        first = time.perf_counter() - t
+        for _ in stream:
+            pass
+        if i:  # the first run is the warm-up
+            firsts.append(first)
+            totals.append(time.perf_counter() - t)
+    return statistics.median(firsts), statistics.median(totals)
 
 
 def main(args):

@@ -11,7 +11,6 @@ dream at the same resolution (``--resolution``, default the tab's) and seed 0.
 """
 
 import argparse
-import statistics
 import time
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import PIL.ImageDraw
 import PIL.ImageFont
 import torch
 
+from bench.benchmark import time_dream
 from demos import deepdream as dd
 from demos.image_input import EXAMPLE_PHOTOS
 from models.imaging import to_pil
@@ -90,22 +90,6 @@ def figure(resolution: int, cell: int, out: Path) -> None:
     print(f"wrote {out} ({sheet.width}×{sheet.height})")
 
 
-def _time_handler(photo, args, runs: int) -> tuple[float, float]:
-    """Median seconds of ``runs`` warm runs of the tab's handler to its first streamed image and to its end."""
-    firsts, totals = [], []
-    for i in range(runs + 1):
-        t = time.perf_counter()
-        stream = dd.deepdream_run(photo, *args)
-        next(stream)
-        first = time.perf_counter() - t
-        for _ in stream:
-            pass
-        if i:  # the first run is the warm-up
-            firsts.append(first)
-            totals.append(time.perf_counter() - t)
-    return statistics.median(firsts), statistics.median(totals)
-
-
 def times(resolution: int, runs: int) -> None:
     """The tab's handler on the photo it opens on, for each preset: the time to the first streamed image and to the
     end (the panel included), median of ``runs`` warm runs; then the README's older row (chelsea, 384 px, block 7,
@@ -113,14 +97,14 @@ def times(resolution: int, runs: int) -> None:
     with PIL.Image.open(dd.FIRST_PHOTO) as img:
         photo = img.convert("RGB")
     for name, p in dd.PRESETS.items():
-        first, total = _time_handler(photo, (p["layer"], p["objective"], resolution, p["octaves"], p["octave_scale"],
+        first, total = time_dream(photo, (p["layer"], p["objective"], resolution, p["octaves"], p["octave_scale"],
                                              p["iterations"], p["step"], p["jitter"], 0, None, p["targets"]), runs)
         print(f"| DeepDream handler, {resolution} px, preset {name} ({p['layer']}, {p['octaves']} octaves × "
               f"{p['iterations']} iterations): first streamed image / whole dream | {first:.2f} s / {total:.2f} s |",
               flush=True)
     with PIL.Image.open(EXAMPLE_PHOTOS / "chelsea.jpg") as img:
         cat = img.convert("RGB")
-    first, total = _time_handler(cat, ("block7", "mean_square", 384, 3, 1.4, 10, 0.02, 16, 0), runs)
+    first, total = time_dream(cat, ("block7", "mean_square", 384, 3, 1.4, 10, 0.02, 16, 0), runs)
     print(f"| reference: DeepDream handler, 384 px, 3 octaves × 10 iterations, layer block7: first streamed image / "
           f"whole dream | {first:.2f} s / {total:.2f} s |", flush=True)
 

@@ -27,6 +27,7 @@ runs at once (default 1).
 """
 
 import argparse
+import contextlib
 import os
 import random
 import statistics
@@ -117,26 +118,36 @@ def client_loop(url, n, seed, times, errors, lock, apis=tuple(REQUESTS), protoco
                 times[api].append((time.perf_counter() - t) * 1000)
 
 
-def classroom_main(args):
-    """``--scenario classroom``: the app launched as a teacher would (its defaults), a class of students."""
-    from bench.classroom import classroom, gan_lab_class, lab_report, report
-
-    port = free_port()
+@contextlib.contextmanager
+def launched_app(args):
+    """``python app.py`` on a free port with the settings of ``args`` (those left out: the app's defaults); yields
+    its url once it serves the page, and stops it afterwards."""
     env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False")
-    if args.heavy_concurrency:
-        env["GALLERY_HEAVY_CONCURRENCY"] = str(args.heavy_concurrency)
+    for variable, value in (("GALLERY_CONCURRENCY", args.concurrency), ("GALLERY_TORCH_THREADS", args.torch_threads),
+                            ("GALLERY_HEAVY_CONCURRENCY", args.heavy_concurrency)):
+        if value:
+            env[variable] = str(value)
+    port = free_port()
     proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         url = f"http://127.0.0.1:{port}/"
         wait_for(url)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def classroom_main(args):
+    """``--scenario classroom``: the app launched as a teacher would (its defaults), a class of students."""
+    from bench.classroom import classroom, gan_lab_class, lab_report, report
+
+    with launched_app(args) as url:
         if args.scenario == "gan_lab":
             results, steps = gan_lab_class(url, args.students, args.minutes)
         else:
             results = classroom(url, args.students, args.minutes)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
     if args.scenario == "gan_lab":
         lab_report(results, steps, args.students, args.minutes, 5)
     else:
@@ -146,19 +157,7 @@ def classroom_main(args):
 def main(args):
     if args.scenario in ("classroom", "gan_lab"):
         return classroom_main(args)
-    port = free_port()
-    env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False")
-    if args.concurrency:
-        env["GALLERY_CONCURRENCY"] = str(args.concurrency)
-    if args.torch_threads:
-        env["GALLERY_TORCH_THREADS"] = str(args.torch_threads)
-    if args.heavy_concurrency:
-        env["GALLERY_HEAVY_CONCURRENCY"] = str(args.heavy_concurrency)
-    proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        url = f"http://127.0.0.1:{port}/"
-        wait_for(url)
+    with launched_app(args) as url:
         times, errors, lock = defaultdict(list), defaultdict(list), threading.Lock()
         warm_up = make_client(url, args.protocol)  # every api once, so that lazy model loading is not timed
         for api in [*(args.apis or REQUESTS), *([args.heavy_api] if args.heavy_clients else [])]:
@@ -183,9 +182,6 @@ def main(args):
         stop.set()
         for th in heavy:
             th.join()
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
     total = sum(len(v) for v in times.values()) + sum(len(v) for v in errors.values())
     print(f"{args.clients} clients x {args.requests} requests = {total} in {wall:.1f} s "
           f"(concurrency limit {args.concurrency or 'app default'}, "
