@@ -60,6 +60,18 @@ class ResidualBlock(nn.Module):
         return x + self.body(x)
 
 
+def upsampling_layer(c_in: int, c_out: int, upsample: str) -> nn.Module:
+    """(N, c_in, h, w) -> (N, c_out, 2h, 2w): the paper's 3x3 stride-2 transposed convolution, or a resize-convolution
+    (nearest-neighbour doubling, then a 3x3 convolution). A transposed convolution whose kernel size is not a multiple
+    of its stride overlaps unevenly and paints a checkerboard; the resize-convolution cannot (Odena, Dumoulin & Olah,
+    "Deconvolution and Checkerboard Artifacts", Distill 2016)."""
+    if upsample == "transpose":
+        return nn.ConvTranspose2d(c_in, c_out, 3, 2, 1, output_padding=1)
+    if upsample == "resize":
+        return nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(c_in, c_out, 3, 1, 1))
+    raise ValueError(f"upsample must be 'transpose' or 'resize', not {upsample!r}")
+
+
 class CycleGANGenerator(
     nn.Module,
     PyTorchModelHubMixin,
@@ -69,19 +81,20 @@ class CycleGANGenerator(
     library_name="pytorch",
     tags=["cyclegan", "image-to-image", "unpaired", "generative-models-gallery"],
 ):
-    """Images in [0, 1] (N, 3, H, W) -> translated images in [0, 1], same size. H, W multiples of 4."""
+    """Images in [0, 1] (N, 3, H, W) -> translated images in [0, 1], same size. H, W multiples of 4.
 
-    def __init__(self, base_channels: int = 32, res_blocks: int = 6):
+    ``upsample``: "transpose" (the paper's transposed convolutions; the shipped weights) or "resize"
+    (resize-convolutions, no checkerboard; see ``upsampling_layer``)."""
+
+    def __init__(self, base_channels: int = 32, res_blocks: int = 6, upsample: str = "transpose"):
         super().__init__()
         c = base_channels
         layers = [nn.ReflectionPad2d(3), nn.Conv2d(3, c, 7), InstanceNorm(), nn.ReLU(inplace=True)]  # c x H x W
         layers += [nn.Conv2d(c, 2 * c, 3, 2, 1), InstanceNorm(), nn.ReLU(inplace=True)]          # 2c x H/2
         layers += [nn.Conv2d(2 * c, 4 * c, 3, 2, 1), InstanceNorm(), nn.ReLU(inplace=True)]      # 4c x H/4
         layers += [ResidualBlock(4 * c) for _ in range(res_blocks)]                                       # 4c x H/4
-        layers += [nn.ConvTranspose2d(4 * c, 2 * c, 3, 2, 1, output_padding=1), InstanceNorm(),
-                   nn.ReLU(inplace=True)]                                                                  # 2c x H/2
-        layers += [nn.ConvTranspose2d(2 * c, c, 3, 2, 1, output_padding=1), InstanceNorm(),
-                   nn.ReLU(inplace=True)]                                                                  # c x H x W
+        layers += [upsampling_layer(4 * c, 2 * c, upsample), InstanceNorm(), nn.ReLU(inplace=True)]   # 2c x H/2
+        layers += [upsampling_layer(2 * c, c, upsample), InstanceNorm(), nn.ReLU(inplace=True)]       # c x H x W
         layers += [nn.ReflectionPad2d(3), nn.Conv2d(c, 3, 7), nn.Tanh()]                                    # 3 x H x W
         self.net = nn.Sequential(*layers)
 

@@ -174,7 +174,7 @@ NAMES = {
     # cited as written: authors, the pix2pix paper's title and its edges2cats demo, the diffusers library, units
     "Abbeel", "Jain", "Efros", "Zhou", "Image-to-Image", "Translation", "with", "Conditional", "Adversarial",
     "Networks", "edges", "cats", "pix", "diffusers", "log", "ms", "AC-GAN", "cVAE", "Mirza", "Osindero", "Odena",
-    "Olah", "Shlens", "Sohn", "Lee", "Yan", "Vinyals", "Kavukcuoglu",
+    "Olah", "Shlens", "Sohn", "Lee", "Yan", "Vinyals", "Kavukcuoglu", "Lu",
     # terms of the field quoted as such beside their Japanese (VQ-VAE: "posterior collapse", EMA, argmin, sg, …)
     "EMA", "PixelCNN", "Transformer", "argmin", "collapse", "posterior", "exp", "k-means", "one-hot", "sg",
     # the GAN lab: its losses, optimizers and metrics by their names, the papers it cites, its api's words

@@ -25,6 +25,24 @@ def test_shapes_and_range():
         assert d(torch.rand(2, 3, 128, 128)).shape == (2, 1, 14, 14)  # 70x70 PatchGAN: H/8 - 2
 
 
+def test_resize_convolutions_instead_of_transposed_ones(tmp_path):
+    """``upsample="resize"``: no transposed convolution left, the same shapes, and the choice travels in config.json."""
+    g = CycleGANGenerator(base_channels=4, res_blocks=1, upsample="resize").eval()
+    assert not any(isinstance(m, nn.ConvTranspose2d) for m in g.modules())
+    assert sum(isinstance(m, nn.ConvTranspose2d) for m in CycleGANGenerator(base_channels=4).modules()) == 2
+    x = torch.rand(1, 3, 36, 52)
+    with torch.no_grad():
+        y = g(x)
+    assert y.shape == x.shape and 0 <= float(y.min()) and float(y.max()) <= 1
+    g.save_pretrained(tmp_path)
+    assert json.loads((tmp_path / "config.json").read_text())["upsample"] == "resize"
+    again = CycleGANGenerator.from_pretrained(tmp_path, strict=True).eval()
+    with torch.no_grad():
+        assert torch.equal(again(x), y)
+    with pytest.raises(ValueError, match="upsample"):
+        CycleGANGenerator(upsample="bilinear")
+
+
 def test_instance_norm_is_torchs():
     x = torch.randn(2, 5, 9, 7) * 3 + 1
     assert torch.allclose(InstanceNorm()(x), nn.InstanceNorm2d(5)(x), atol=1e-5)

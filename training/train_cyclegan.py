@@ -31,6 +31,7 @@ Usage (from the project root)::
     python training/train_cyclegan.py --eval-only --eval-dir runs/cyclegan-eval --write-card  # FID-Lite0, cycle L1
     python training/train_cyclegan.py --export-failures /tmp/failures --failure-files horse/1400.jpg
     python training/train_cyclegan.py --dry-run --output-dir /tmp/g --reverse-output-dir /tmp/f
+    python training/train_cyclegan.py --upsample resize ...    # resize-convolutions: no checkerboard
 
 The published weights: 3,145 steps of batch 8 in 9 minutes on a shared H100 (see the model cards).
 """
@@ -76,6 +77,9 @@ def parse_args(argv=None):
     p.add_argument("--load-size", type=int, default=144, help="images are resized to this, then randomly cropped")
     p.add_argument("--base-channels", type=int, default=32, help="generator width c (64 in the paper)")
     p.add_argument("--res-blocks", type=int, default=6)
+    p.add_argument("--upsample", choices=["transpose", "resize"], default="transpose",
+                   help="the generators' upsampling: transposed convolutions (the paper, the shipped weights) or "
+                        "resize-convolutions (nearest-neighbour doubling then 3x3: no checkerboard, Odena et al. 2016)")
     p.add_argument("--disc-channels", type=int, default=64)
     p.add_argument("--batch-size", type=int, default=8, help="1 in the paper")
     p.add_argument("--steps", type=int, default=200_000, help="upper bound; --max-minutes usually stops first")
@@ -342,7 +346,8 @@ def card(args, forward: bool, metrics: str, state: dict) -> dict:
         "description": "One of the two generators of a CycleGAN (Zhu et al., ICCV 2017) trained here between "
                        "unpaired real horse photos and stylised horses made of clouds: a ResNet generator "
                        f"({args.res_blocks} residual blocks, width {args.base_channels}, instance norm, reflection "
-                       "padding), least-squares GAN loss with 70x70 PatchGAN discriminators, cycle loss λ = "
+                       f"padding, {'resize-convolutions' if args.upsample == 'resize' else 'transposed convolutions'} "
+                       "to upsample), least-squares GAN loss with 70x70 PatchGAN discriminators, cycle loss λ = "
                        f"{args.cycle_weight:g}, identity loss {args.identity_weight:g}·λ, 50-image history pools. "
                        f"The other direction is `{SLUG_F if forward else SLUG_G}`.",
         "data": "The gallery's photographs `hcaptcha/horse` and `hcaptcha/horse_made_of_clouds` (a public collection "
@@ -495,8 +500,9 @@ def main(args):
     train_a, train_b = train_a.to(device), train_b.to(device)                     # uint8 (N, 3, load, load)
     fixed_a = test_a[:8].to(device).float() / 255.0
     fixed_b = test_b[:8].to(device).float() / 255.0
-    g = CycleGANGenerator(base_channels=args.base_channels, res_blocks=args.res_blocks).to(device)   # A -> B
-    f = CycleGANGenerator(base_channels=args.base_channels, res_blocks=args.res_blocks).to(device)   # B -> A
+    shape = dict(base_channels=args.base_channels, res_blocks=args.res_blocks, upsample=args.upsample)
+    g = CycleGANGenerator(**shape).to(device)   # A -> B
+    f = CycleGANGenerator(**shape).to(device)   # B -> A
     d_a = PatchDiscriminator(base_channels=args.disc_channels).to(device)   # horse photos: real or F's fake?
     d_b = PatchDiscriminator(base_channels=args.disc_channels).to(device)   # cloud horses: real or G's fake?
     for net in (g, f, d_a, d_b):
