@@ -19,22 +19,33 @@ from pathlib import Path
 
 import httpx
 
+# A browser sends a request again when the kept-alive connection it reused was closed by the server just before
+# (the server's "connection reset"); so does this client, once, for these errors only.
+RETRIED = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError, httpx.ConnectError)
+
 
 class BrowserProtocolClient:
-    def __init__(self, url: str, timeout: float = 120, headers: dict | None = None):
+    def __init__(self, url: str, timeout: float = 120, headers: dict | None = None, transport=None):
         self.url = url.rstrip("/")
-        self.http = httpx.Client(timeout=timeout, headers=headers)
-        config = self.http.get(self.url + "/config").json()
+        self.http = httpx.Client(timeout=timeout, headers=headers, transport=transport)
+        config = self.request("GET", self.url + "/config").json()
         self.config = config  # components and dependencies: how to find an event that has no api name
         self.fn_index = {"/" + d["api_name"]: d["id"] for d in config["dependencies"] if d.get("api_name")}
         self.session_hash = uuid.uuid4().hex[:11]
         self.last_started_s = None  # how long the last ``call`` waited before it started
 
+    def request(self, method: str, url: str, **kwargs) -> httpx.Response:
+        """One HTTP request, sent a second time if the connection failed under it (see ``RETRIED``)."""
+        try:
+            return self.http.request(method, url, **kwargs)
+        except RETRIED:
+            return self.http.request(method, url, **kwargs)
+
     def upload(self, file: dict) -> dict:
         """A ``gradio_client.handle_file`` dict → the server's copy, as the browser sends it."""
         path = Path(file["path"])
         with path.open("rb") as f:
-            response = self.http.post(self.url + "/gradio_api/upload", files={"files": (path.name, f)})
+            response = self.request("POST", self.url + "/gradio_api/upload", files={"files": (path.name, f.read())})
         response.raise_for_status()
         return {"path": response.json()[0], "orig_name": path.name, "meta": {"_type": "gradio.FileData"}}
 
@@ -51,7 +62,7 @@ class BrowserProtocolClient:
         """Put one event in the app's queue, as the page does when a button is clicked; returns its event id."""
         body = {"data": data, "fn_index": fn_index, "session_hash": self.session_hash, "event_data": None,
                 "trigger_id": None}
-        joined = self.http.post(self.url + "/gradio_api/queue/join", json=body)
+        joined = self.request("POST", self.url + "/gradio_api/queue/join", json=body)
         if joined.status_code != 200:  # refused (the queue is full, ...): the page shows the server's message
             detail = joined.json().get("detail") if "json" in joined.headers.get("content-type", "") else None
             raise RuntimeError(f"not admitted to the queue ({joined.status_code}): {detail or joined.text}")
@@ -100,6 +111,6 @@ class BrowserProtocolClient:
         """Run an event declared with ``queue=False`` (the page posts those directly); returns its output data."""
         body = {"data": data, "fn_index": fn_index, "session_hash": self.session_hash, "event_data": None,
                 "trigger_id": None}
-        response = self.http.post(self.url + "/gradio_api/run/predict", json=body)
+        response = self.request("POST", self.url + "/gradio_api/run/predict", json=body)
         response.raise_for_status()
         return response.json()["data"]

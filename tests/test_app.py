@@ -176,6 +176,32 @@ def test_the_browser_protocol_client_of_the_load_test_gets_the_same_answers(tiny
         browser.predict(editor(digit), "no such noise", 0.5, 0.2, 0.5, 1, api_name="/ae_denoise")
 
 
+def test_the_browser_protocol_client_sends_again_over_a_reset_connection():
+    """Like a browser, the load test's client repeats a request once when the kept-alive connection it reused was
+    closed by the server under it ("connection reset by peer"); a second failure is the server's answer."""
+    import httpx
+
+    from clients.browser_protocol import BrowserProtocolClient
+
+    calls, failures = [], {"/config": 1, "/gradio_api/queue/join": 1}
+
+    def server(request: httpx.Request) -> httpx.Response:
+        calls.append(request.url.path)
+        if failures.get(request.url.path, 0) > 0:
+            failures[request.url.path] -= 1
+            raise httpx.RemoteProtocolError("Server disconnected without sending a response.", request=request)
+        if request.url.path == "/config":
+            return httpx.Response(200, json={"dependencies": [{"id": 0, "api_name": "f"}], "components": []})
+        return httpx.Response(200, json={"event_id": "e1"})
+
+    client = BrowserProtocolClient("http://gallery", transport=httpx.MockTransport(server))
+    assert client.fn_index == {"/f": 0} and client.join(0, [1]) == "e1"
+    assert calls == ["/config", "/config", "/gradio_api/queue/join", "/gradio_api/queue/join"]
+    failures["/gradio_api/queue/join"] = 2  # twice in a row: not hidden
+    with pytest.raises(httpx.RemoteProtocolError):
+        client.join(0, [1])
+
+
 def test_a_tab_computes_its_first_results_when_first_shown():
     """demos/kit.py: Page.when_shown — in the gallery a tab's open_tab runs when the page opens on it (the first
     tab, or the one a share link names, old ids included) or the first time it is selected, once; alone, when its

@@ -106,10 +106,30 @@ def test_training_dry_run_and_resume(tmp_path):
     init_weights = (init / "model.safetensors").read_bytes()
     again = tmp_path / "cg-again"
     train_cartoongan.main(train_cartoongan.parse_args(
-        [*common, "--output-dir", str(again), "--start-from", str(out), "--content-weight", "1"]))
+        [*common, "--output-dir", str(again), "--start-from", str(out), "--content-weight", "1",
+         "--colour-weight", "5"]))
     assert (init / "model.safetensors").read_bytes() == init_weights
     assert "--start-from" in (again / "README.md").read_text()
     CartoonGenerator.from_pretrained(again, strict=True)
+
+
+def test_colour_difference_in_cielab():
+    from training.train_cartoongan import colour_difference, colour_loss, srgb_to_lab
+
+    white, black = torch.ones(2, 3, 32, 32), torch.zeros(2, 3, 32, 32)
+    assert torch.allclose(srgb_to_lab(white)[:, :, 0, 0], torch.tensor([100.0, 0.0, 0.0]), atol=0.05)
+    red = torch.zeros(1, 3, 32, 32)
+    red[:, 0] = 1                                                   # sRGB red: L 53.2, a 80.1, b 67.2
+    assert torch.allclose(srgb_to_lab(red)[0, :, 5, 5], torch.tensor([53.24, 80.09, 67.20]), atol=0.3)
+    assert colour_difference(white, white) == 0.0
+    assert abs(colour_difference(white, black) - 100.0) < 0.1       # ΔE between white and black
+    # outlines (thin black lines) barely change the blurred colours; a recoloured region does
+    lines = white.clone()
+    lines[:, :, ::8, :] = 0
+    assert colour_difference(white, lines) < colour_difference(white, red.expand(2, -1, -1, -1)) / 3
+    fake = torch.rand(2, 3, 32, 32, requires_grad=True)
+    colour_loss(fake, white).backward()
+    assert fake.grad.abs().sum() > 0
 
 
 def test_edge_smoothing_blurs_only_the_edges():

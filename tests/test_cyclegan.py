@@ -72,6 +72,18 @@ def test_random_batch_crops_and_flips():
     assert found_flip
 
 
+def test_random_batch_grayscale_share():
+    from training.train_cyclegan import random_batch
+
+    images = torch.zeros(1, 3, 4, 4, dtype=torch.uint8)
+    images[:, 0] = 200                                                          # a red picture
+    x = random_batch(images, 400, 4, torch.Generator().manual_seed(0), grayscale_prob=0.25)
+    grey = (x[:, 0] == x[:, 1]).all(dim=(1, 2)) & (x[:, 1] == x[:, 2]).all(dim=(1, 2))
+    assert 0.15 < grey.float().mean() < 0.35                                    # about a quarter
+    assert torch.allclose(x[grey][:, 0], torch.full((4, 4), 0.299 * 200 / 255))  # luma, not a channel copy
+    assert (x[~grey][:, 0] > 0.7).all() and (x[~grey][:, 1] == 0).all()        # the rest keep their colour
+
+
 def test_history_pool_returns_old_or_new_images():
     from training.train_cyclegan import HistoryPool
 
@@ -120,6 +132,12 @@ def test_training_dry_run_resume_and_eval(tmp_path):
     verify_checksum("g", g_dir / "model.safetensors")  # the rewritten folder still matches its SHA256SUMS
     assert r["fid_g_a2b"] >= 0 and 0 <= r["cycle_l1_a"] <= 1 and 0 <= r["cycle_l1_b"] <= 1
     assert (tmp_path / "eval" / "a2b_000.png").is_file() and (tmp_path / "eval" / "metrics.json").is_file()
+    assert r["checkerboard_g"] > 0 and 0 <= r["cycle_l1_grey_a"] <= r["cycle_l1_grey_a_max"] <= 1
+    # --before: the same pair as "before" gives the same figures, and a before/after picture
+    figure = tmp_path / "before_after.png"
+    again = tc.main(tc.parse_args(common + ["--eval-only", "--before", str(g_dir), str(f_dir),
+                                            "--figure", str(figure)]))
+    assert again["fid_g_a2b"] == pytest.approx(r["fid_g_a2b"]) and figure.is_file()
 
 
 def test_lr_schedule_is_constant_then_linear_to_zero():

@@ -233,6 +233,19 @@ def test_dry_run_with_the_new_options_eval_and_export(tmp_path):
     card = (out / "README.md").read_text()
     assert "--encoder lite0" in card and "3 steps" in card and "FID-Lite0" in card and "Odena" in card
 
+    # --start-from: the published generator trained further (architecture from its config.json; with lr 0 its
+    # parameters stay exactly the published ones, so they were loaded, not initialised afresh)
+    again = tmp_path / "again"
+    train_pix2pix.main(train_pix2pix.parse_args(
+        ["--dry-run", "--device", "cpu", "--threads", "1", "--no-l1-baseline", "--start-from", str(out), "--lr", "0",
+         "--output-dir", str(again), "--checkpoint-dir", str(tmp_path / "again-ckpt")]))
+    state = json.loads((tmp_path / "again-ckpt" / "state.json").read_text())
+    assert state["generator_config"] == json.loads((out / "config.json").read_text())
+    assert "--start-from" in state["history"][0]["command"]
+    before = dict(UNetGenerator.from_pretrained(out, strict=True).named_parameters())
+    for name, p in UNetGenerator.from_pretrained(again, strict=True).named_parameters():
+        assert torch.equal(p, before[name]), name
+
 
 def test_resume_continues_at_the_saved_step_as_if_never_interrupted(tmp_path, monkeypatch):
     """A run stopped after 3 of 6 steps and resumed gives the very weights of a run never stopped: model,

@@ -14,8 +14,21 @@ from demos import kit
 from demos import turns as kit_turns
 from demos.kit import Page, Tab, fair_queue, heavy_queue
 from demos.turns import LINE
+from tests.waiting import wait_until
 
 TAB = Tab(id="slow", strings={"title": {"en": "Slow", "ja": "遅い"}})
+
+
+def number_app(events: dict) -> gr.Blocks:
+    """A one-tab app, a number in and a number out, one button per event: ``events`` maps an api name to
+    ``(handler, heavy)``; heavy events go through the heavy line (demos/kit.py: heavy_queue), as in the gallery."""
+    page = Page(TAB)
+    with gr.Blocks() as app:
+        a, b = gr.Number(), gr.Number()
+        for name, (handler, heavy) in events.items():
+            page.on(gr.Button().click, handler, a, b, api_name=name, **(heavy_queue() if heavy else {}))
+    app.queue(default_concurrency_limit=2)
+    return fair_queue(app)
 
 
 def slow_app(release: threading.Event) -> gr.Blocks:
@@ -27,20 +40,7 @@ def slow_app(release: threading.Event) -> gr.Blocks:
     def quick(x: float) -> float:
         return x * 2
 
-    page = Page(TAB)
-    with gr.Blocks() as app:
-        a, b = gr.Number(), gr.Number()
-        page.on(gr.Button().click, work, a, b, api_name="work", **heavy_queue())
-        page.on(gr.Button().click, quick, a, b, api_name="quick")
-    app.queue(default_concurrency_limit=2)
-    return fair_queue(app)
-
-
-def wait_until(condition, timeout=10.0):
-    end = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < end, "timed out"
-        time.sleep(0.05)
+    return number_app({"work": (work, True), "quick": (quick, False)})
 
 
 @pytest.fixture
@@ -109,13 +109,8 @@ def test_a_short_heavy_job_is_not_stuck_behind_a_long_one(monkeypatch):
     def short(x: float) -> float:
         return x * 2
 
-    page = Page(TAB)
-    with gr.Blocks() as app:
-        a, b = gr.Number(), gr.Number()
-        page.on(gr.Button().click, long_run, a, b, api_name="long", **heavy_queue())
-        page.on(gr.Button().click, short, a, b, api_name="short", **heavy_queue())
-    app.queue(default_concurrency_limit=2)
-    fair_queue(app).launch(prevent_thread_lock=True, quiet=True)
+    app = number_app({"long": (long_run, True), "short": (short, True)})
+    app.launch(prevent_thread_lock=True, quiet=True)
     try:
         long_job = Client(app.local_url, verbose=False).submit(1, api_name="/long")
         wait_until(lambda: LINE.waiting() == 1)  # the long job computes

@@ -8,6 +8,7 @@ import pytest
 
 from demos import turns
 from demos.turns import Line, give_way, in_turns, iterate_in_turns
+from tests.waiting import wait_until
 
 
 class FakeClock:
@@ -17,12 +18,6 @@ class FakeClock:
     def __call__(self):
         return self.now
 
-
-def wait_until(condition, timeout=10.0):
-    end = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < end, "timed out"
-        time.sleep(0.005)
 
 
 @pytest.fixture

@@ -70,6 +70,9 @@ def parse_args(argv=None):
     p.add_argument("--steps", type=int, default=20000, help="adversarial phase")
     p.add_argument("--lr", type=float, default=2e-4)
     p.add_argument("--content-weight", type=float, default=10.0, help="ω of the paper")
+    p.add_argument("--colour-weight", type=float, default=0.0,
+                   help="weight of the colour term: L1 between the blurred G(photo) and the blurred photo (keeps the "
+                        "photo's colours; the 'surface' idea of White-box Cartoonization, Wang & Yu 2020)")
     p.add_argument("--checkpoint-every", type=int, default=500)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
@@ -81,6 +84,8 @@ def parse_args(argv=None):
     p.add_argument("--real-label", type=float, default=0.9, help="one-sided label smoothing for D (1.0 = none)")
     p.add_argument("--dry-run", action="store_true", help="a few steps on fake data, for tests")
     p.add_argument("--eval-only", action="store_true")
+    p.add_argument("--before", help="with --eval-only: also evaluate the generator in this folder (before/after)")
+    p.add_argument("--figure", help="with --before: write a before/after picture of held-out photos here")
     p.add_argument("--push-to-hub", action="store_true")
     p.add_argument("--hub-repo-id", help="e.g. my-org/cartoongan-openmoji")
     args = p.parse_args(argv)
@@ -204,6 +209,47 @@ def content_loss(cnn, generated: torch.Tensor, photos: torch.Tensor) -> torch.Te
     return F.l1_loss(cnn.features(generated, upto=upto)[CONTENT_LAYER], target)
 
 
+COLOUR_SIGMA = 4.0  # px at 128 px: the blur removes outlines and texture, keeps the colour of regions
+
+
+def blur(images: torch.Tensor, sigma: float = COLOUR_SIGMA) -> torch.Tensor:
+    """Gaussian blur (separable, reflect-padded) of (N, C, H, W) images: what is left is the colour layout."""
+    radius = int(3 * sigma)
+    t = torch.arange(-radius, radius + 1, dtype=images.dtype, device=images.device)
+    k = torch.exp(-t ** 2 / (2 * sigma ** 2))
+    k = (k / k.sum()).repeat(images.shape[1], 1, 1)                                # (C, 1, 2r+1)
+    x = F.pad(images, (radius, radius, radius, radius), mode="reflect")
+    x = F.conv2d(x, k[:, :, None, :], groups=images.shape[1])                      # along rows
+    return F.conv2d(x, k[:, :, :, None], groups=images.shape[1])                   # along columns
+
+
+def colour_loss(generated: torch.Tensor, photos: torch.Tensor) -> torch.Tensor:
+    """L1 between the blurred cartoon and the blurred photo: the cartoon may redraw edges and texture, not colours."""
+    return F.l1_loss(blur(generated), blur(photos))
+
+
+def srgb_to_lab(x: torch.Tensor) -> torch.Tensor:
+    """sRGB in [0, 1] (N, 3, H, W) -> CIELAB (D65 white): L in [0, 100], a and b roughly in [-128, 127]."""
+    linear = torch.where(x <= 0.04045, x / 12.92, ((x.clamp(min=0) + 0.055) / 1.055) ** 2.4)
+    m = torch.tensor([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]],
+                     dtype=x.dtype, device=x.device)
+    xyz = torch.einsum("ij,njhw->nihw", m, linear)
+    xyz = xyz / torch.tensor([0.95047, 1.0, 1.08883], dtype=x.dtype, device=x.device)[:, None, None]
+    f = torch.where(xyz > (6 / 29) ** 3, xyz.clamp(min=1e-12) ** (1 / 3), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
+    return torch.stack([116 * f[:, 1] - 16, 500 * (f[:, 0] - f[:, 1]), 200 * (f[:, 1] - f[:, 2])], dim=1)
+
+
+@torch.no_grad()
+def colour_difference(photos: torch.Tensor, cartoons: torch.Tensor) -> float:
+    """Colour fidelity: the mean CIELAB colour difference ΔE*ab (CIE 1976; about 2.3 is just noticeable) between the
+    blurred photo and its blurred cartoon, over all pixels of all images (lower: the photo's colours are kept)."""
+    total = 0.0
+    for start in range(0, photos.shape[0], 32):
+        a, b = srgb_to_lab(blur(photos[start:start + 32])), srgb_to_lab(blur(cartoons[start:start + 32].clamp(0, 1)))
+        total += float((a - b).norm(dim=1).mean(dim=(1, 2)).sum())
+    return total / photos.shape[0]
+
+
 def save_checkpoint(folder: Path, g, d, step: int, phase: str):
     """Weights as safetensors and the position as JSON (the optimisers restart from zero moments on resume)."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -264,8 +310,10 @@ def evaluate(g, cnn, photos_test: torch.Tensor, cartoons_test: torch.Tensor) -> 
         losses.append(float(content_loss(cnn, y, x)) * x.shape[0])
     generated = torch.cat(outs)
     drawings = cartoons_test.to(generated.device).float() / 255.0
+    photos = photos_test.to(generated.device).float() / 255.0
     return {"content_loss": sum(losses) / photos_test.shape[0], "fid_lite0": fid_lite0(cnn, generated, drawings),
-            "style_distance": style_distance(cnn, generated.clamp(0, 1), drawings)}
+            "style_distance": style_distance(cnn, generated.clamp(0, 1), drawings),
+            "colour_difference": colour_difference(photos, generated)}
 
 
 @torch.no_grad()
@@ -279,6 +327,21 @@ def save_samples(g, photos_test: torch.Tensor, path: Path):
     pictures = torch.cat([x, g(x)]).cpu()
     to_pil(grid(pictures, nrow=min(8, len(pictures)), pad=2, background=0, border=True)).save(path)
     g.train(was_training)
+
+
+@torch.no_grad()
+def before_after_figure(before, after, photos_test: torch.Tensor, n: int = 6) -> PIL.Image.Image:
+    """Rows: held-out photos (n of ours, spread over the classes, and three standard test pictures of scikit-image:
+    the astronaut Eileen Collins (NASA, public domain), a cat, a cup of coffee), the cartoon before, after."""
+    import skimage.data
+
+    size = photos_test.shape[-1]
+    ours = photos_test[::max(1, photos_test.shape[0] // n)][:n]
+    extra = [torch.from_numpy(square(PIL.Image.fromarray(img), size)).permute(2, 0, 1)
+             for img in (skimage.data.astronaut(), skimage.data.chelsea(), skimage.data.coffee())]
+    x = torch.cat([ours, torch.stack(extra)]).float() / 255.0
+    rows = [x, before.eval()(x).clamp(0, 1), after.eval()(x).clamp(0, 1)]
+    return to_pil(grid(torch.cat(rows), nrow=x.shape[0]))
 
 
 def main(args):
@@ -302,10 +365,16 @@ def main(args):
         photos_as_they_are, drawings = photos_test.float() / 255.0, cartoons_test.float() / 255.0
         print(f"the photos themselves: FID-Lite0 {fid_lite0(cnn, photos_as_they_are, drawings):.2f}, "
               f"style distance {style_distance(cnn, photos_as_they_are, drawings):.2f}")
-        for out in (args.init_output_dir, args.output_dir):
+        folders = [args.init_output_dir] + ([args.before] if args.before else []) + [args.output_dir]
+        for out in folders:
             r = evaluate(CartoonGenerator.from_pretrained(out, strict=True).to(device), cnn, photos_test, cartoons_test)
-            print(f"{Path(out).name}: content loss {r['content_loss']:.4f}, FID-Lite0 {r['fid_lite0']:.2f}, "
-                  f"style distance {r['style_distance']:.2f}")
+            print(f"{out}: content loss {r['content_loss']:.4f}, FID-Lite0 {r['fid_lite0']:.2f}, "
+                  f"style distance {r['style_distance']:.2f}, colour difference ΔE {r['colour_difference']:.1f}")
+        if args.before and args.figure:
+            before_after_figure(CartoonGenerator.from_pretrained(args.before, strict=True),
+                                CartoonGenerator.from_pretrained(args.output_dir, strict=True),
+                                photos_test.cpu()).save(args.figure)
+            print(f"wrote {args.figure}")
         return
 
     g = CartoonGenerator(base_channels=args.base_channels, res_blocks=args.res_blocks).to(device)
@@ -361,6 +430,8 @@ def main(args):
         loss_adv = bce(gen_logits, torch.ones_like(gen_logits))
         loss_content = content_loss(cnn, fake, photo)
         loss_g = loss_adv + args.content_weight * loss_content
+        if args.colour_weight:
+            loss_g = loss_g + args.colour_weight * colour_loss(fake, photo)
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()
@@ -377,7 +448,8 @@ def main(args):
     table = (f"Held-out photos ({photos_test.shape[0]}): content loss {metrics['content_loss']:.4f}, "
              f"FID-Lite0 vs held-out OpenMoji drawings {metrics['fid_lite0']:.2f}, "
              f"style distance (EfficientNet-Lite0 block-{STYLE_BLOCK} channel statistics) "
-             f"{metrics['style_distance']:.2f}; "
+             f"{metrics['style_distance']:.2f}, colour difference (mean CIELAB ΔE between the blurred photo and the "
+             f"blurred cartoon) {metrics['colour_difference']:.1f}; "
              "reproduce with `python training/train_cartoongan.py --eval-only`.")
     print(table)
     save_model(g.cpu(), args.output_dir, card(args, False, table, time.time() - t0))

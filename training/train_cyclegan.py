@@ -55,6 +55,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from models.cyclegan import CycleGANGenerator, PatchDiscriminator  # noqa: E402
 from models.imaging import grid, strip, to_pil  # noqa: E402
+from models.pix2pix import checkerboard_score  # noqa: E402
 from training.common import DEFAULT_DATA_DIR, PROJECT_ROOT, push_folder, save_model, seed_everything  # noqa: E402
 
 DOMAIN_A, DOMAIN_B = "horse", "horse_made_of_clouds"
@@ -80,6 +81,9 @@ def parse_args(argv=None):
     p.add_argument("--upsample", choices=["transpose", "resize"], default="transpose",
                    help="the generators' upsampling: transposed convolutions (the paper, the shipped weights) or "
                         "resize-convolutions (nearest-neighbour doubling then 3x3: no checkerboard, Odena et al. 2016)")
+    p.add_argument("--grayscale-prob", type=float, default=0.0,
+                   help="share of training images turned black-and-white (both domains), so that a black-and-white "
+                        "photo comes back through the cycle without colour")
     p.add_argument("--disc-channels", type=int, default=64)
     p.add_argument("--batch-size", type=int, default=8, help="1 in the paper")
     p.add_argument("--steps", type=int, default=200_000, help="upper bound; --max-minutes usually stops first")
@@ -96,6 +100,10 @@ def parse_args(argv=None):
     p.add_argument("--fake-data", action="store_true", help="random images of the real sizes (timing runs)")
     p.add_argument("--eval-only", action="store_true", help="evaluate the saved generators on the test split")
     p.add_argument("--eval-dir", help="with --eval-only: write grids of test results and per-image errors here")
+    p.add_argument("--before", nargs=2, metavar=("G_DIR", "F_DIR"),
+                   help="with --eval-only: also evaluate an earlier pair of generators on the same test split "
+                        "and print a before/after table")
+    p.add_argument("--figure", help="with --before: write a before/after picture of held-out images here")
     p.add_argument("--write-card", action="store_true", help="with --eval-only: rewrite both model cards (README.md) "
                                                              "with the measured figures")
     p.add_argument("--export-examples", metavar="DIR", help="copy the test images of demos/examples/cyclegan/"
@@ -158,8 +166,12 @@ def fake_images(n: int, size: int, generator: torch.Generator) -> torch.Tensor:
     return (torch.rand(n, 3, size, size, generator=generator) * 255).to(torch.uint8)
 
 
-def random_batch(images: torch.Tensor, batch_size: int, crop: int, generator: torch.Generator) -> torch.Tensor:
-    """A random batch of random crops, randomly flipped left-right, as floats in [0, 1] (on the images' device)."""
+def random_batch(images: torch.Tensor, batch_size: int, crop: int, generator: torch.Generator,
+                 grayscale_prob: float = 0.0) -> torch.Tensor:
+    """A random batch of random crops, randomly flipped left-right, as floats in [0, 1] (on the images' device).
+
+    ``grayscale_prob``: the share of the batch turned into black-and-white photos (ITU-R 601 luma in all three
+    channels), so that the cycle also learns to bring a black-and-white photo back without colour."""
     n, _, h, w = images.shape
     idx = torch.randint(0, n, (batch_size,), generator=generator)
     top = torch.randint(0, h - crop + 1, (batch_size,), generator=generator)
@@ -171,7 +183,11 @@ def random_batch(images: torch.Tensor, batch_size: int, crop: int, generator: to
     x = images[idx.to(images.device)]                                                   # (B, 3, h, w) uint8
     x = x.gather(2, rows[:, None, :, None].expand(-1, 3, -1, w))                        # (B, 3, crop, w)
     x = x.gather(3, cols[:, None, None, :].expand(-1, 3, crop, -1))                     # (B, 3, crop, crop)
-    return x.float() / 255.0
+    x = x.float() / 255.0
+    if grayscale_prob > 0:
+        grey = (torch.rand(batch_size, generator=generator) < grayscale_prob).to(images.device)
+        x = torch.where(grey[:, None, None, None], to_grayscale(x), x)
+    return x
 
 
 class HistoryPool:
@@ -264,6 +280,11 @@ def load_checkpoint(folder: Path, nets: dict, opts: dict, pools: dict, device) -
 # --- evaluation ----------------------------------------------------------------------------
 
 @torch.no_grad()
+def to_grayscale(x: torch.Tensor) -> torch.Tensor:
+    """(N, 3, H, W) in [0, 1] -> the same photos in black and white (ITU-R 601 luma in all three channels)."""
+    return (0.299 * x[:, 0] + 0.587 * x[:, 1] + 0.114 * x[:, 2])[:, None].expand(-1, 3, -1, -1)
+
+
 def translate_all(net, images: torch.Tensor, device, batch_size: int = 16) -> torch.Tensor:
     """uint8 (N, 3, H, W) -> float [0, 1] (N, 3, H, W) on the CPU."""
     out = []
@@ -292,8 +313,19 @@ def evaluate(g, f, test_a: torch.Tensor, test_b: torch.Tensor, cnn, device) -> d
         noisy = (y8 + torch.randint(-2, 3, y8.shape, generator=gen)).clamp(0, 255)
         rec_noisy = translate_all(back, noisy.to(torch.uint8), device)
         gains[key] = float((rec_noisy - rec).abs().mean() / ((noisy - y8).abs().mean() / 255))
+    # a black-and-white photo must come back black-and-white: every test horse turned grey (luma), through the cycle
+    grey = to_grayscale(a)
+    rec_grey = translate_all(f, (translate_all(g, (grey * 255).round().to(torch.uint8), device) * 255).round()
+                             .to(torch.uint8), device)
+    grey_errors = (rec_grey - grey).abs().mean(dim=(1, 2, 3))
+    already_grey = (a - grey).abs().amax(dim=(1, 2, 3)) < 12 / 255     # test photos that are black-and-white already
     cnn = cnn.to("cpu")
     result = {
+        "checkerboard_g": checkerboard_score(fake_b), "checkerboard_f": checkerboard_score(fake_a),
+        "checkerboard_real_a": checkerboard_score(a), "checkerboard_real_b": checkerboard_score(b),
+        "cycle_l1_grey_a": float(grey_errors.mean()), "cycle_l1_grey_a_max": float(grey_errors.max()),
+        "n_grey_test_a": int(already_grey.sum()),
+        "cycle_l1_grey_test_a": [float(e) for e in (rec_a - a).abs().mean(dim=(1, 2, 3))[already_grey]],
         "noise_gain_a": gains["a"], "noise_gain_b": gains["b"],
         "n_test_a": a.shape[0], "n_test_b": b.shape[0],
         "fid_g_a2b": fid_lite0(cnn, fake_b, b), "fid_f_b2a": fid_lite0(cnn, fake_a, a),
@@ -317,9 +349,52 @@ def metrics_text(r: dict) -> str:
             + f"). Cycle reconstruction L1 (pixels in [0, 1]): horse → G → F "
             f"{r['cycle_l1_a']:.4f}, cloud horse → F → G {r['cycle_l1_b']:.4f}. Noise of ±2/255 on the translation "
             f"moves the reconstruction {r['noise_gain_a']:.1f}× (horses) and {r['noise_gain_b']:.1f}× (cloud horses) "
-            "as much as "
-            "the noise itself. Reproduce with "
+            "as much as the noise itself. Black-and-white: every test horse turned grey comes back with a cycle L1 of "
+            f"{r['cycle_l1_grey_a']:.4f} on average ({r['cycle_l1_grey_a_max']:.4f} at most)"
+            + (f"; the {r['n_grey_test_a']} test photos that are black-and-white already: "
+               + ", ".join(f"{e:.4f}" for e in r['cycle_l1_grey_test_a']) if r['n_grey_test_a'] else "")
+            + f". Checkerboard score (1 = none: the power at the 2-pixel period over its neighbours' mean): G(horse) "
+            f"{r['checkerboard_g']:.2f}, F(cloud horse) {r['checkerboard_f']:.2f} (real horses "
+            f"{r['checkerboard_real_a']:.2f}, real cloud horses {r['checkerboard_real_b']:.2f}). Reproduce with "
             "`python training/train_cyclegan.py --eval-only`.")
+
+
+def before_after_table(before: dict, after: dict, before_dirs, after_dirs) -> str:
+    """A Markdown table of the main figures of two generator pairs evaluated on the same test split."""
+    rows = [("FID-Lite0 G(horse) vs cloud horses ↓", "fid_g_a2b", ".1f"),
+            ("FID-Lite0 F(cloud horse) vs horses ↓", "fid_f_b2a", ".1f"),
+            ("cycle L1 horse → G → F ↓", "cycle_l1_a", ".4f"),
+            ("cycle L1 cloud horse → F → G ↓", "cycle_l1_b", ".4f"),
+            ("cycle L1, test horses turned black-and-white (mean) ↓", "cycle_l1_grey_a", ".4f"),
+            ("the same, the worst one ↓", "cycle_l1_grey_a_max", ".4f"),
+            ("checkerboard G(horse) (real photos ≈ 1) ↓", "checkerboard_g", ".2f"),
+            ("checkerboard F(cloud horse) ↓", "checkerboard_f", ".2f")]
+    head = (f"| on {after['n_test_a']} + {after['n_test_b']} held-out images "
+            f"| before ({', '.join(map(str, before_dirs))}) "
+            f"| after ({', '.join(map(str, after_dirs))}) |\n|---|---|---|")
+    return "\n".join([head] + [f"| {name} | {before[k]:{fmt}} | {after[k]:{fmt}} |" for name, k, fmt in rows]
+                      + [f"| untranslated horses vs cloud horses (reference FID-Lite0) | "
+                         f"{before['fid_input_a_vs_b']:.1f} | {after['fid_input_a_vs_b']:.1f} |"])
+
+
+@torch.no_grad()
+def before_after_figure(before, after, test_a: torch.Tensor, test_b: torch.Tensor, device, n: int = 6):
+    """Columns: held-out images (n horses, the first colour one also in black and white, then n cloud horses). Rows:
+    the input, the translation before, after, the reconstruction through the cycle before, after."""
+    a = test_a[::max(1, test_a.shape[0] // n)][:n].float() / 255.0
+    colour = int(((a - to_grayscale(a)).abs().mean(dim=(1, 2, 3)) > 0.03).float().argmax())   # the first in colour
+    a = torch.cat([to_grayscale(a[colour:colour + 1]), a])
+    b = test_b[::max(1, test_b.shape[0] // n)][:n].float() / 255.0
+    rows = [torch.cat([a, b])]
+    trans, cycle = [], []
+    for g, f in (before, after):
+        ya = translate_all(g, (a * 255).round().to(torch.uint8), device)
+        yb = translate_all(f, (b * 255).round().to(torch.uint8), device)
+        trans.append(torch.cat([ya, yb]))
+        cycle.append(torch.cat([translate_all(f, (ya * 255).round().to(torch.uint8), device),
+                                translate_all(g, (yb * 255).round().to(torch.uint8), device)]))
+    rows += trans + cycle
+    return to_pil(grid(torch.cat(rows), nrow=a.shape[0] + b.shape[0]))
 
 
 def sample_grid(g, f, a: torch.Tensor, b: torch.Tensor, path: Path):
@@ -348,14 +423,18 @@ def card(args, forward: bool, metrics: str, state: dict) -> dict:
                        f"({args.res_blocks} residual blocks, width {args.base_channels}, instance norm, reflection "
                        f"padding, {'resize-convolutions' if args.upsample == 'resize' else 'transposed convolutions'} "
                        "to upsample), least-squares GAN loss with 70x70 PatchGAN discriminators, cycle loss λ = "
-                       f"{args.cycle_weight:g}, identity loss {args.identity_weight:g}·λ, 50-image history pools. "
+                       f"{args.cycle_weight:g}, identity loss {args.identity_weight:g}·λ, 50-image history pools"
+                       + (f", {getattr(args, 'grayscale_prob', 0):.0%} of the training photos turned black-and-white "
+                          "(so that a black-and-white photo comes back without colour)"
+                          if getattr(args, "grayscale_prob", 0) else "") + ". "
                        f"The other direction is `{SLUG_F if forward else SLUG_G}`.",
         "data": "The gallery's photographs `hcaptcha/horse` and `hcaptcha/horse_made_of_clouds` (a public collection "
                 "of image-challenge pictures; no licence stated, research/educational use only, not redistributed). "
                 f"The held-out test files are listed in `{SPLIT_FILE}`.",
         "training_command": f"python training/train_cyclegan.py --device cuda --batch-size {args.batch_size} "
-                            f"--max-minutes {args.max_minutes}  # {state['step']} steps of batch {args.batch_size} in "
-                            f"{state['elapsed'] / 60:.1f} min",
+                            f"--max-minutes {args.max_minutes} --base-channels {args.base_channels} --upsample "
+                            f"{args.upsample} --grayscale-prob {getattr(args, 'grayscale_prob', 0):g}  # "
+                            f"{state['step']} steps of batch {args.batch_size} in {state['elapsed'] / 60:.1f} min",
         "metrics": metrics,
         "usage": f"from models.cyclegan import CycleGANGenerator\nmodel = CycleGANGenerator.from_pretrained("
                  f"\"pretrained/{slug}\", strict=True)\n# images in [0, 1], (N, 3, H, W), H and W multiples of 4",
@@ -380,8 +459,8 @@ def train_loop(args, nets, opts, pools, state, train_a, train_b, fixed_a, fixed_
         for opt in opts.values():
             for group in opt.param_groups:
                 group["lr"] = args.lr * lr_factor(progress(), args.decay_fraction)
-        real_a = random_batch(train_a, args.batch_size, args.image_size, rng)   # (B, 3, 128, 128) in [0, 1]
-        real_b = random_batch(train_b, args.batch_size, args.image_size, rng)
+        real_a = random_batch(train_a, args.batch_size, args.image_size, rng, args.grayscale_prob)  # (B, 3, 128, 128)
+        real_b = random_batch(train_b, args.batch_size, args.image_size, rng, args.grayscale_prob)  # in [0, 1]
 
         # generators: fool both discriminators, close both cycles, leave the target domain unchanged
         for d in (d_a, d_b):
@@ -485,6 +564,14 @@ def main(args):
             r["fid_real_b_train_vs_test"] = fid_lite0(cnn, ref_b, test_b.float() / 255.0)
             r["fid_real_a_train_vs_test"] = fid_lite0(cnn, ref_a, test_a.float() / 255.0)
         print(metrics_text(r))
+        if args.before:
+            g0 = CycleGANGenerator.from_pretrained(args.before[0], strict=True).to(device)
+            f0 = CycleGANGenerator.from_pretrained(args.before[1], strict=True).to(device)
+            r0 = evaluate(g0, f0, test_a, test_b, cnn, device)
+            print(before_after_table(r0, r, args.before, (args.output_dir, args.reverse_output_dir)))
+            if args.figure:
+                before_after_figure((g0, f0), (g, f), test_a, test_b, device).save(args.figure)
+                print(f"wrote {args.figure}")
         if args.write_card:
             for net, folder, forward in ((g, args.output_dir, True), (f, args.reverse_output_dir, False)):
                 run = json.loads((Path(folder) / TRAINING_FILE).read_text())

@@ -42,6 +42,8 @@ Usage (from the project root)::
 
     python training/train_pix2pix.py --device cuda --data-dir ../shared/data --max-minutes 20
     python training/train_pix2pix.py --resume runs/pix2pix/checkpoint          # continue after an interruption
+    python training/train_pix2pix.py --start-from pretrained/pix2pix-edges2cats --lr 5e-5 --no-l1-baseline ...
+                                                                               # train a published generator further
     python training/train_pix2pix.py --eval-only --grid /tmp/grid.png          # L1, PSNR, FID-Lite0 on the test split
     python training/train_pix2pix.py --export-examples                         # the tab's test-set edge maps
     python training/train_pix2pix.py --dry-run --output-dir /tmp/p --l1-output-dir /tmp/p1 --checkpoint-dir /tmp/pc
@@ -102,6 +104,9 @@ def parse_args(argv=None):
     p.add_argument("--resume", help="a checkpoint folder written by an earlier run (if it holds none yet: start "
                                     "afresh, so that one command both starts and continues a run); with --eval-only "
                                     "or --export-to: the checkpoint to evaluate or publish")
+    p.add_argument("--start-from", help="a saved generator folder (e.g. pretrained/pix2pix-edges2cats): train it "
+                                        "further with a new discriminator and a new learning-rate schedule (its "
+                                        "architecture comes from its config.json)")
     p.add_argument("--restart-schedule", action="store_true",
                    help="with --resume: keep the weights but start the learning-rate schedule again")
     p.add_argument("--upsample", choices=("transpose", "resize"), default="transpose",
@@ -566,8 +571,12 @@ def main(args):
         base_channels=4 if args.dry_run else args.base_channels,
         max_multiplier=2 if args.dry_run else args.max_multiplier, upsample=args.upsample, encoder=args.encoder)
     d_channels = meta.get("d_channels") or (4 if args.dry_run else args.d_channels)
+    if args.start_from and resume is None:                          # fine-tuning a saved generator
+        g_config = json.loads((Path(args.start_from) / "config.json").read_text())
     g = UNetGenerator(**g_config).to(device)
-    if g_config.get("encoder") == "lite0" and resume is None:
+    if args.start_from and resume is None:
+        g.load_state_dict(UNetGenerator.from_pretrained(args.start_from, strict=True).state_dict(), strict=True)
+    elif g_config.get("encoder") == "lite0" and resume is None:
         g.init_encoder(cnn)                                         # transfer learning: ImageNet filters to start
     nets = {"generator": g}
     if args.l1_baseline:
