@@ -18,25 +18,10 @@ Canny (1986), in five steps, all batched tensor operations:
 pix2pix's edges2cats (Isola et al. 2017; Hesse's demo) used HED edges; Canny needs no network.
 """
 
-import math
-
 import torch
 from torch.nn import functional as F
 
-
-def _gaussian_kernel(sigma: float, device, dtype) -> torch.Tensor:
-    radius = max(1, int(math.ceil(3 * sigma)))
-    x = torch.arange(-radius, radius + 1, device=device, dtype=dtype)
-    k = torch.exp(-0.5 * (x / sigma) ** 2)
-    return k / k.sum()
-
-
-def _blur(gray: torch.Tensor, sigma: float) -> torch.Tensor:
-    """Separable Gaussian blur of (N, 1, H, W) with reflected borders."""
-    k = _gaussian_kernel(sigma, gray.device, gray.dtype)
-    r = k.numel() // 2
-    g = F.conv2d(F.pad(gray, (r, r, 0, 0), mode="replicate"), k.view(1, 1, 1, -1))
-    return F.conv2d(F.pad(g, (0, 0, r, r), mode="replicate"), k.view(1, 1, -1, 1))
+from models.imaging import gaussian_blur, luma
 
 
 @torch.no_grad()
@@ -47,8 +32,8 @@ def canny_edges(photos: torch.Tensor, sigma: float = 2.0, low: float = 0.75, hig
     ``low`` and ``high`` are quantiles of the gradient magnitude over each image's pixels.
     """
     x = photos.float()
-    gray = (0.299 * x[:, 0:1] + 0.587 * x[:, 1:2] + 0.114 * x[:, 2:3]) if x.shape[1] == 3 else x[:, :1]
-    g = _blur(gray, sigma)
+    gray = luma(x) if x.shape[1] == 3 else x[:, :1]
+    g = gaussian_blur(gray, sigma)                                            # replicated borders
     gp = F.pad(g, (1, 1, 1, 1), mode="replicate")
     sobel_x = torch.tensor([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]], device=x.device)
     gx = F.conv2d(gp, sobel_x.view(1, 1, 3, 3))

@@ -2,7 +2,8 @@
 
 Conventions: models work in [-1, 1] (GANs, DDPM) or [0, 1] (AE, VAE); pictures are shown from [0, 1].
 ``to_unit`` maps the first to the second; ``to_uint8`` makes pixels; ``grid`` and ``strip`` lay several images out
-with a gap between them; ``to_pil`` makes a PIL image, enlarged with crisp pixels for small digits.
+with a gap between them; ``to_pil`` makes a PIL image, enlarged with crisp pixels for small digits. ``luma`` and
+``gaussian_blur`` are the grey level and the blur that the edge detector and the training metrics share.
 """
 
 import math
@@ -10,6 +11,23 @@ import math
 import numpy as np
 import PIL.Image
 import torch
+from torch.nn import functional as F
+
+
+def luma(x: torch.Tensor) -> torch.Tensor:
+    """RGB (N, 3, H, W) -> its grey level (N, 1, H, W): ITU-R BT.601 luma, 0.299 R + 0.587 G + 0.114 B."""
+    return 0.299 * x[:, 0:1] + 0.587 * x[:, 1:2] + 0.114 * x[:, 2:3]
+
+
+def gaussian_blur(x: torch.Tensor, sigma: float, padding: str = "replicate") -> torch.Tensor:
+    """Separable Gaussian blur (standard deviation ``sigma`` px, radius ⌈3σ⌉) of every channel of (N, C, H, W);
+    ``padding``: how the borders are extended, "replicate" or "reflect" (``torch.nn.functional.pad``'s modes)."""
+    radius = max(1, int(math.ceil(3 * sigma)))
+    t = torch.arange(-radius, radius + 1, device=x.device, dtype=x.dtype)
+    k = torch.exp(-0.5 * (t / sigma) ** 2)
+    k = (k / k.sum()).repeat(x.shape[1], 1, 1, 1)                                  # (C, 1, 1, 2r+1)
+    x = F.conv2d(F.pad(x, (radius, radius, 0, 0), mode=padding), k, groups=x.shape[1])          # along rows
+    return F.conv2d(F.pad(x, (0, 0, radius, radius), mode=padding), k.transpose(2, 3), groups=x.shape[1])
 
 
 def to_unit(x: torch.Tensor) -> torch.Tensor:

@@ -28,6 +28,7 @@ from demos import deepdream as dd
 from demos.i18n import Refused
 from demos.image_input import DigitCanvas, PhotoInput, decode_image, photo_to_tensor, upload_budget_app_kwargs
 from tests.conftest import ROOT, drawing
+from tests.waiting import wait_until
 
 
 @pytest.fixture(scope="module")
@@ -281,10 +282,7 @@ def test_gradio_expires_what_the_app_served(tiny_models, launched, tmp_path, mon
     *_, gif, _caption = client.predict("0:0", "0:1", 2, api_name="/dcgan_walk")
     path = Path(gif["path"])
     assert path.name == "dcgan_walk.gif" and path.is_relative_to(tmp_path / "cache") and path.exists()
-    deadline = time.monotonic() + 30
-    while path.exists() and time.monotonic() < deadline:
-        time.sleep(0.5)
-    assert not path.exists()
+    wait_until(lambda: not path.exists(), timeout=30, poll=0.5)
 
 
 KILLED_ZOOM = """

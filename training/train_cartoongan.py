@@ -45,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from models.cartoongan import CartoonDiscriminator, CartoonGenerator  # noqa: E402
 from models.efficientnet_lite import EfficientNetLite0  # noqa: E402
 from models.frechet import fid_lite0  # noqa: E402
-from models.imaging import grid, to_pil  # noqa: E402
+from models.imaging import gaussian_blur, grid, to_pil  # noqa: E402
 from training.common import DEFAULT_DATA_DIR, PROJECT_ROOT, centre_square, push_folder, save_model, seed_everything  # noqa: E402
 
 PHOTO_CLASSES = ("bedroom", "living_room", "horse", "domestic_cat", "dog")
@@ -212,15 +212,10 @@ def content_loss(cnn, generated: torch.Tensor, photos: torch.Tensor) -> torch.Te
 COLOUR_SIGMA = 4.0  # px at 128 px: the blur removes outlines and texture, keeps the colour of regions
 
 
-def blur(images: torch.Tensor, sigma: float = COLOUR_SIGMA) -> torch.Tensor:
-    """Gaussian blur (separable, reflect-padded) of (N, C, H, W) images: what is left is the colour layout."""
-    radius = int(3 * sigma)
-    t = torch.arange(-radius, radius + 1, dtype=images.dtype, device=images.device)
-    k = torch.exp(-t ** 2 / (2 * sigma ** 2))
-    k = (k / k.sum()).repeat(images.shape[1], 1, 1)                                # (C, 1, 2r+1)
-    x = F.pad(images, (radius, radius, radius, radius), mode="reflect")
-    x = F.conv2d(x, k[:, :, None, :], groups=images.shape[1])                      # along rows
-    return F.conv2d(x, k[:, :, :, None], groups=images.shape[1])                   # along columns
+def blur(images: torch.Tensor) -> torch.Tensor:
+    """Gaussian blur (σ = ``COLOUR_SIGMA``, reflected borders) of (N, C, H, W) images: what is left is the colour
+    layout."""
+    return gaussian_blur(images, COLOUR_SIGMA, padding="reflect")
 
 
 def colour_loss(generated: torch.Tensor, photos: torch.Tensor) -> torch.Tensor:
@@ -366,13 +361,13 @@ def main(args):
         print(f"the photos themselves: FID-Lite0 {fid_lite0(cnn, photos_as_they_are, drawings):.2f}, "
               f"style distance {style_distance(cnn, photos_as_they_are, drawings):.2f}")
         folders = [args.init_output_dir] + ([args.before] if args.before else []) + [args.output_dir]
-        for out in folders:
-            r = evaluate(CartoonGenerator.from_pretrained(out, strict=True).to(device), cnn, photos_test, cartoons_test)
+        generators = {out: CartoonGenerator.from_pretrained(out, strict=True).to(device) for out in folders}
+        for out, g in generators.items():
+            r = evaluate(g, cnn, photos_test, cartoons_test)
             print(f"{out}: content loss {r['content_loss']:.4f}, FID-Lite0 {r['fid_lite0']:.2f}, "
                   f"style distance {r['style_distance']:.2f}, colour difference ΔE {r['colour_difference']:.1f}")
         if args.before and args.figure:
-            before_after_figure(CartoonGenerator.from_pretrained(args.before, strict=True),
-                                CartoonGenerator.from_pretrained(args.output_dir, strict=True),
+            before_after_figure(generators[args.before].cpu(), generators[args.output_dir].cpu(),
                                 photos_test.cpu()).save(args.figure)
             print(f"wrote {args.figure}")
         return

@@ -54,7 +54,7 @@ from tqdm import tqdm
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from models.cyclegan import CycleGANGenerator, PatchDiscriminator  # noqa: E402
-from models.imaging import grid, strip, to_pil  # noqa: E402
+from models.imaging import grid, luma, strip, to_pil  # noqa: E402
 from models.pix2pix import checkerboard_score  # noqa: E402
 from training.common import DEFAULT_DATA_DIR, PROJECT_ROOT, push_folder, save_model, seed_everything  # noqa: E402
 
@@ -279,12 +279,12 @@ def load_checkpoint(folder: Path, nets: dict, opts: dict, pools: dict, device) -
 
 # --- evaluation ----------------------------------------------------------------------------
 
-@torch.no_grad()
 def to_grayscale(x: torch.Tensor) -> torch.Tensor:
     """(N, 3, H, W) in [0, 1] -> the same photos in black and white (ITU-R 601 luma in all three channels)."""
-    return (0.299 * x[:, 0] + 0.587 * x[:, 1] + 0.114 * x[:, 2])[:, None].expand(-1, 3, -1, -1)
+    return luma(x).expand(-1, 3, -1, -1)
 
 
+@torch.no_grad()
 def translate_all(net, images: torch.Tensor, device, batch_size: int = 16) -> torch.Tensor:
     """uint8 (N, 3, H, W) -> float [0, 1] (N, 3, H, W) on the CPU."""
     out = []

@@ -572,12 +572,12 @@ def main(args):
         max_multiplier=2 if args.dry_run else args.max_multiplier, upsample=args.upsample, encoder=args.encoder)
     d_channels = meta.get("d_channels") or (4 if args.dry_run else args.d_channels)
     if args.start_from and resume is None:                          # fine-tuning a saved generator
-        g_config = json.loads((Path(args.start_from) / "config.json").read_text())
-    g = UNetGenerator(**g_config).to(device)
-    if args.start_from and resume is None:
-        g.load_state_dict(UNetGenerator.from_pretrained(args.start_from, strict=True).state_dict(), strict=True)
-    elif g_config.get("encoder") == "lite0" and resume is None:
-        g.init_encoder(cnn)                                         # transfer learning: ImageNet filters to start
+        g = UNetGenerator.from_pretrained(args.start_from, strict=True).to(device)
+        g_config = json.loads((Path(args.start_from) / "config.json").read_text())   # its architecture
+    else:
+        g = UNetGenerator(**g_config).to(device)
+        if g_config.get("encoder") == "lite0" and resume is None:
+            g.init_encoder(cnn)                                     # transfer learning: ImageNet filters to start
     nets = {"generator": g}
     if args.l1_baseline:
         nets["generator_l1"] = g_l1 = UNetGenerator(**g_config).to(device)
