@@ -163,7 +163,7 @@ def lab_session(page: BrowserProtocolClient, lab: GanLabPage, rng, results: Resu
     timed(results, "GAN lab: play", "light", lambda: lab.run(lab.play))
     end = min(until, time.perf_counter() + rng.uniform(15, 25))
     while time.perf_counter() < end:
-        if timed(results, "GAN lab: tick (a chunk of ≤ 2 s)", "lab", lambda: lab.run(lab.tick)) is None:
+        if timed(results, "GAN lab: tick (a chunk of 0.5-2 s)", "lab", lambda: lab.run(lab.tick)) is None:
             break
         if page.last_started_s is not None:  # no new picture while the chunk waits for its turn
             results.add("GAN lab: wait for the next chunk", "lab", page.last_started_s)
@@ -264,7 +264,7 @@ def lab_student(url, index, until, results: Results, steps: list) -> None:
         return
     lab.run(lab.play)
     while time.perf_counter() < until:
-        if timed(results, "GAN lab: tick (a chunk of ≤ 2 s)", "lab", lambda: lab.run(lab.tick)) is None:
+        if timed(results, "GAN lab: tick (a chunk of 0.5-2 s)", "lab", lambda: lab.run(lab.tick)) is None:
             break
         if page.last_started_s is not None:
             results.add("GAN lab: wait for the next chunk", "lab", page.last_started_s)

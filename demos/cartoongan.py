@@ -10,6 +10,10 @@ real cartoons as "real" and both G's outputs and *edge-smoothed* cartoons as "fa
 draw crisp edges). Training starts with an initialisation phase on L_con alone; the tab shows that
 generator beside the final one, so students see what the adversarial term adds.
 
+"Keep the photo's colours" (on by default) shows the cartoon's lightness with the photo's colours
+(Gatys et al. 2016's luminance-only transfer, ``models.cartoongan.keep_photo_colours``): our generator
+learnt OpenMoji's palette along with its outlines; this keeps the outlines and flat shading, not the palette.
+
 Weights: ``pretrained/cartoongan-openmoji`` and ``pretrained/cartoongan-openmoji-init`` (trained by
 ``training/train_cartoongan.py``: real photos → OpenMoji drawings); the original styles
 ``cartoongan-{hayao,hosoda,paprika,shinkai}`` when converted by ``training/convert_cartoongan_weights.py``
@@ -33,7 +37,7 @@ from demos.image_input import EXAMPLE_PHOTOS, photo_input, photo_to_tensor
 from demos.kit import Page, Tab, demo_cache, heavy_queue
 from demos.share import query_value, share_query, share_row, wire_share
 from demos.turns import give_way
-from models.cartoongan import CartoonGenerator
+from models.cartoongan import CartoonGenerator, keep_photo_colours
 from models.imaging import to_pil
 from models.loading import WeightsUnavailableError, load_pretrained
 
@@ -45,6 +49,10 @@ TAB = Tab(id="cartoongan", old_ids=("cg",), strings={
         "ja": "解像度（長辺の画素数。縦横比は保たれます）",
     },
     "run": {"en": "Cartoonize", "ja": "カートゥーンにする"},
+    "keep_colours": {
+        "en": "Keep the photo's colours (the cartoon's lightness, the photo's colour: Gatys et al. 2016)",
+        "ja": "写真の色を保つ（明るさはカートゥーン、色は写真から：Gatys ら 2016）",
+    },
     "all_styles": {"en": "Every available style", "ja": "利用できるすべてのスタイル"},
     "as_used": {"en": "Input", "ja": "入力"},
     "final": {"en": "CartoonGAN (adversarial + content loss)", "ja": "CartoonGAN（敵対的損失 + コンテンツ損失）"},
@@ -94,72 +102,83 @@ def cartoonize_tensor(generator: CartoonGenerator, x: torch.Tensor) -> torch.Ten
     return generator(padded)[..., :h, :w]
 
 
+@torch.inference_mode()
+def cartoon_of(generator: CartoonGenerator, x: torch.Tensor, keep_colours: bool) -> torch.Tensor:
+    """The cartoon of ``x`` (1, 3, H, W), with the photo's colours when ``keep_colours``."""
+    cartoon = cartoonize_tensor(generator, x)
+    return keep_photo_colours(x, cartoon) if keep_colours else cartoon
+
+
 def load_generators() -> tuple[CartoonGenerator, CartoonGenerator]:
     """(final generator, initialisation-only generator), loaded once, or a Problem saying how to get them."""
     return (load_or_explain(CartoonGenerator, SLUG, TRAINING_COMMAND),
             load_or_explain(CartoonGenerator, INIT_SLUG, TRAINING_COMMAND))
 
 
-def cartoonize(image, resolution: int) -> dict:
+def cartoonize(image, resolution: int, keep_colours: bool = True) -> dict:
     """The tab's main action (api ``/cartoonize``): (input as used, final generator, initialisation-only
-    generator)."""
+    generator); with ``keep_colours`` the final cartoon has the photo's colours."""
     side = int(check_range(resolution, *RESOLUTION[:2], TAB.phrase("resolution")))
-    return cartoons(photo_to_tensor(image, side))
+    return cartoons(photo_to_tensor(image, side), bool(keep_colours))
 
 
-def cartoons(x: torch.Tensor) -> dict:
-    """The photo ``x`` (1, 3, H, W) through both generators, as the tab's outputs by name."""
+def cartoons(x: torch.Tensor, keep_colours: bool) -> dict:
+    """The photo ``x`` (1, 3, H, W) through both generators, as the tab's outputs by name (the initialisation-only
+    generator reproduces the photo, colours included: it is shown as it is)."""
     final, init = load_generators()
-    return {"as_used": to_pil(x), "final": to_pil(cartoonize_tensor(final, x)),
+    return {"as_used": to_pil(x), "final": to_pil(cartoon_of(final, x, keep_colours)),
             "init": to_pil(cartoonize_tensor(init, x))}
 
 
 @demo_cache(maxsize=4)
-def first_cartoons(side: int) -> dict:
-    """``cartoons`` of ``FIRST_PHOTO`` at ``side`` px: computed once per resolution, not once per student."""
+def first_cartoons(side: int, keep_colours: bool) -> dict:
+    """``cartoons`` of ``FIRST_PHOTO`` at ``side`` px: computed once per setting, not once per student."""
     with PIL.Image.open(FIRST_PHOTO) as img:
-        return cartoons(photo_to_tensor(img, side))
+        return cartoons(photo_to_tensor(img, side), keep_colours)
 
 
 # Students who open the tab together wait for one computation of the first view, not one each.
 _first_view_lock = threading.Lock()
 
 
-def first_view(side: int) -> dict:
+def first_view(side: int, keep_colours: bool) -> dict:
     """What the tab opens on: ``FIRST_PHOTO`` in the photo box and its cartoons at ``side`` px in the outputs."""
     with _first_view_lock:
-        return {"photo": str(FIRST_PHOTO), **first_cartoons(side)}
+        return {"photo": str(FIRST_PHOTO), **first_cartoons(side, keep_colours)}
 
 
-def cartoonize_styles(image, resolution: int):
+def cartoonize_styles(image, resolution: int, keep_colours: bool = True):
     """api ``/cartoonize_styles``: the photo in every available style, as a gallery."""
     side = int(check_range(resolution, *RESOLUTION[:2], TAB.phrase("resolution")))
     x = photo_to_tensor(image, side)
     gallery = []
     for style in available_styles():
         give_way()  # in the heavy queue: a waiting job may compute between two styles (demos/turns.py)
-        gallery.append((to_pil(cartoonize_tensor(load_pretrained(CartoonGenerator, f"cartoongan-{style}"), x)), style))
+        generator = load_pretrained(CartoonGenerator, f"cartoongan-{style}")
+        gallery.append((to_pil(cartoon_of(generator, x, bool(keep_colours))), style))
     return gallery
 
 
-def cg_share_query(resolution) -> str:
-    """The query string of a share link to this tab (the resolution; never the photo)."""
-    return share_query(TAB, resolution=int(resolution))
+def cg_share_query(resolution, keep_colours) -> str:
+    """The query string of a share link to this tab (the resolution and the colour setting; never the photo)."""
+    return share_query(TAB, resolution=int(resolution), colours=int(bool(keep_colours)))
 
 
 def open_tab(request: gr.Request | None = None) -> dict:
     """When the student first sees the tab (``Page.when_shown``): load both generators (or show why not, disabling
     only this tab), restore the resolution of a share link and show the example photo cartoonized at it."""
     resolution = query_value(request, "resolution", int, RESOLUTION[0], RESOLUTION[1], default=RESOLUTION[2])
+    keep_colours = bool(query_value(request, "colours", int, 0, 1, default=1))
     try:
         load_generators()
     except gr.Error as err:
         off = gr.update(interactive=False)
-        return {"status": show_weights_problem(err), "run": off, "styles_button": off, "resolution": resolution}
+        return {"status": show_weights_problem(err), "run": off, "styles_button": off, "resolution": resolution,
+                "keep_colours": keep_colours}
     several = len(available_styles()) > 1  # the all-styles button and grid only when there is more than our style
-    return {**first_view(resolution), "status": gr.update(visible=False), "run": gr.update(interactive=True),
-            "styles_button": gr.update(interactive=True, visible=several), "styles": gr.update(visible=several),
-            "resolution": resolution}
+    return {**first_view(resolution, keep_colours), "status": gr.update(visible=False),
+            "run": gr.update(interactive=True), "styles_button": gr.update(interactive=True, visible=several),
+            "styles": gr.update(visible=several), "resolution": resolution, "keep_colours": keep_colours}
 
 
 @TAB.builder
@@ -174,6 +193,7 @@ def create_demo(page: Page) -> gr.Blocks:
             with gr.Column(scale=3, min_width=280):
                 photo = photo_input(_("input"), height=220)
                 resolution = controls.Slider(*RESOLUTION[:2], value=RESOLUTION[2], step=32, label=_("resolution"))
+                keep_colours = gr.Checkbox(True, label=_("keep_colours"))
                 run = gr.Button(_("run"), variant="primary")  # near the top: visible with the cartoon on a projector
                 gr.Examples([[str(p)] for p in sorted(EXAMPLE_PHOTOS.glob("*.jpg"))], inputs=[photo],
                             label=_("examples"))
@@ -184,18 +204,20 @@ def create_demo(page: Page) -> gr.Blocks:
                 with gr.Row():
                     seen = gr.Image(label=_("as_used"), height=260, **image_opts)
                     init = gr.Image(label=_("init"), height=260, **image_opts)
-                page.slide_button(results=[seen, final, init], settings=[resolution])
+                page.slide_button(results=[seen, final, init], settings=[resolution, keep_colours])
                 gallery = gr.Gallery(label=_("styles"), columns=5, height="auto", visible=False)
             with gr.Column(scale=3, min_width=280):
                 TAB.explanation()
         # The api's outputs, in this order (gradio_client sees a tuple): what cartoonize returns, by name.
         outputs = {"as_used": seen, "final": final, "init": init}
-        page.on(run.click, cartoonize, [photo, resolution], outputs, api_name="cartoonize", **heavy_queue())
-        page.on(styles_button.click, cartoonize_styles, [photo, resolution], gallery, api_name="cartoonize_styles",
+        page.on(run.click, cartoonize, [photo, resolution, keep_colours], outputs, api_name="cartoonize",
                 **heavy_queue())
-        wire_share(page, share_button, share_link, cg_share_query, [resolution])
+        page.on(styles_button.click, cartoonize_styles, [photo, resolution, keep_colours], gallery,
+                api_name="cartoonize_styles", **heavy_queue())
+        wire_share(page, share_button, share_link, cg_share_query, [resolution, keep_colours])
         page.when_shown(demo, open_tab, {"status": status, "run": run, "styles_button": styles_button,
-                                         "styles": gallery, "resolution": resolution, "photo": photo, **outputs})
+                                         "styles": gallery, "resolution": resolution, "keep_colours": keep_colours,
+                                         "photo": photo, **outputs})
     return demo
 
 

@@ -12,10 +12,12 @@ thousand parameters, hundreds of steps per second). There are no weights to down
 seed. Inspired by GAN Lab (Kahng et al. 2018), with the saturating loss, LSGAN, WGAN and WGAN-GP, mode counts,
 a divergence over time and a second run side by side.
 
-How the page trains: "play" starts a timer; each tick runs one *chunk* on the server (at most ``CHUNK_S`` seconds:
-a picture every ~``FRAME_S`` seconds, training in between), so that 30 students share the
-queue fairly and the other tabs stay responsive. Each browser session keeps its own run (``LabSession`` in a
-``gr.State``). The pictures are drawn with PIL and sent inline (no file per frame).
+How the page trains: "play" starts a timer; each tick runs one *chunk* on the server (``chunk_seconds()``: 2 s
+while a few students play, shorter, down to 0.5 s, when many do; a picture every ~``FRAME_S`` seconds, training in
+between), so that 30 students take turns on one core, each soon again, and the other tabs stay responsive. The
+lab's other events (a new run, a step, a changed setting, a redraw) have a queue of their own, so they answer in a
+fraction of a second instead of waiting behind the class's chunks. Each browser session keeps its own run
+(``LabSession`` in a ``gr.State``). The pictures are drawn with PIL and sent inline (no file per frame).
 
 Run this tab alone with ``python -m demos.gan_lab``.
 """
@@ -185,6 +187,9 @@ API_MAX_STEPS = 2000  # /gan_lab_run: at most this many steps in one call (a few
 
 # How the page trains while "play" is on (see the module docstring).
 CHUNK_S = float(os.environ.get("GALLERY_GAN_LAB_CHUNK_S", 2.0))  # one event trains at most this long
+MIN_CHUNK_S = 0.5  # ... and, however many students play, at least this long (a picture costs ~50 ms)
+ROUND_S = 8.0  # with many players, chunks shorten so that all of them take a turn in about this long
+PLAYER_WINDOW_S = 30.0  # a session is "playing" if it ran a chunk this recently
 FRAME_S = 0.16  # a picture this often while playing: training fills what drawing the last picture left
 MIN_TRAIN_S = 0.04  # but at least this much training between two pictures
 FRAME_TRAIN_S = FRAME_S - 0.05  # (the training of the first frame of a chunk: drawing takes ~50 ms for one run)
@@ -195,6 +200,24 @@ clock = time.perf_counter  # (tests replace it)
 # (the other tabs stay responsive; two at a time made the lab livelier and the heavy tabs slower, README "A class at
 # once"). A session's own events never overlap its chunk (``LabSession.lock``).
 LAB_QUEUE = {"concurrency_id": "gan_lab", "concurrency_limit": int(os.environ.get("GALLERY_GAN_LAB_CONCURRENCY", 1))}
+# The other events of the lab (new run, steps, changes, redraws: ~0.1 s each) take turns in a queue of their own.
+CONTROLS_QUEUE = {"concurrency_id": "gan_lab_controls", "concurrency_limit": 1}
+_last_chunk: dict[int, float] = {}  # id(session) -> when it last started a chunk (``chunk_seconds``)
+_last_chunk_lock = threading.Lock()
+
+
+def chunk_seconds(session) -> float:
+    """How long ``session``'s next chunk trains: ``CHUNK_S`` (2 s) while at most four sessions play, then
+    ``ROUND_S`` / players, not under ``MIN_CHUNK_S``: 30 students wait ~15 s between chunks instead of a minute
+    (the same training per minute for each: one core shared by all)."""
+    now = clock()
+    with _last_chunk_lock:
+        _last_chunk[id(session)] = now
+        for key, started in list(_last_chunk.items()):
+            if not 0 <= now - started <= PLAYER_WINDOW_S:
+                del _last_chunk[key]
+        players = len(_last_chunk)
+    return max(MIN_CHUNK_S, min(CHUNK_S, ROUND_S / players))
 
 
 def defaults() -> LabSettings:
@@ -745,12 +768,13 @@ def pause(session) -> dict:
 
 
 def advance(session, slow: bool, show):
-    """One timer tick while playing: for at most ``CHUNK_S`` s, a picture every ~``FRAME_S`` s with training in
-    between (the time drawing the last picture left of ``FRAME_S``, at least ``MIN_TRAIN_S``; slow motion: one
-    step per picture); it stops at the next picture when "pause" is pressed."""
+    """One timer tick while playing: for ``chunk_seconds()`` (at most ``CHUNK_S``), a picture every ~``FRAME_S`` s
+    with training in between (the time drawing the last picture left of ``FRAME_S``, at least ``MIN_TRAIN_S``; slow
+    motion: one step per picture); it stops at the next picture when "pause" is pressed."""
     if session is None or not session.playing:
         yield {"timer": gr.Timer(active=False)}
         return
+    length = chunk_seconds(session)
     start, train_s = clock(), FRAME_TRAIN_S
     while session.playing:
         with session.lock:
@@ -768,7 +792,7 @@ def advance(session, slow: bool, show):
             yield {**frame, "timer": gr.Timer(value=SLOW_TICK_S, active=session.playing)}
             return
         yield frame
-        if clock() - start >= CHUNK_S - FRAME_TRAIN_S:
+        if clock() - start >= length - FRAME_TRAIN_S:
             break
     yield {"timer": gr.Timer(value=TICK_S, active=session.playing)}
 
@@ -975,8 +999,9 @@ def create_demo(page: Page) -> gr.Blocks:
             api_picture = gr.Image(label=_("api_picture"), type="pil", format="png")
             api_summary = gr.JSON(label=_("api_summary"))
 
-        # Events. Every event of the lab shares one queue (``LAB_QUEUE``): a chunk of training at a time, in turn.
-        quiet = dict(show_progress="hidden", api_visibility="private", **LAB_QUEUE)
+        # Events. The chunks of training take turns in one queue (``LAB_QUEUE``), the lab's other events in another
+        # (``CONTROLS_QUEUE``): a new run or a step never waits behind the whole class's chunks.
+        quiet = dict(show_progress="hidden", api_visibility="private", **CONTROLS_QUEUE)
         view_outputs = {"frame": frame, "status": status}
         settings = {"dataset": dataset, "loss": loss, "compare": compare, "optimizer": optimizer, "lr_d": lr_d,
                     "lr_g": lr_g, "d_steps": d_steps, "clip": clip, "gp_lambda": gp_lambda, "hidden": hidden,
@@ -989,7 +1014,7 @@ def create_demo(page: Page) -> gr.Blocks:
         page.on(play_button.click, play, session, {"timer": timer}, queue=False, api_visibility="private")
         page.on(pause_button.click, pause, session, {"timer": timer}, queue=False, api_visibility="private")
         page.on(timer.tick, advance, [session, slow, show], {"timer": timer, **view_outputs}, trigger_mode="once",
-                **quiet)
+                show_progress="hidden", api_visibility="private", **LAB_QUEUE)
         for button, fn in ((step1, step_once), (step10, step_ten), (train_d, train_d_once), (train_g, train_g_once)):
             page.on(button.click, fn, [session, show], view_outputs, **quiet)
         for changed in (reset_button.click, dataset.input, compare.input, hidden.release, layers.release,

@@ -14,6 +14,9 @@ BGR images; ``bgr=True`` in the config makes the generator swap the channels its
 
 Discriminator: the paper's shallow patch discriminator — it scores overlapping patches as
 "cartoon" or "not", which is what makes the outputs' edges and flat regions cartoon-like.
+
+``keep_photo_colours``: the cartoon's lightness with the photo's colours (Gatys et al. 2016's luminance-only
+transfer), for a cartoon that keeps the photo's palette instead of the drawings' one.
 """
 
 import torch
@@ -21,6 +24,7 @@ from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 from torch.nn import functional as F
 
+from models.imaging import gaussian_blur, lab_to_srgb, srgb_to_lab
 from models.model_card import MODEL_CARD, REPO_URL
 
 
@@ -123,3 +127,12 @@ class CartoonDiscriminator(nn.Module, PyTorchModelHubMixin, tags=["cartoongan", 
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x * 2 - 1)
+
+
+def keep_photo_colours(photos: torch.Tensor, cartoons: torch.Tensor) -> torch.Tensor:
+    """Colour-preserving style transfer by *luminance-only transfer* (Gatys, Bethge, Hertzmann & Shechtman 2016,
+    "Preserving Color in Neural Artistic Style Transfer"): in CIELAB, the cartoon's lightness L* (its outlines and
+    flat shading) with the photo's colour a*, b*, the latter blurred a little (σ = 1/64 of the longer side) so that
+    the cartoon's regions stay flat. (N, 3, H, W) in [0, 1], both the same size → (N, 3, H, W) in [0, 1]."""
+    colour = gaussian_blur(srgb_to_lab(photos)[:, 1:], max(photos.shape[-2:]) / 64, padding="reflect")
+    return lab_to_srgb(torch.cat([srgb_to_lab(cartoons.clamp(0, 1))[:, :1], colour], dim=1))

@@ -10,7 +10,9 @@ Everything here is plain torch + numpy (no gradio): the tab only calls this API 
   D: (x, y) → one number.
 * **Losses** (``d_loss_fn``, ``g_loss_fn``, ``gradient_penalty``): the original minimax GAN ("saturating"), its
   non-saturating variant, least squares (LSGAN), Wasserstein with weight clipping (WGAN) and with a gradient
-  penalty (WGAN-GP).
+  penalty (WGAN-GP). Training backpropagates with the chain rule written out (``MLP.backward``, ``d_loss_grad``,
+  ``g_loss_grad``, ``gradient_penalty_backward``; checked against autograd on the definitions above in the tests):
+  for networks this small, autograd's bookkeeping cost more than the arithmetic.
 * **Measures** (``count_modes``, ``js_divergence``): how many of the mixture's modes G covers, how many samples are
   close to a mode ("high quality"), and a histogram estimate of the Jensen–Shannon divergence.
 * **A run** (``LabRun``): the state of one training run, which the tab steps, changes mid-run, draws and summarises.
@@ -258,16 +260,68 @@ class MLP(nn.Module):
                     bound = 1 / math.sqrt(layer.in_features)
                     layer.weight.uniform_(-bound, bound, generator=generator)
                     layer.bias.uniform_(-bound, bound, generator=generator)
-        self._linears = [m for m in self.net if isinstance(m, nn.Linear)]
+        self.linears = [m for m in self.net if isinstance(m, nn.Linear)]
+        self._negative_slope = 0.0 if activation == "relu" else 0.2
         self._activation = F.relu if activation == "relu" else functools.partial(F.leaky_relu, negative_slope=0.2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # What ``self.net(x)`` computes, without calling each layer as a module (a few µs each, which adds up over
         # the hundreds of forward passes a second that the lab makes).
-        *hidden, last = self._linears
+        *hidden, last = self.linears
         for layer in hidden:
             x = self._activation(F.linear(x, layer.weight, layer.bias))
         return F.linear(x, last.weight, last.bias)
+
+    # Backpropagation written out, for training (``LabRun``). With networks this small, autograd's bookkeeping costs
+    # more than the arithmetic; these two methods do only the arithmetic (tests check them against autograd).
+    # For a layer h = x Wᵀ + b followed by a = f(h):  ∂L/∂W = (∂L/∂h)ᵀ x,  ∂L/∂b = Σ_rows ∂L/∂h,  ∂L/∂x = (∂L/∂h) W,
+    # and ∂L/∂h = ∂L/∂a · f'(h), where f' (the "slope") is 1 where h > 0 and 0 (ReLU) or 0.2 (LeakyReLU) elsewhere.
+
+    @torch.no_grad()
+    def forward_saving(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor], list[torch.Tensor]]:
+        """``forward(x)`` and what ``backward`` needs: each layer's input and each hidden layer's pre-activation h."""
+        inputs, pre_activations = [], []
+        *hidden, last = self.linears
+        for layer in hidden:
+            inputs.append(x)
+            pre_activations.append(F.linear(x, layer.weight, layer.bias))
+            x = self._activation(pre_activations[-1])
+        inputs.append(x)
+        return F.linear(x, last.weight, last.bias), inputs, pre_activations
+
+    def times_slope(self, d: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+        """d · f'(h): with the kernels autograd itself uses for these activations' backward (one pass, no mask)."""
+        if self._negative_slope:
+            return torch.ops.aten.leaky_relu_backward(d, h, self._negative_slope, False)
+        return torch.ops.aten.threshold_backward(d, h, 0.0)
+
+    @torch.no_grad()
+    def backward(self, inputs: list[torch.Tensor], pre_activations: list[torch.Tensor], d_out: torch.Tensor,
+                 weights: bool = True) -> torch.Tensor | None:
+        """Given ∂L/∂output (n, out_dim) at the points of ``forward_saving``: with ``weights``, add ∂L/∂W and ∂L/∂b
+        into the parameters' ``.grad`` and return None; without, return ∂L/∂input (n, in_dim) (what G's update needs
+        from D) and leave the parameters' gradients alone."""
+        d = d_out  # ∂L/∂h of the current layer, from the last one down
+        for k in range(len(self.linears) - 1, -1, -1):
+            layer = self.linears[k]
+            if weights:
+                add_product(layer.weight.grad, d, inputs[k])
+                layer.bias.grad.add_(d.sum(0))
+                if k == 0:
+                    return None  # ∂L/∂input is not needed
+            d = d @ layer.weight  # ∂L/∂(this layer's input)
+            if k > 0:
+                d = self.times_slope(d, pre_activations[k - 1])
+        return d
+
+
+def add_product(out: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> None:
+    """out += aᵀ b (a weight's gradient from a batch). For an input layer's weights (2-8 columns) the same product
+    taken as (bᵀ a)ᵀ is several times faster on a CPU."""
+    if out.shape[1] < 16:
+        out.add_(torch.mm(b.T, a).T)
+    else:
+        out.addmm_(a.T, b)
 
 
 def flatten_parameters(net: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
@@ -377,6 +431,35 @@ def g_loss_fn(loss: str, d_fake: torch.Tensor) -> torch.Tensor:
     raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
 
 
+def d_loss_grad(loss: str, d_real: torch.Tensor, d_fake: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """∂(``d_loss_fn``)/∂d_real and ∂/∂d_fake, written out (σ: the logistic sigmoid, n: the batch; softplus' = σ):
+    saturating / nonsaturating -σ(-d_real)/n and σ(d_fake)/n; lsgan (d_real - 1)/n and d_fake/n; wgan / wgan_gp
+    -1/n and 1/n."""
+    n_real, n_fake = d_real.shape[0], d_fake.shape[0]
+    if loss in ("saturating", "nonsaturating"):
+        return -torch.sigmoid(-d_real) / n_real, torch.sigmoid(d_fake) / n_fake
+    if loss == "lsgan":
+        return (d_real - 1) / n_real, d_fake / n_fake
+    if loss in ("wgan", "wgan_gp"):
+        return torch.full_like(d_real, -1 / n_real), torch.full_like(d_fake, 1 / n_fake)
+    raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+
+
+def g_loss_grad(loss: str, d_fake: torch.Tensor) -> torch.Tensor:
+    """∂(``g_loss_fn``)/∂d_fake, written out: saturating -σ(d_fake)/n (≈ 0 where D rejects the fakes: the vanishing
+    gradient), nonsaturating -σ(-d_fake)/n, lsgan (d_fake - 1)/n, wgan / wgan_gp -1/n."""
+    n = d_fake.shape[0]
+    if loss == "saturating":
+        return -torch.sigmoid(d_fake) / n
+    if loss == "nonsaturating":
+        return -torch.sigmoid(-d_fake) / n
+    if loss == "lsgan":
+        return (d_fake - 1) / n
+    if loss in ("wgan", "wgan_gp"):
+        return torch.full_like(d_fake, -1 / n)
+    raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+
+
 def gradient_penalty(d: nn.Module, real: torch.Tensor, fake: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """WGAN-GP's penalty (Gulrajani et al. 2017), E[(‖∇_x̂ D(x̂)‖₂ - 1)²], not yet multiplied by λ.
 
@@ -388,6 +471,34 @@ def gradient_penalty(d: nn.Module, real: torch.Tensor, fake: torch.Tensor, gener
     x_hat = (eps * real + (1 - eps) * fake).detach().requires_grad_(True)
     (grad,) = torch.autograd.grad(d(x_hat).sum(), x_hat, create_graph=True)
     return ((grad.norm(dim=1) - 1) ** 2).mean()
+
+
+@torch.no_grad()
+def gradient_penalty_backward(d: MLP, real: torch.Tensor, fake: torch.Tensor, generator: torch.Generator,
+                              weight: float) -> float:
+    """``gradient_penalty`` with its double backward written out: adds ``weight`` · ∂penalty/∂θ into D's ``.grad``
+    and returns the penalty (the same ε draws, the same value; tests compare both with autograd's).
+
+    With the slopes s_k of D's activations at x̂ held fixed (they are piecewise constant), D's input gradient is a
+    product of matrices, computed layer by layer from the top: a = 1·W_last, then a ← (a ⊙ s_k) W_k down to the
+    input (the ``backward`` pass with ∂L/∂output = 1, keeping each layer's a). The penalty depends on the weights only
+    through these products, so its gradient is one more backward pass, through them."""
+    eps = torch.rand(len(real), 1, generator=generator)
+    _, _, h = d.forward_saving(eps * real + (1 - eps) * fake)
+    layers = d.linears
+    a = layers[-1].weight.expand(len(real), -1)  # ∂D/∂(input of the last layer), (n, hidden)
+    vs = []  # v_k = a ⊙ s_k: ∂D/∂h_k, the gradient at each hidden layer's pre-activation
+    for k in range(len(layers) - 2, -1, -1):
+        vs.append(d.times_slope(a, h[k]))
+        a = vs[-1] @ layers[k].weight
+    norm = a.norm(dim=1, keepdim=True)  # a = ∇_x D(x̂), (n, in_dim)
+    penalty = float(((norm - 1) ** 2).mean())
+    da = weight * 2 * (norm - 1) / norm.clamp(min=1e-12) * a / len(real)  # weight · ∂penalty/∂a
+    for k, v in zip(range(len(layers) - 1), reversed(vs)):  # from the input layer up
+        add_product(layers[k].weight.grad, v, da)
+        da = d.times_slope(da @ layers[k].weight.T, h[k])
+    layers[-1].weight.grad.add_(da.sum(0, keepdim=True))
+    return penalty
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -544,7 +655,6 @@ class LabRun:
         self.D = MLP(2, 1, s.hidden, s.layers, "leaky_relu", self.generator)
         self.g_flat, self.g_grad = flatten_parameters(self.G)
         self.d_flat, self.d_grad = flatten_parameters(self.D)
-        self._g_params = list(self.G.parameters())
         self._build_optimizers()
         self.eval_real = sample_real(s.dataset, EVAL_SIZE, _generator(s.seed, EVAL_REAL), self.points)
         self.eval_z = sample_noise(s.noise, EVAL_SIZE, s.latent_dim, _generator(s.seed, EVAL_NOISE))
@@ -563,34 +673,43 @@ class LabRun:
     def _noise(self, n: int) -> torch.Tensor:
         return sample_noise(self.settings.noise, n, self.settings.latent_dim, self.generator)
 
+    # Both updates backpropagate with the networks' own ``backward`` (the chain rule written out, checked against
+    # autograd on ``d_loss_fn`` / ``g_loss_fn`` / ``gradient_penalty`` in tests/test_gan_lab_engine.py): a few times
+    # faster than autograd for networks this small.
+
+    @torch.no_grad()
     def _d_update(self) -> float:
         """One update of D on a fresh batch of real and fake points; returns the loss it minimised."""
         s = self.settings
         real = sample_real(s.dataset, s.batch_size, self.generator, self.points)
-        with torch.no_grad():  # D's step does not change G: no graph through G needed
-            fake = self.G(self._noise(s.batch_size))
-        out = self.D(torch.cat([real, fake]))  # one pass over both halves: half the overhead of two passes
-        loss = d_loss_fn(s.loss, out[: s.batch_size], out[s.batch_size:])
-        if s.loss == "wgan_gp" and s.gp_lambda > 0:
-            loss = loss + s.gp_lambda * gradient_penalty(self.D, real, fake, self.generator)
+        fake = self.G(self._noise(s.batch_size))  # D's step does not change G
+        out, inputs, pre = self.D.forward_saving(torch.cat([real, fake]))  # one pass over both halves
+        d_real, d_fake = out[: s.batch_size], out[s.batch_size:]
+        loss = float(d_loss_fn(s.loss, d_real, d_fake))
         self.d_grad.zero_()
-        loss.backward()  # accumulates into d_grad (and G's gradients are not asked for: fake was made without a graph)
+        self.D.backward(inputs, pre, torch.cat(d_loss_grad(s.loss, d_real, d_fake)), weights=True)
+        if s.loss == "wgan_gp" and s.gp_lambda > 0:
+            loss += s.gp_lambda * gradient_penalty_backward(self.D, real, fake, self.generator, s.gp_lambda)
         self.opt_d.step()
         if s.loss == "wgan":  # WGAN's Lipschitz constraint, crudely: clamp every critic parameter to [-c, c]
             self.d_flat.clamp_(-s.clip, s.clip)
         self.d_updates += 1
-        return loss.item()  # on a CPU a cheap copy (no device to wait for, unlike on a GPU)
+        return loss
 
+    @torch.no_grad()
     def _g_update(self) -> tuple[float, float]:
         """One update of G; returns its loss and the L2 norm of its gradient (before the update)."""
         s = self.settings
-        loss = g_loss_fn(s.loss, self.D(self.G(self._noise(s.batch_size))))
+        fake, g_inputs, g_pre = self.G.forward_saving(self._noise(s.batch_size))
+        out, d_inputs, d_pre = self.D.forward_saving(fake)
+        loss = float(g_loss_fn(s.loss, out))
+        d_fake = self.D.backward(d_inputs, d_pre, g_loss_grad(s.loss, out), weights=False)  # through D to the points
         self.g_grad.zero_()
-        loss.backward(inputs=self._g_params)  # gradients for G only: D's gradients are neither computed nor touched
-        grad_norm = self.g_grad.norm()  # the L2 norm over all of G's parameters
+        self.G.backward(g_inputs, g_pre, d_fake, weights=True)  # then into G's weights
+        grad_norm = float(self.g_grad.norm())  # the L2 norm over all of G's parameters
         self.opt_g.step()
         self.g_updates += 1
-        return loss.item(), grad_norm.item()
+        return loss, grad_norm
 
     def step(self, what: str = "both") -> None:
         """One training step: "both" = ``d_steps`` D updates then one G update; "d" = one D update only; "g" = one G

@@ -3,7 +3,8 @@
 Conventions: models work in [-1, 1] (GANs, DDPM) or [0, 1] (AE, VAE); pictures are shown from [0, 1].
 ``to_unit`` maps the first to the second; ``to_uint8`` makes pixels; ``grid`` and ``strip`` lay several images out
 with a gap between them; ``to_pil`` makes a PIL image, enlarged with crisp pixels for small digits. ``luma`` and
-``gaussian_blur`` are the grey level and the blur that the edge detector and the training metrics share.
+``gaussian_blur`` are the grey level and the blur that the edge detector and the training metrics share;
+``srgb_to_lab`` and ``lab_to_srgb`` convert to and from CIELAB, where distances follow perceived colour differences.
 """
 
 import math
@@ -28,6 +29,28 @@ def gaussian_blur(x: torch.Tensor, sigma: float, padding: str = "replicate") -> 
     k = (k / k.sum()).repeat(x.shape[1], 1, 1, 1)                                  # (C, 1, 1, 2r+1)
     x = F.conv2d(F.pad(x, (radius, radius, 0, 0), mode=padding), k, groups=x.shape[1])          # along rows
     return F.conv2d(F.pad(x, (0, 0, radius, radius), mode=padding), k.transpose(2, 3), groups=x.shape[1])
+
+
+_RGB_TO_XYZ = torch.tensor([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]])
+_WHITE_D65 = torch.tensor([0.95047, 1.0, 1.08883])
+
+
+def srgb_to_lab(x: torch.Tensor) -> torch.Tensor:
+    """sRGB in [0, 1] (N, 3, H, W) -> CIELAB (D65 white): lightness L* in [0, 100], colour a* and b* roughly in
+    [-128, 127]."""
+    linear = torch.where(x <= 0.04045, x / 12.92, ((x.clamp(min=0) + 0.055) / 1.055) ** 2.4)
+    xyz = torch.einsum("ij,njhw->nihw", _RGB_TO_XYZ.to(x), linear) / _WHITE_D65.to(x)[:, None, None]
+    f = torch.where(xyz > (6 / 29) ** 3, xyz.clamp(min=1e-12) ** (1 / 3), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
+    return torch.stack([116 * f[:, 1] - 16, 500 * (f[:, 0] - f[:, 1]), 200 * (f[:, 1] - f[:, 2])], dim=1)
+
+
+def lab_to_srgb(lab: torch.Tensor) -> torch.Tensor:
+    """CIELAB (N, 3, H, W) -> sRGB in [0, 1], the inverse of ``srgb_to_lab``; colours outside sRGB are clipped."""
+    fy = (lab[:, 0] + 16) / 116
+    f = torch.stack([fy + lab[:, 1] / 500, fy, fy - lab[:, 2] / 200], dim=1)
+    xyz = torch.where(f > 6 / 29, f ** 3, 3 * (6 / 29) ** 2 * (f - 4 / 29)) * _WHITE_D65.to(lab)[:, None, None]
+    linear = torch.einsum("ij,njhw->nihw", torch.linalg.inv(_RGB_TO_XYZ).to(lab), xyz).clamp(0, 1)
+    return torch.where(linear <= 0.0031308, 12.92 * linear, 1.055 * linear.clamp(min=1e-12) ** (1 / 2.4) - 0.055)
 
 
 def to_unit(x: torch.Tensor) -> torch.Tensor:

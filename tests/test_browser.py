@@ -180,6 +180,8 @@ NAMES = {
     # the GAN lab: its losses, optimizers and metrics by their names, the papers it cites, its api's words
     "LSGAN", "WGAN-GP", "MLP", "RMSProp", "SGD", "rmsprop", "adam", "sgd", "critic", "Mao", "Arjovsky", "Gulrajani",
     "Metz", "Srivastava", "Jensen", "Shannon", "Jensen–Shannon", "JS", "Lipschitz", "clip", "truncation", "Brock",
+    # CartoonGAN keeping the photo's colours: the colour space and the paper's first author
+    "CIELAB", "Gatys",
 }
 ENGLISH_WORD = r"[A-Za-z][A-Za-z'’-]+"
 JAPANESE = r"[\u3040-\u30ff\u3400-\u9fff\uff01-\uff5e]"

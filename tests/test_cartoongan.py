@@ -114,7 +114,8 @@ def test_training_dry_run_and_resume(tmp_path):
 
 
 def test_colour_difference_in_cielab():
-    from training.train_cartoongan import colour_difference, colour_loss, srgb_to_lab
+    from models.imaging import srgb_to_lab
+    from training.train_cartoongan import colour_difference, colour_loss
 
     white, black = torch.ones(2, 3, 32, 32), torch.zeros(2, 3, 32, 32)
     assert torch.allclose(srgb_to_lab(white)[:, :, 0, 0], torch.tensor([100.0, 0.0, 0.0]), atol=0.05)
@@ -130,6 +131,23 @@ def test_colour_difference_in_cielab():
     fake = torch.rand(2, 3, 32, 32, requires_grad=True)
     colour_loss(fake, white).backward()
     assert fake.grad.abs().sum() > 0
+
+
+def test_lab_round_trip_and_keeping_the_photos_colours():
+    from models.cartoongan import keep_photo_colours
+    from models.imaging import lab_to_srgb, srgb_to_lab
+
+    x = torch.rand(3, 3, 16, 16, generator=torch.Generator().manual_seed(0))
+    assert (lab_to_srgb(srgb_to_lab(x)) - x).abs().max() < 1e-4
+    photo = torch.tensor([0.65, 0.45, 0.3])[None, :, None, None].expand(1, 3, 32, 32)  # flat light brown
+    cartoon = torch.full((1, 3, 32, 32), 0.6)
+    cartoon[:, :, :, :16] = 0.4                         # grey cartoon: a dark half and a light half, no colour
+    kept = keep_photo_colours(photo, cartoon)
+    lab, photo_lab, cartoon_lab = srgb_to_lab(kept), srgb_to_lab(photo), srgb_to_lab(cartoon)
+    assert (lab[:, 0] - cartoon_lab[:, 0]).abs().max() < 1.0  # the cartoon's lightness (clipped to sRGB: ΔE < 1) ...
+    assert (lab[:, 1:] - photo_lab[:, 1:]).abs().max() < 1.0            # ... with the photo's colour
+    assert kept[0, 0].mean() > kept[0, 2].mean() + 0.2                  # brown, not grey any more
+    assert torch.allclose(keep_photo_colours(photo, photo), photo, atol=1e-4)  # a photo is its own colours
 
 
 def test_edge_smoothing_blurs_only_the_edges():
@@ -162,6 +180,8 @@ def test_cartoonize_keeps_the_aspect_ratio(tiny_cartoon_models):
     seen, final, init = out["as_used"], out["final"], out["init"]
     assert seen.size == final.size == init.size == (101, 67)  # not multiples of 4: padded, then cropped back
     assert tab.available_styles() == ["openmoji"]  # the released styles are neither local nor reachable
+    as_drawn = tab.cartoonize(photo, 101, keep_colours=False)["final"]
+    assert as_drawn.tobytes() != final.tobytes() and as_drawn.size == final.size
     assert [caption for _img, caption in tab.cartoonize_styles(photo, 64)] == ["openmoji"]
 
 
@@ -190,9 +210,11 @@ def test_share_link_restores_the_resolution(tiny_cartoon_models):
     from demos import cartoongan as tab
     from tests.test_ae import LinkRequest
 
-    query = tab.cg_share_query(384)
-    assert query == "?tab=cartoongan&resolution=384"
-    assert tab.open_tab(LinkRequest(**dict(parse_qsl(query[1:]))))["resolution"] == 384
+    query = tab.cg_share_query(384, False)
+    assert query == "?tab=cartoongan&resolution=384&colours=0"
+    opened = tab.open_tab(LinkRequest(**dict(parse_qsl(query[1:]))))
+    assert opened["resolution"] == 384 and opened["keep_colours"] is False
+    assert tab.open_tab(LinkRequest(resolution="384"))["keep_colours"] is True  # older links: the default
     assert tab.open_tab(LinkRequest(resolution="99999"))["resolution"] == tab.RESOLUTION[2]
     assert tab.TAB.opens_on("cg")  # links handed out before the tab was renamed (?tab=cg) still open it
 

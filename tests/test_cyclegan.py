@@ -99,6 +99,17 @@ def test_history_pool_returns_old_or_new_images():
     assert seen_old and pool.images.shape[0] == 3
 
 
+def test_black_and_white_photos_are_told_from_colour_ones():
+    from training.train_cyclegan import is_black_and_white, to_grayscale
+
+    g = torch.Generator().manual_seed(0)
+    colour = torch.rand(2, 3, 16, 16, generator=g)
+    grey = to_grayscale(colour)
+    jpeg_noise = (grey + (torch.rand(2, 3, 16, 16, generator=g) - 0.5) * 6 / 255).clamp(0, 1)  # ±3/255 per channel
+    sepia_ish = grey * torch.tensor([1.0, 0.85, 0.6])[:, None, None]  # a toned photo has colour
+    assert is_black_and_white(torch.cat([grey, jpeg_noise, colour, sepia_ish])).tolist() == [True] * 4 + [False] * 4
+
+
 def test_test_split_is_fixed_and_disjoint(tmp_path):
     from training.train_cyclegan import split_files
 

@@ -104,6 +104,22 @@ def test_play_trains_in_bounded_chunks_and_pause_stops_it(monkeypatch):
     assert lab.advance(None, False, []).__next__()["timer"].active is False
 
 
+def test_chunks_shorten_when_many_students_play(monkeypatch):
+    """Two seconds a chunk for a few players; with a class, ``ROUND_S`` / players (not under ``MIN_CHUNK_S``), so
+    that each student's turn comes round again in about ``ROUND_S``; sessions that stopped playing drop out."""
+    now = [100.0]
+    monkeypatch.setattr(lab, "clock", lambda: now[0])
+    monkeypatch.setattr(lab, "_last_chunk", {})
+    students = [object() for _ in range(30)]
+    assert [lab.chunk_seconds(s) for s in students[:4]] == [2.0] * 4
+    assert [lab.chunk_seconds(s) for s in students[4:8]] == [lab.ROUND_S / n for n in (5, 6, 7, 8)]
+    assert lab.chunk_seconds(students[0]) == 1.0  # a student already counted is not counted twice
+    assert [lab.chunk_seconds(s) for s in students[8:]] == [max(lab.MIN_CHUNK_S, lab.ROUND_S / n) for n in range(9, 31)]
+    assert lab.chunk_seconds(students[-1]) == lab.MIN_CHUNK_S == 0.5  # 30 players: a turn every ~15 s
+    now[0] += lab.PLAYER_WINDOW_S + 1  # everyone else stopped playing
+    assert lab.chunk_seconds(students[0]) == lab.CHUNK_S
+
+
 def test_slow_motion_is_one_step_per_tick():
     session = lab.reset(**inputs())["session"]
     lab.play(session)

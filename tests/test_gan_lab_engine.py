@@ -23,9 +23,12 @@ from models.gan_lab import (
     Mixture,
     count_modes,
     d_loss_fn,
+    d_loss_grad,
     flatten_parameters,
     g_loss_fn,
+    g_loss_grad,
     gradient_penalty,
+    gradient_penalty_backward,
     half_width,
     js_divergence,
     modes_of,
@@ -165,6 +168,49 @@ def test_gradient_penalty_of_a_linear_critic():
     penalty.backward()  # differentiable in D's weights: d/dw (‖w‖ - 1)² = 2 (‖w‖ - 1) w / ‖w‖
     assert critic.weight.grad.flatten().tolist() == pytest.approx([2 * 4 * 3 / 5, 2 * 4 * 4 / 5])
     assert float(gradient_penalty(linear([[0.6, 0.8]]), real, fake, g).detach()) == pytest.approx(0.0, abs=1e-10)
+
+
+@pytest.mark.parametrize("layers", [1, 3])
+@pytest.mark.parametrize("loss", LOSSES)
+def test_backpropagation_written_out_matches_autograd(loss, layers):
+    """The training steps' own backward passes (MLP.backward, d_loss_grad, g_loss_grad, gradient_penalty_backward)
+    give the gradients autograd gets from the loss definitions, the penalty's double backward included."""
+    rng = torch.Generator().manual_seed(layers)
+    G = MLP(3, 2, 16, layers, "relu", rng)
+    D = MLP(2, 1, 16, layers, "leaky_relu", rng)
+    for net in (G, D):
+        for p in net.parameters():
+            p.grad = torch.zeros_like(p)
+    z, real = torch.randn(32, 3, generator=rng), torch.randn(32, 2, generator=rng)
+
+    def grads(net):
+        out = [p.grad.clone() for p in net.parameters()]
+        for p in net.parameters():
+            p.grad.zero_()
+        return out
+
+    # D's step: the loss on real and fake outputs, plus λ · the gradient penalty (the same ε from equal generators)
+    fake = G(z).detach()
+    same_eps = torch.Generator().manual_seed(5)
+    reference = d_loss_fn(loss, D(real), D(fake)) + 0.7 * gradient_penalty(D, real, fake, same_eps)
+    reference.backward()
+    expected = grads(D)
+    out, inputs, pre = D.forward_saving(torch.cat([real, fake]))
+    D.backward(inputs, pre, torch.cat(d_loss_grad(loss, out[:32], out[32:])))
+    penalty = gradient_penalty_backward(D, real, fake, torch.Generator().manual_seed(5), 0.7)
+    assert float(d_loss_fn(loss, out[:32], out[32:])) + 0.7 * penalty == pytest.approx(float(reference), rel=1e-5)
+    for got, want in zip(grads(D), expected):
+        assert torch.allclose(got, want, rtol=1e-4, atol=1e-6), loss
+
+    # G's step: through D (whose gradients stay untouched) into G's weights
+    g_loss_fn(loss, D(G(z))).backward(inputs=list(G.parameters()))
+    expected = grads(G)
+    fake, g_inputs, g_pre = G.forward_saving(z)
+    out, d_inputs, d_pre = D.forward_saving(fake)
+    G.backward(g_inputs, g_pre, D.backward(d_inputs, d_pre, g_loss_grad(loss, out), weights=False))
+    for got, want in zip(grads(G), expected):
+        assert torch.allclose(got, want, rtol=1e-4, atol=1e-6), loss
+    assert all(float(g.abs().max()) == 0 for g in grads(D))
 
 
 # -- measures ------------------------------------------------------------------------------------------------------

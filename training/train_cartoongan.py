@@ -42,10 +42,10 @@ from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from models.cartoongan import CartoonDiscriminator, CartoonGenerator  # noqa: E402
+from models.cartoongan import CartoonDiscriminator, CartoonGenerator, keep_photo_colours  # noqa: E402
 from models.efficientnet_lite import EfficientNetLite0  # noqa: E402
 from models.frechet import fid_lite0  # noqa: E402
-from models.imaging import gaussian_blur, grid, to_pil  # noqa: E402
+from models.imaging import gaussian_blur, grid, srgb_to_lab, to_pil  # noqa: E402
 from training.common import DEFAULT_DATA_DIR, PROJECT_ROOT, centre_square, push_folder, save_model, seed_everything  # noqa: E402
 
 PHOTO_CLASSES = ("bedroom", "living_room", "horse", "domestic_cat", "dog")
@@ -223,17 +223,6 @@ def colour_loss(generated: torch.Tensor, photos: torch.Tensor) -> torch.Tensor:
     return F.l1_loss(blur(generated), blur(photos))
 
 
-def srgb_to_lab(x: torch.Tensor) -> torch.Tensor:
-    """sRGB in [0, 1] (N, 3, H, W) -> CIELAB (D65 white): L in [0, 100], a and b roughly in [-128, 127]."""
-    linear = torch.where(x <= 0.04045, x / 12.92, ((x.clamp(min=0) + 0.055) / 1.055) ** 2.4)
-    m = torch.tensor([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]],
-                     dtype=x.dtype, device=x.device)
-    xyz = torch.einsum("ij,njhw->nihw", m, linear)
-    xyz = xyz / torch.tensor([0.95047, 1.0, 1.08883], dtype=x.dtype, device=x.device)[:, None, None]
-    f = torch.where(xyz > (6 / 29) ** 3, xyz.clamp(min=1e-12) ** (1 / 3), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
-    return torch.stack([116 * f[:, 1] - 16, 500 * (f[:, 0] - f[:, 1]), 200 * (f[:, 1] - f[:, 2])], dim=1)
-
-
 @torch.no_grad()
 def colour_difference(photos: torch.Tensor, cartoons: torch.Tensor) -> float:
     """Colour fidelity: the mean CIELAB colour difference ΔE*ab (CIE 1976; about 2.3 is just noticeable) between the
@@ -294,8 +283,8 @@ def style_distance(cnn, images: torch.Tensor, drawings: torch.Tensor) -> float:
 
 @torch.no_grad()
 def evaluate(g, cnn, photos_test: torch.Tensor, cartoons_test: torch.Tensor) -> dict:
-    """Content loss on the held-out photos, and FID-Lite0 and style distance of their cartoons vs the held-out
-    drawings."""
+    """Content loss on the held-out photos, FID-Lite0 and style distance of their cartoons vs the held-out drawings,
+    colour difference to the photos; the last two also with the photo's colours kept (``keep_photo_colours``)."""
     g.eval()
     outs, losses = [], []
     for start in range(0, photos_test.shape[0], 16):
@@ -306,9 +295,12 @@ def evaluate(g, cnn, photos_test: torch.Tensor, cartoons_test: torch.Tensor) -> 
     generated = torch.cat(outs)
     drawings = cartoons_test.to(generated.device).float() / 255.0
     photos = photos_test.to(generated.device).float() / 255.0
+    kept = keep_photo_colours(photos, generated)  # what the tab shows with "keep the photo's colours"
     return {"content_loss": sum(losses) / photos_test.shape[0], "fid_lite0": fid_lite0(cnn, generated, drawings),
             "style_distance": style_distance(cnn, generated.clamp(0, 1), drawings),
-            "colour_difference": colour_difference(photos, generated)}
+            "colour_difference": colour_difference(photos, generated),
+            "kept_style_distance": style_distance(cnn, kept, drawings),
+            "kept_colour_difference": colour_difference(photos, kept)}
 
 
 @torch.no_grad()
@@ -327,7 +319,8 @@ def save_samples(g, photos_test: torch.Tensor, path: Path):
 @torch.no_grad()
 def before_after_figure(before, after, photos_test: torch.Tensor, n: int = 6) -> PIL.Image.Image:
     """Rows: held-out photos (n of ours, spread over the classes, and three standard test pictures of scikit-image:
-    the astronaut Eileen Collins (NASA, public domain), a cat, a cup of coffee), the cartoon before, after."""
+    the astronaut Eileen Collins (NASA, public domain), a cat, a cup of coffee), the cartoon before, after, and
+    after with the photo's colours kept (``keep_photo_colours``)."""
     import skimage.data
 
     size = photos_test.shape[-1]
@@ -335,7 +328,8 @@ def before_after_figure(before, after, photos_test: torch.Tensor, n: int = 6) ->
     extra = [torch.from_numpy(square(PIL.Image.fromarray(img), size)).permute(2, 0, 1)
              for img in (skimage.data.astronaut(), skimage.data.chelsea(), skimage.data.coffee())]
     x = torch.cat([ours, torch.stack(extra)]).float() / 255.0
-    rows = [x, before.eval()(x).clamp(0, 1), after.eval()(x).clamp(0, 1)]
+    after_x = after.eval()(x).clamp(0, 1)
+    rows = [x, before.eval()(x).clamp(0, 1), after_x, keep_photo_colours(x, after_x)]
     return to_pil(grid(torch.cat(rows), nrow=x.shape[0]))
 
 
@@ -365,7 +359,9 @@ def main(args):
         for out, g in generators.items():
             r = evaluate(g, cnn, photos_test, cartoons_test)
             print(f"{out}: content loss {r['content_loss']:.4f}, FID-Lite0 {r['fid_lite0']:.2f}, "
-                  f"style distance {r['style_distance']:.2f}, colour difference ΔE {r['colour_difference']:.1f}")
+                  f"style distance {r['style_distance']:.2f}, colour difference ΔE {r['colour_difference']:.1f}; "
+                  f"with the photo's colours kept: style distance {r['kept_style_distance']:.2f}, "
+                  f"ΔE {r['kept_colour_difference']:.1f}")
         if args.before and args.figure:
             before_after_figure(generators[args.before].cpu(), generators[args.output_dir].cpu(),
                                 photos_test.cpu()).save(args.figure)
@@ -444,7 +440,9 @@ def main(args):
              f"FID-Lite0 vs held-out OpenMoji drawings {metrics['fid_lite0']:.2f}, "
              f"style distance (EfficientNet-Lite0 block-{STYLE_BLOCK} channel statistics) "
              f"{metrics['style_distance']:.2f}, colour difference (mean CIELAB ΔE between the blurred photo and the "
-             f"blurred cartoon) {metrics['colour_difference']:.1f}; "
+             f"blurred cartoon) {metrics['colour_difference']:.1f}; with the photo's colours kept "
+             f"(`models.cartoongan.keep_photo_colours`): style distance {metrics['kept_style_distance']:.2f}, "
+             f"colour difference {metrics['kept_colour_difference']:.1f}; "
              "reproduce with `python training/train_cartoongan.py --eval-only`.")
     print(table)
     save_model(g.cpu(), args.output_dir, card(args, False, table, time.time() - t0))

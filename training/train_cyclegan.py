@@ -284,6 +284,19 @@ def to_grayscale(x: torch.Tensor) -> torch.Tensor:
     return luma(x).expand(-1, 3, -1, -1)
 
 
+def is_black_and_white(x: torch.Tensor) -> torch.Tensor:
+    """(N,) True for the photos of (N, 3, H, W) in [0, 1] that have no colour: their pixels are on average less than
+    0.01 (~2.5/255) from their own grey. JPEG's colour noise keeps a black-and-white photo's under that (its largest
+    pixel difference may reach 30/255); the least colourful colour photos of the horse test split, a brown horse on
+    grey sand, are just above it."""
+    return (x - to_grayscale(x)).abs().mean(dim=(1, 2, 3)) < 0.01
+
+
+def as_uint8(x: torch.Tensor) -> torch.Tensor:
+    """[0, 1] floats -> uint8 pixels, as a saved picture would hold them (what the generators are given)."""
+    return (x * 255).round().to(torch.uint8)
+
+
 @torch.no_grad()
 def translate_all(net, images: torch.Tensor, device, batch_size: int = 16) -> torch.Tensor:
     """uint8 (N, 3, H, W) -> float [0, 1] (N, 3, H, W) on the CPU."""
@@ -303,8 +316,8 @@ def evaluate(g, f, test_a: torch.Tensor, test_b: torch.Tensor, cnn, device) -> d
     f.eval()
     a, b = test_a.float() / 255.0, test_b.float() / 255.0
     fake_b, fake_a = translate_all(g, test_a, device), translate_all(f, test_b, device)
-    rec_a = translate_all(f, (fake_b * 255).round().to(torch.uint8), device)
-    rec_b = translate_all(g, (fake_a * 255).round().to(torch.uint8), device)
+    rec_a = translate_all(f, as_uint8(fake_b), device)
+    rec_b = translate_all(g, as_uint8(fake_a), device)
     # Chu et al. (2017): how much does an invisible noise of ±2/255 on G(a) move F's reconstruction?
     gen = torch.Generator().manual_seed(0)
     gains = {}
@@ -315,10 +328,9 @@ def evaluate(g, f, test_a: torch.Tensor, test_b: torch.Tensor, cnn, device) -> d
         gains[key] = float((rec_noisy - rec).abs().mean() / ((noisy - y8).abs().mean() / 255))
     # a black-and-white photo must come back black-and-white: every test horse turned grey (luma), through the cycle
     grey = to_grayscale(a)
-    rec_grey = translate_all(f, (translate_all(g, (grey * 255).round().to(torch.uint8), device) * 255).round()
-                             .to(torch.uint8), device)
+    rec_grey = translate_all(f, as_uint8(translate_all(g, as_uint8(grey), device)), device)
     grey_errors = (rec_grey - grey).abs().mean(dim=(1, 2, 3))
-    already_grey = (a - grey).abs().amax(dim=(1, 2, 3)) < 12 / 255     # test photos that are black-and-white already
+    already_grey = is_black_and_white(a)     # test photos that are black-and-white already
     cnn = cnn.to("cpu")
     result = {
         "checkerboard_g": checkerboard_score(fake_b), "checkerboard_f": checkerboard_score(fake_a),
@@ -382,17 +394,15 @@ def before_after_figure(before, after, test_a: torch.Tensor, test_b: torch.Tenso
     """Columns: held-out images (n horses, the first colour one also in black and white, then n cloud horses). Rows:
     the input, the translation before, after, the reconstruction through the cycle before, after."""
     a = test_a[::max(1, test_a.shape[0] // n)][:n].float() / 255.0
-    colour = int(((a - to_grayscale(a)).abs().mean(dim=(1, 2, 3)) > 0.03).float().argmax())   # the first in colour
+    colour = int((~is_black_and_white(a)).float().argmax())   # the first in colour
     a = torch.cat([to_grayscale(a[colour:colour + 1]), a])
     b = test_b[::max(1, test_b.shape[0] // n)][:n].float() / 255.0
     rows = [torch.cat([a, b])]
     trans, cycle = [], []
     for g, f in (before, after):
-        ya = translate_all(g, (a * 255).round().to(torch.uint8), device)
-        yb = translate_all(f, (b * 255).round().to(torch.uint8), device)
+        ya, yb = translate_all(g, as_uint8(a), device), translate_all(f, as_uint8(b), device)
         trans.append(torch.cat([ya, yb]))
-        cycle.append(torch.cat([translate_all(f, (ya * 255).round().to(torch.uint8), device),
-                                translate_all(g, (yb * 255).round().to(torch.uint8), device)]))
+        cycle.append(torch.cat([translate_all(f, as_uint8(ya), device), translate_all(g, as_uint8(yb), device)]))
     rows += trans + cycle
     return to_pil(grid(torch.cat(rows), nrow=a.shape[0] + b.shape[0]))
 
@@ -635,7 +645,7 @@ def main(args):
         metrics = "dry run on random data: no figures"
     else:  # cycle L1 here; FID-Lite0 (slower) with --eval-only on the final weights
         fake_b = translate_all(g, test_a, device)
-        rec = translate_all(f, (fake_b * 255).round().to(torch.uint8), device)
+        rec = translate_all(f, as_uint8(fake_b), device)
         metrics = (f"Cycle reconstruction L1 on the {test_a.shape[0]} held-out horses at the end of training: "
                    f"{float((rec - test_a.float() / 255).abs().mean()):.4f}. FID-Lite0 and both directions: "
                    "`python training/train_cyclegan.py --eval-only` (figures in the gallery's README).")
