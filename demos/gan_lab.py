@@ -196,9 +196,10 @@ FRAME_TRAIN_S = FRAME_S - 0.05  # (the training of the first frame of a chunk: d
 TICK_S = 0.1  # the timer: the next chunk starts this long after the last one ended
 SLOW_TICK_S = 0.35  # slow motion: one step per tick
 clock = time.perf_counter  # (tests replace it)
-# One chunk at a time: the lab never takes more than one core of a free Space's two, whatever the number of players
-# (the other tabs stay responsive; two at a time made the lab livelier and the heavy tabs slower, README "A class at
-# once"). A session's own events never overlap its chunk (``LabSession.lock``).
+# One chunk at a time: the lab's training never takes more than one core of a free Space's two, whatever the number
+# of players (the other tabs stay responsive; two at a time made the lab livelier and the heavy tabs slower, README
+# "A class at once"); only its short control events may run beside a chunk. A session's own events never overlap its
+# chunk (``LabSession.lock``).
 LAB_QUEUE = {"concurrency_id": "gan_lab", "concurrency_limit": int(os.environ.get("GALLERY_GAN_LAB_CONCURRENCY", 1))}
 # The other events of the lab (new run, steps, changes, redraws: ~0.1 s each) take turns in a queue of their own.
 CONTROLS_QUEUE = {"concurrency_id": "gan_lab_controls", "concurrency_limit": 1}
