@@ -14,7 +14,8 @@ a divergence over time and a second run side by side.
 
 How the page trains: "play" starts a timer; each tick runs one *chunk* on the server (``chunk_seconds()``: 2 s
 while a few students play, shorter, down to 0.5 s, when many do; a picture every ~``FRAME_S`` seconds, training in
-between), so that 30 students take turns on one core, each soon again, and the other tabs stay responsive. The
+between, or one at the end of a shortened chunk), so that 30 students take turns on one core, each soon again, and
+the other tabs stay responsive (the chunks compute at the heavy jobs' lower priority, ``demos/turns.py``). The
 lab's other events (a new run, a step, a changed setting, a redraw) have a queue of their own, so they answer in a
 fraction of a second instead of waiting behind the class's chunks. Each browser session keeps its own run
 (``LabSession`` in a ``gr.State``). The pictures are drawn with PIL and sent inline (no file per frame).
@@ -37,7 +38,7 @@ import PIL.ImageDraw
 import PIL.ImageFont
 import torch
 
-from demos import controls
+from demos import controls, turns
 from demos.common import MAX_SEED, check_choice, check_range, check_seed, new_seed, seed_input
 from demos.image_input import composite_of, digit_canvas, ink_map, wire_canvas
 from demos.kit import COMMON, Page, Tab, generated_file
@@ -192,7 +193,7 @@ ROUND_S = 8.0  # with many players, chunks shorten so that all of them take a tu
 PLAYER_WINDOW_S = 30.0  # a session is "playing" if it ran a chunk this recently
 FRAME_S = 0.16  # a picture this often while playing: training fills what drawing the last picture left
 MIN_TRAIN_S = 0.04  # but at least this much training between two pictures
-FRAME_TRAIN_S = FRAME_S - 0.05  # (the training of the first frame of a chunk: drawing takes ~50 ms for one run)
+DRAW_S = 0.05  # about what a picture takes (one run; the first frame of a chunk trains FRAME_S - DRAW_S)
 TICK_S = 0.1  # the timer: the next chunk starts this long after the last one ended
 SLOW_TICK_S = 0.35  # slow motion: one step per tick
 clock = time.perf_counter  # (tests replace it)
@@ -768,32 +769,45 @@ def pause(session) -> dict:
     return {"timer": gr.Timer(active=False)}
 
 
+def train_and_draw(session, slow: bool, train_s: float, show) -> tuple[dict, float]:
+    """One frame of play: ``train_s`` seconds of training (slow motion: one step), then the picture; returns it and
+    the seconds drawing took."""
+    with session.lock:
+        if slow:
+            for run in session.runs():
+                run.train(1)
+        else:  # the two runs take the same number of steps
+            done = session.run.train_for(train_s / len(session.runs()), max_steps=10_000)
+            if session.other is not None:
+                session.other.train(max(done, 1))
+    drawing = time.perf_counter()
+    frame = show_frame(session, show)
+    return frame, time.perf_counter() - drawing
+
+
 def advance(session, slow: bool, show):
     """One timer tick while playing: for ``chunk_seconds()`` (at most ``CHUNK_S``), a picture every ~``FRAME_S`` s
     with training in between (the time drawing the last picture left of ``FRAME_S``, at least ``MIN_TRAIN_S``; slow
-    motion: one step per picture); it stops at the next picture when "pause" is pressed."""
+    motion: one step per picture; a shortened chunk, while many play: one picture, at its end); it stops at the
+    next picture when "pause" is pressed."""
     if session is None or not session.playing:
         yield {"timer": gr.Timer(active=False)}
         return
     length = chunk_seconds(session)
-    start, train_s = clock(), FRAME_TRAIN_S
+    # While the class shares the lab (chunks shorter than CHUNK_S), one picture per chunk, at its end: a student's
+    # view then moves once a turn either way, and the ~50 ms of each picture not drawn go to training.
+    frame_s = FRAME_S if length >= CHUNK_S else length
+    start, train_s = clock(), frame_s - DRAW_S
     while session.playing:
-        with session.lock:
-            if slow:
-                for run in session.runs():
-                    run.train(1)
-            else:  # the two runs take the same number of steps
-                done = session.run.train_for(train_s / len(session.runs()), max_steps=10_000)
-                if session.other is not None:
-                    session.other.train(max(done, 1))
-        drawing = time.perf_counter()
-        frame = show_frame(session, show)
-        train_s = max(MIN_TRAIN_S, FRAME_S - (time.perf_counter() - drawing))
+        # Training and drawing run at the heavy jobs' lower priority (demos/turns.py): a light request of another
+        # tab gets a core at once, the lab takes whatever CPU is left.
+        frame, drawn_in = turns.in_background(train_and_draw, session, slow, train_s, show)
+        train_s = max(MIN_TRAIN_S, frame_s - drawn_in)
         if slow:
             yield {**frame, "timer": gr.Timer(value=SLOW_TICK_S, active=session.playing)}
             return
         yield frame
-        if clock() - start >= length - FRAME_TRAIN_S:
+        if clock() - start >= length - (frame_s - DRAW_S):
             break
     yield {"timer": gr.Timer(value=TICK_S, active=session.playing)}
 

@@ -18,17 +18,57 @@ allows it:
 
 Gradio's ``heavy`` queue (``demos/kit.py: heavy_queue``) lets ``GALLERY_HEAVY_CONCURRENCY`` jobs (default 4) be *in
 progress* at once; they share the line turn by turn. ``bench/load_test.py --scenario classroom`` measures it.
+
+Turns share the CPU among the heavy jobs; *priorities* share it between heavy and light work. Heavy jobs compute in
+threads of lower scheduling priority (``in_background``: Linux's nice value ``GALLERY_HEAVY_NICE``, default 10), so
+that when a light request (an AE slider, a VAE decode) needs a core, the operating system gives it one at once
+instead of sharing it evenly with two dreams and a GAN-lab chunk; when no light work waits, the heavy jobs use the
+whole CPU as before. This is the classic split of interactive and batch work of time-sharing systems (Unix ``nice``).
 """
 
+import contextvars
 import os
 import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 TURN_S = float(os.environ.get("GALLERY_HEAVY_TURN_S", 1.0))
 SLOTS = int(os.environ.get("GALLERY_HEAVY_SLOTS", 2))
+NICE = int(os.environ.get("GALLERY_HEAVY_NICE", 10))  # 0: heavy work at the same priority as the rest
+
+
+def _lower_priority() -> None:
+    """Make the calling thread ``NICE`` steps less urgent for the scheduler (Linux: a thread's own nice value, which
+    threads it starts inherit; a process may always lower its own priority, never raise it back). Elsewhere, or if
+    the system refuses, the thread keeps its priority."""
+    if NICE <= 0 or not hasattr(os, "setpriority"):
+        return
+    try:
+        thread = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, thread, min(19, os.getpriority(os.PRIO_PROCESS, thread) + NICE))
+    except OSError:
+        pass
+
+
+# The lower-priority threads. They are made on demand and kept; a thread's priority cannot be raised again without
+# privileges, so heavy work gets threads of its own instead of lowering Gradio's (which also serve light requests).
+# There are enough for every heavy job in progress even when all but two wait in ``give_way`` for their next turn.
+_BACKGROUND = ThreadPoolExecutor(max_workers=64, thread_name_prefix="gallery-heavy", initializer=_lower_priority)
+
+
+def in_background(fn: Callable, *args):
+    """``fn(*args)`` computed in a lower-priority thread (``NICE``); the caller waits for its result or exception.
+    The caller's context (the UI's language: ``demos.i18n``) and heavy turn (``give_way``) go with it."""
+    turn = getattr(_current, "turn", None)
+
+    def call():
+        with _computing(turn):
+            return fn(*args)
+
+    return _BACKGROUND.submit(contextvars.copy_context().run, call).result()
 
 
 class Line:
@@ -151,7 +191,7 @@ def in_turns(fn: Callable, *args, line: Line | None = None, session: str | None 
         try:
             turn.hold()
             with _computing(turn):
-                return fn(*args)
+                return in_background(fn, *args)
         finally:
             turn.release()
 
@@ -171,7 +211,7 @@ def iterate_in_turns(steps: Iterator, line: Line | None = None, session: str | N
                 turn.hold()
                 with _computing(turn):
                     try:
-                        item = next(steps)
+                        item = in_background(next, steps)
                     except StopIteration:
                         return
                 if turn.time_is_up():

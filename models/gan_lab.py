@@ -235,6 +235,12 @@ def sample_noise(noise: str, n: int, dim: int, generator: torch.Generator) -> to
 # Networks
 
 
+# The kernels of the activations' backward, called directly (the ``.default`` overloads: naming the overload spares
+# the lookup that ``torch.ops.aten.<name>(...)`` makes at every call).
+_LEAKY_RELU_BACKWARD = torch.ops.aten.leaky_relu_backward.default
+_THRESHOLD_BACKWARD = torch.ops.aten.threshold_backward.default
+
+
 class MLP(nn.Module):
     """A fully connected network: in_dim → hidden → … (``layers`` hidden layers) → out_dim, no normalisation.
 
@@ -292,8 +298,8 @@ class MLP(nn.Module):
     def times_slope(self, d: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
         """d · f'(h): with the kernels autograd itself uses for these activations' backward (one pass, no mask)."""
         if self._negative_slope:
-            return torch.ops.aten.leaky_relu_backward(d, h, self._negative_slope, False)
-        return torch.ops.aten.threshold_backward(d, h, 0.0)
+            return _LEAKY_RELU_BACKWARD(d, h, self._negative_slope, False)
+        return _THRESHOLD_BACKWARD(d, h, 0.0)
 
     @torch.no_grad()
     def backward(self, inputs: list[torch.Tensor], pre_activations: list[torch.Tensor], d_out: torch.Tensor,
@@ -678,14 +684,28 @@ class LabRun:
     # faster than autograd for networks this small.
 
     @torch.no_grad()
-    def _d_update(self) -> float:
-        """One update of D on a fresh batch of real and fake points; returns the loss it minimised."""
+    def _critic_batches(self, n: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """Real and fake batches for ``n`` D updates in a row. D's updates do not change G, so G makes all ``n`` fake
+        batches in one forward pass (one large product is faster than ``n`` small ones: WGAN makes 5 D updates per
+        step). The random numbers are drawn in the same order as one update at a time: real, then z, per update."""
         s = self.settings
-        real = sample_real(s.dataset, s.batch_size, self.generator, self.points)
-        fake = self.G(self._noise(s.batch_size))  # D's step does not change G
+        if n == 0:
+            return []
+        reals, noises = [], []
+        for _ in range(n):
+            reals.append(sample_real(s.dataset, s.batch_size, self.generator, self.points))
+            noises.append(self._noise(s.batch_size))
+        fakes = self.G(torch.cat(noises)).split(s.batch_size)
+        return list(zip(reals, fakes))
+
+    @torch.no_grad()
+    def _d_update(self, real: torch.Tensor, fake: torch.Tensor, with_loss: bool = True) -> float:
+        """One update of D on a batch of real and fake points; returns the loss it minimised (NaN when
+        ``with_loss`` is False: of several updates in a row, only the last one's loss is recorded)."""
+        s = self.settings
         out, inputs, pre = self.D.forward_saving(torch.cat([real, fake]))  # one pass over both halves
         d_real, d_fake = out[: s.batch_size], out[s.batch_size:]
-        loss = float(d_loss_fn(s.loss, d_real, d_fake))
+        loss = float(d_loss_fn(s.loss, d_real, d_fake)) if with_loss else math.nan
         self.d_grad.zero_()
         self.D.backward(inputs, pre, torch.cat(d_loss_grad(s.loss, d_real, d_fake)), weights=True)
         if s.loss == "wgan_gp" and s.gp_lambda > 0:
@@ -718,8 +738,8 @@ class LabRun:
             raise ValueError(f"what must be 'both', 'd' or 'g', got {what!r}")
         d_loss = g_loss = grad_norm = math.nan  # NaN: the network was not trained in this step
         d_updates = {"both": self.settings.d_steps, "d": 1, "g": 0}[what]
-        for _ in range(d_updates):
-            d_loss = self._d_update()
+        for k, (real, fake) in enumerate(self._critic_batches(d_updates)):
+            d_loss = self._d_update(real, fake, with_loss=k == d_updates - 1)
         if what in ("both", "g"):
             g_loss, grad_norm = self._g_update()
         self.steps += 1

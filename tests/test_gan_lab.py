@@ -84,8 +84,8 @@ def test_play_trains_in_bounded_chunks_and_pause_stops_it(monkeypatch):
     assert lab.play(session)["timer"].active is True
     frames = list(lab.advance(session, False, ["fake"]))
     pictures = [f for f in frames if "frame" in f]
-    # the clock is read at the start and after each picture: 0.25 s per picture; the chunk ends once CHUNK_S − 0.12 s
-    # (1.88 s) have passed, after 8 pictures
+    # the clock is read at the start and after each picture: 0.25 s per picture; the chunk ends once
+    # CHUNK_S − (FRAME_S − DRAW_S) = 1.89 s have passed, after 8 pictures
     assert len(pictures) == 8 and all("base64" in f["frame"] for f in pictures)
     assert frames[-1]["timer"].active is True and "frame" not in frames[-1]  # the timer starts the next chunk
     assert session.run.steps > 0
@@ -102,6 +102,20 @@ def test_play_trains_in_bounded_chunks_and_pause_stops_it(monkeypatch):
     late = list(lab.advance(session, False, []))
     assert len(late) == 1 and late[0]["timer"].active is False and session.run.steps == steps_after
     assert lab.advance(None, False, []).__next__()["timer"].active is False
+
+
+def test_a_shortened_chunk_draws_one_picture_at_its_end(monkeypatch):
+    """While many play (a chunk of 0.5 s), the chunk trains for nearly all of it and draws once."""
+    monkeypatch.setattr(lab, "clock", FakeClock())
+    monkeypatch.setattr(lab, "chunk_seconds", lambda session: lab.MIN_CHUNK_S)
+    trained = []
+    monkeypatch.setattr(lab.LabRun, "train_for",
+                        lambda run, seconds, max_steps, what="both": trained.append(seconds) or 1)
+    session = lab.reset(**inputs())["session"]
+    lab.play(session)
+    frames = list(lab.advance(session, False, ["fake"]))
+    assert sum("frame" in f for f in frames) == 1 and frames[-1]["timer"].active is True
+    assert trained == [pytest.approx(lab.MIN_CHUNK_S - lab.DRAW_S)]
 
 
 def test_chunks_shorten_when_many_students_play(monkeypatch):

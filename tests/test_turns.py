@@ -1,6 +1,7 @@
 """Heavy jobs take turns (demos/turns.py): a short job is not stuck behind a long one. The clock is the test's, so
 the order of the steps is exact, whatever the machine's speed."""
 
+import os
 import threading
 import time
 
@@ -146,3 +147,40 @@ def test_with_two_slots_two_jobs_compute_at_once_and_a_third_waits():
     assert sorted(inside) == ["a", "b", "c"] and line.waiting() == 0
     with pytest.raises(ValueError):
         Line(slots=0)
+
+
+def _nice_of_this_thread() -> int:
+    return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+
+@pytest.mark.skipif(not hasattr(os, "setpriority") or turns.NICE <= 0, reason="thread priorities: Linux")
+def test_heavy_work_computes_at_a_lower_priority_than_its_caller(line):
+    mine = _nice_of_this_thread()
+    seen = {}
+
+    def job():
+        seen["job"] = _nice_of_this_thread()
+        return "done"
+
+    def frames():
+        for i in range(2):
+            seen[f"frame{i}"] = _nice_of_this_thread()
+            yield i
+
+    assert in_turns(job, line=line) == "done"
+    assert list(iterate_in_turns(frames(), line=line)) == [0, 1]
+    expected = min(19, mine + turns.NICE)
+    assert seen == {"job": expected, "frame0": expected, "frame1": expected}
+    assert _nice_of_this_thread() == mine  # the caller (a Gradio worker, serving light requests too) keeps its own
+
+
+def test_in_background_keeps_the_language_and_the_turn_and_passes_errors_back(line):
+    from demos.i18n import current_language, language
+
+    turn = turns.Turn(line)
+    with language("ja"), turns._computing(turn):
+        assert turns.in_background(lambda: (current_language(), turns._current.turn)) == ("ja", turn)
+    with pytest.raises(ZeroDivisionError):
+        turns.in_background(lambda: 1 / 0)
+    with pytest.raises(StopIteration):
+        turns.in_background(next, iter(()))
