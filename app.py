@@ -35,6 +35,7 @@ from demos import (  # noqa: E402
 from demos.i18n import COMMON, LANGUAGES, make_i18n  # noqa: E402
 from demos.image_input import upload_budget_app_kwargs  # noqa: E402
 from demos.kit import Page, delete_cache, fair_queue, linked_tab  # noqa: E402
+from demos.page_cache import PageCache  # noqa: E402
 
 # The gallery's tabs, in order. Each module declares its tab once (``TAB = Tab(id=...)``); the tab ids and the
 # share links' ``?tab=<id>`` come from here.
@@ -158,8 +159,17 @@ def main(argv=None):
         max_file_size=MAX_FILE_SIZE,
         css=CSS,
         mcp_server=args.mcp,
-        app_kwargs=upload_budget_app_kwargs(),  # bytes per client and time window (demos/image_input.py)
+        app_kwargs=app_kwargs(),
     )
+
+
+def app_kwargs() -> dict:
+    """The middleware in front of the app: bytes per client and time window (demos/image_input.py), and the page and
+    its config built once, not once per student (demos/page_cache.py; this app has no login)."""
+    from starlette.middleware import Middleware
+
+    kwargs = upload_budget_app_kwargs()
+    return {**kwargs, "middleware": [*kwargs["middleware"], Middleware(PageCache)]}
 
 
 if __name__ == "__main__":

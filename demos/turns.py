@@ -28,11 +28,12 @@ whole CPU as before. This is the classic split of interactive and batch work of 
 
 import contextvars
 import os
+import queue
 import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from contextlib import contextmanager
 
 TURN_S = float(os.environ.get("GALLERY_HEAVY_TURN_S", 1.0))
@@ -53,22 +54,55 @@ def _lower_priority() -> None:
         pass
 
 
-# The lower-priority threads. They are made on demand and kept; a thread's priority cannot be raised again without
-# privileges, so heavy work gets threads of its own instead of lowering Gradio's (which also serve light requests).
-# There are enough for every heavy job in progress even when all but two wait in ``give_way`` for their next turn.
-_BACKGROUND = ThreadPoolExecutor(max_workers=64, thread_name_prefix="gallery-heavy", initializer=_lower_priority)
+class _Background:
+    """The lower-priority threads: made on demand (``_lower_priority`` first), then kept and reused. A thread's
+    priority cannot be raised again without privileges, so heavy work gets threads of its own instead of lowering
+    Gradio's (which also serve light requests). There is always a thread for a new call, so a job that waits in
+    ``give_way`` for its next turn never keeps another from computing. Daemon threads (unlike
+    ``concurrent.futures``'), so that stopping the app never waits for a job that waits for its turn."""
+
+    def __init__(self):
+        self._calls: queue.SimpleQueue = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._idle = 0
+
+    def submit(self, fn: Callable) -> Future:
+        future = Future()
+        with self._lock:
+            if self._idle:
+                self._idle -= 1
+            else:
+                threading.Thread(target=self._work, name="gallery-heavy", daemon=True).start()
+        self._calls.put((fn, future))
+        return future
+
+    def _work(self) -> None:
+        _lower_priority()
+        while True:
+            fn, future = self._calls.get()
+            try:
+                future.set_result(fn())
+            except BaseException as error:  # handed to the caller, who waits for it
+                future.set_exception(error)
+            del fn, future  # (a finished job's objects are not kept alive by an idle thread)
+            with self._lock:
+                self._idle += 1
+
+
+_BACKGROUND = _Background()
 
 
 def in_background(fn: Callable, *args):
     """``fn(*args)`` computed in a lower-priority thread (``NICE``); the caller waits for its result or exception.
     The caller's context (the UI's language: ``demos.i18n``) and heavy turn (``give_way``) go with it."""
     turn = getattr(_current, "turn", None)
+    context = contextvars.copy_context()
 
     def call():
         with _computing(turn):
             return fn(*args)
 
-    return _BACKGROUND.submit(contextvars.copy_context().run, call).result()
+    return _BACKGROUND.submit(lambda: context.run(call)).result()
 
 
 class Line:

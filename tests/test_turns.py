@@ -184,3 +184,16 @@ def test_in_background_keeps_the_language_and_the_turn_and_passes_errors_back(li
         turns.in_background(lambda: 1 / 0)
     with pytest.raises(StopIteration):
         turns.in_background(next, iter(()))
+
+
+def test_in_background_never_makes_a_call_wait_for_a_busy_thread():
+    """Jobs waiting in ``give_way`` for their turn hold their threads: a new call must still get a thread of its own
+    (else a job at the head of the line could wait behind jobs that wait for it)."""
+    release = threading.Event()
+    started = []
+    callers = [start(lambda i=i: turns.in_background(lambda: started.append(i) or release.wait(10))) for i in range(6)]
+    wait_until(lambda: len(started) == 6)  # all six compute (wait) at once
+    release.set()
+    for caller in callers:
+        caller.join(10)
+    assert turns.in_background(threading.current_thread).daemon  # stopping the app never waits for these threads
