@@ -199,8 +199,9 @@ def test_training_dry_run_resume_and_eval(tmp_path):
         card = (folder / "README.md").read_text()
         assert "FID-Lite0" in card and "PSNR" in card and (folder / "SHA256SUMS").is_file()
     assert (ckpt / "samples.png").is_file() and json.loads((ckpt / "state.json").read_text())["position"]["step"] == 3
-    train_pix2pix.main(train_pix2pix.parse_args(
-        common + ["--resume", str(ckpt), "--checkpoint-dir", str(tmp_path / "c2")]))
+    train_pix2pix.main(train_pix2pix.parse_args(     # a checkpoint without an average, resumed with one
+        common + ["--resume", str(ckpt), "--checkpoint-dir", str(tmp_path / "c2"), "--ema", "0.9"]))
+    assert (tmp_path / "c2" / "generator_ema.safetensors").is_file()
     grid = tmp_path / "grid.png"
     train_pix2pix.main(train_pix2pix.parse_args(common + ["--eval-only", "--grid", str(grid), "--update-cards"]))
     assert grid.is_file()
@@ -258,7 +259,7 @@ def test_resume_continues_at_the_saved_step_as_if_never_interrupted(tmp_path, mo
         train_pix2pix.main(train_pix2pix.parse_args(
             ["--dry-run", "--steps", "6", "--device", "cpu", "--upsample", "resize", "--output-dir",
              str(tmp_path / ckpt.name / "g"), "--l1-output-dir", str(tmp_path / ckpt.name / "g1"),
-             "--checkpoint-dir", str(ckpt), *extra]))
+             "--checkpoint-dir", str(ckpt), "--ema", "0.5", *extra]))
 
     whole, parts = tmp_path / "whole", tmp_path / "parts"
     run(whole)
@@ -279,9 +280,32 @@ def test_resume_continues_at_the_saved_step_as_if_never_interrupted(tmp_path, mo
     state = json.loads((parts / "state.json").read_text())
     assert state["position"]["step"] == 6
     assert [(h["from_step"], h["to_step"]) for h in state["history"]] == [(0, 3), (3, 6)]
-    for name in ("generator", "generator_l1", "discriminator"):
+    for name in ("generator", "generator_ema", "generator_l1", "discriminator"):
         a, b = load_file(str(whole / f"{name}.safetensors")), load_file(str(parts / f"{name}.safetensors"))
         assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a), name
+
+
+def test_weight_average_follows_the_generator():
+    """--ema: after each step the average moves (1 − decay) of the way to the trained weights (BatchNorm statistics
+    too); counters are copied; the published generator is the average, its card says so."""
+    from training.train_pix2pix import WeightAverage, card
+
+    g = UNetGenerator(base_channels=4, max_multiplier=2, encoder="lite0")
+    average = UNetGenerator(base_channels=4, max_multiplier=2, encoder="lite0").requires_grad_(False)
+    average.load_state_dict(g.state_dict())
+    start = {k: v.clone() for k, v in average.state_dict().items()}
+    with torch.no_grad():
+        for v in g.state_dict().values():
+            v.add_(1) if v.is_floating_point() else v.add_(5)
+    ema = WeightAverage(average, g, decay=0.75)
+    ema.update()
+    ema.update()
+    for k, v in average.state_dict().items():
+        want = start[k] + (1 - 0.75**2) if v.is_floating_point() else start[k] + 5
+        assert torch.allclose(v, want, atol=1e-6), k
+    assert any("running_mean" in k for k in average.state_dict())
+    assert "moving average (decay 0.999)" in card("x", True, "", "", 1, 1, {}, 0.0, 0.999)["description"]
+    assert "moving average" not in card("x", False, "", "", 1, 1, {}, 0.0, 0.999)["description"]
 
 
 def test_resume_of_a_missing_checkpoint_starts_afresh(tmp_path):

@@ -29,7 +29,10 @@ Beyond the paper (all off by default, so the defaults train the shipped generato
   EfficientNet-Lite0 activations of G(x) and of y after blocks 0, 2, 4 and 7 (64 to 8 px; Johnson et al. 2016 used
   VGG). FID-Lite0 is measured on the same network's (last, pooled) features, so this loss can flatter that
   figure: judge by the pictures too (``--grid``). The L1-only generator never gets it;
-* ``--no-l1-baseline``: train only the cGAN generator (half the work, e.g. on a CPU).
+* ``--no-l1-baseline``: train only the cGAN generator (half the work, e.g. on a CPU);
+* ``--ema 0.999``: keep an exponential moving average of the cGAN generator's weights, θ̄ ← d·θ̄ + (1 − d)·θ after
+  every step, and publish it instead of the last weights (Yazıcı et al. 2019, "The Unusual Effectiveness of
+  Averaging in GAN Training"; ProGAN and StyleGAN do the same): the average smooths out the last steps' swings.
 
 Checkpoints (weights, Adam moments, step, schedule position, random-number states, the architecture and the
 commands so far) are written every ``--checkpoint-minutes`` to ``runs/<run-name>/checkpoint``, replaced whole
@@ -68,6 +71,7 @@ import numpy as np
 import PIL.Image
 import torch
 from safetensors.torch import load_file, save_file
+from torch import nn
 from torch.nn import functional as F
 from tqdm import tqdm
 
@@ -117,6 +121,8 @@ def parse_args(argv=None):
                    help=f"weight of the EfficientNet-Lite0 feature loss ({', '.join(PERCEPTUAL_LAYERS)}) in G's loss")
     p.add_argument("--l1-baseline", action=argparse.BooleanOptionalAction, default=True,
                    help="also train the L1-only generator on the same batches")
+    p.add_argument("--ema", type=float, default=0.0,
+                   help="decay of an exponential moving average of G's weights, published instead of G (0 = off)")
     p.add_argument("--load-size", type=int, default=144,
                    help="photos are loaded at this size, then randomly cropped to 128")
     p.add_argument("--base-channels", type=int, default=32, help="64 in the paper")
@@ -290,9 +296,13 @@ def save_checkpoint(folder: Path, nets: dict, opts: dict, rng: torch.Generator, 
 
 
 def load_checkpoint(folder: Path, nets: dict, opts: dict, rng: torch.Generator, device) -> dict:
-    """Restore what ``save_checkpoint`` wrote (in place); returns its meta (position, architecture, history)."""
+    """Restore what ``save_checkpoint`` wrote (in place); returns its meta (position, architecture, history).
+    A checkpoint written without ``--ema`` starts the average from the generator's weights."""
     meta = json.loads((folder / "state.json").read_text())
     for name, net in nets.items():
+        if name == "generator_ema" and not (folder / f"{name}.safetensors").is_file():
+            net.load_state_dict(nets["generator"].state_dict(), strict=True)
+            continue
         net.load_state_dict(load_file(str(folder / f"{name}.safetensors"), device=str(device)), strict=True)
     for name, opt in opts.items():
         load_optimizer(opt, load_file(str(folder / f"{name}.safetensors"), device=str(device)), meta[name])
@@ -311,6 +321,23 @@ def checkpoint_generator(folder: Path, name: str = "generator") -> UNetGenerator
     g = UNetGenerator(**meta["generator_config"])
     g.load_state_dict(load_file(str(Path(folder) / f"{name}.safetensors")), strict=True)
     return g.eval()
+
+
+class WeightAverage:
+    """An exponential moving average of a network's weights (and BatchNorm statistics): after each step,
+    ``average ← decay · average + (1 − decay) · net``, on the tensors in place."""
+
+    def __init__(self, average: nn.Module, net: nn.Module, decay: float):
+        pairs = list(zip(average.state_dict().values(), net.state_dict().values()))
+        self.floats = [(a, b) for a, b in pairs if a.is_floating_point()]
+        self.counts = [(a, b) for a, b in pairs if not a.is_floating_point()]   # e.g. num_batches_tracked
+        self.decay = decay
+
+    @torch.no_grad()
+    def update(self):
+        torch._foreach_lerp_([a for a, _ in self.floats], [b for _, b in self.floats], 1.0 - self.decay)
+        for a, b in self.counts:
+            a.copy_(b)
 
 
 def command_line(args) -> str:
@@ -409,7 +436,7 @@ def history_lines(history: list[dict], n_train: int) -> str:
 
 
 def card(slug: str, gan: bool, table: str, training_command: str, n_train: int, n_test: int,
-         config: dict | None = None, perceptual_weight: float = 0.0) -> dict:
+         config: dict | None = None, perceptual_weight: float = 0.0, ema: float = 0.0) -> dict:
     config = config or {}
     extras = []
     if config.get("encoder") == "lite0":
@@ -422,6 +449,9 @@ def card(slug: str, gan: bool, table: str, training_command: str, n_train: int, 
     if gan and perceptual_weight:
         extras.append(f"its loss adds {perceptual_weight:g} · a feature loss (L1 between EfficientNet-Lite0 "
                       f"activations of output and photo after {', '.join(PERCEPTUAL_LAYERS)})")
+    if gan and ema:
+        extras.append(f"its weights are an exponential moving average (decay {ema:g}) of the trained generator's "
+                      "over the steps (Yazıcı et al. 2019)")
     return {
         "title": f"{slug}: pix2pix U-Net, edge maps → cat photos" + ("" if gan else " (L1 loss only)"),
         "description": (
@@ -471,7 +501,7 @@ def update_cards(args, table: str, n_test: int):
     for gan, out in ((True, args.output_dir), (False, args.l1_output_dir)):
         g = UNetGenerator.from_pretrained(out, strict=True)
         info = card(Path(out).name, gan, table, run_command(run, args, n_train), n_train, n_test,
-                    dict(g._hub_mixin_config or {}), run.get("perceptual_weight", 0.0))
+                    dict(g._hub_mixin_config or {}), run.get("perceptual_weight", 0.0), run.get("ema", 0.0))
         g.generate_model_card(**info).save(Path(out) / "README.md")
         print(f"rewrote {Path(out) / 'README.md'}")
 
@@ -487,7 +517,7 @@ def evaluate_checkpoint(args, cnn, test_edges, test_u8, reference, device, n_tra
     folder = Path(args.resume)
     meta = json.loads((folder / "state.json").read_text())
     step = meta["position"]["step"]
-    after = checkpoint_generator(folder).to(device)
+    after = checkpoint_generator(folder, "generator_ema" if meta.get("ema") else "generator").to(device)
     before = shipped(args.output_dir)
     gens = {f"before: {Path(args.output_dir).name}": before} if before is not None else {}
     gens[f"after: {folder.parent.name} at step {step}"] = after
@@ -503,7 +533,7 @@ def evaluate_checkpoint(args, cnn, test_edges, test_u8, reference, device, n_tra
         table = metrics_table({**mine, **{k: v for k, v in results.items() if k not in gens}}, test_u8.shape[0])
         info = card(out.name, True, table, history_lines(meta["history"], meta.get("n_train", n_train)),
                     meta.get("n_train", n_train), test_u8.shape[0], meta["generator_config"],
-                    meta.get("perceptual_weight", 0.0))
+                    meta.get("perceptual_weight", 0.0), meta.get("ema", 0.0))
         save_model(after.cpu().eval(), out, info)
         print(f"published {out} (config.json, model.safetensors, README.md, SHA256SUMS)")
 
@@ -586,15 +616,21 @@ def main(args):
     adam = lambda net: torch.optim.Adam(net.parameters(), lr=args.lr, betas=(0.5, 0.999))  # noqa: E731
     opts = {f"opt_{name}": adam(net) for name, net in nets.items()}
     opt_g, opt_d = opts["opt_generator"], opts["opt_discriminator"]
+    if args.ema:                                   # not trained: follows G (after the optimisers, so it has none)
+        nets["generator_ema"] = g_ema = UNetGenerator(**g_config).to(device).requires_grad_(False)
+        g_ema.load_state_dict(g.state_dict())
     position = {"step": 0, "progress": 0.0, "seconds": 0.0, "schedule_start": 0}
     if resume:
         meta = load_checkpoint(resume, nets, opts, rng, device)
+    average = WeightAverage(g_ema, g, args.ema) if args.ema else None
+    if resume:
         position = {"schedule_start": 0, **meta["position"]}
         print(f"resumed from {resume} at step {position['step']}")
         if args.restart_schedule:
             position.update(progress=0.0, schedule_start=position["step"])
     history = meta.get("history", [])
-    showing = {"cGAN + L1": g, **({"L1 only": nets["generator_l1"]} if args.l1_baseline else {})}
+    showing = {"cGAN + L1": g, **({"cGAN + L1, average": g_ema} if args.ema else {}),
+               **({"L1 only": nets["generator_l1"]} if args.l1_baseline else {})}
     checkpoints = Path(args.checkpoint_dir)
     budget = args.max_minutes * 60
     t_train, last_checkpoint, cpu0 = time.time(), time.time(), time.process_time()
@@ -610,7 +646,7 @@ def main(args):
         return {"position": {"step": step, "progress": progress, "seconds": s0 + seconds,
                              "schedule_start": position["schedule_start"]},
                 "generator_config": g_config, "d_channels": d_channels, "n_train": n_train,
-                "perceptual_weight": args.perceptual_weight, "history": history + [segment]}
+                "perceptual_weight": args.perceptual_weight, "ema": args.ema, "history": history + [segment]}
 
     bar = tqdm(total=args.steps, initial=step - position["schedule_start"], desc="pix2pix", mininterval=5.0)
     for net in nets.values():
@@ -648,6 +684,8 @@ def main(args):
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()
+        if average is not None:
+            average.update()
 
         # G_L1: the same batch, L1 only.
         if args.l1_baseline:
@@ -671,7 +709,10 @@ def main(args):
     save_checkpoint(checkpoints, nets, opts, rng, run, sample_grid(showing, test_edges, test_u8))
     print(f"checkpoint: {checkpoints} (step {step})")
 
-    names = {"cGAN + 100·L1 (pix2pix-edges2cats)": g}
+    published = g_ema if args.ema else g
+    names = {"cGAN + 100·L1 (pix2pix-edges2cats)": published}
+    if args.ema:
+        names["cGAN + 100·L1, last weights (not the average)"] = g
     if args.l1_baseline:
         names["L1 only (pix2pix-edges2cats-l1)"] = nets["generator_l1"]
     results = evaluate(names, cnn, test_edges, test_u8, reference)
@@ -681,12 +722,12 @@ def main(args):
     run.update(results=results, n_test=n_test, device=args.device, steps=args.steps, max_minutes=args.max_minutes,
                batch_size=args.batch_size)
     (checkpoints / "metrics.json").write_text(json.dumps(run, indent=1))
-    for gan, net, out, repo in ((True, g, args.output_dir, args.hub_repo_id),
+    for gan, net, out, repo in ((True, published, args.output_dir, args.hub_repo_id),
                                 (False, nets.get("generator_l1"), args.l1_output_dir, args.l1_hub_repo_id)):
         if net is None:
             continue
         info = card(Path(out).name, gan, table, history_lines(run["history"], n_train), n_train, n_test, g_config,
-                    args.perceptual_weight)
+                    args.perceptual_weight, args.ema)
         save_model(net.cpu().eval(), out, info)
         print(f"saved {out}")
         if args.push_to_hub:
