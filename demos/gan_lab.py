@@ -799,9 +799,9 @@ def advance(session, slow: bool, show):
     frame_s = FRAME_S if length >= CHUNK_S else length
     start, train_s = clock(), frame_s - DRAW_S
     while session.playing:
-        # Training and drawing run at the heavy jobs' lower priority (demos/turns.py): a light request of another
-        # tab gets a core at once, the lab takes whatever CPU is left.
-        frame, drawn_in = turns.in_background(train_and_draw, session, slow, train_s, show)
+        # Training and drawing run at a lower priority than even the heavy jobs (demos/turns.py: LAB_NICE): a light
+        # request of another tab gets a core at once, a heavy click soon, the lab takes whatever CPU is left.
+        frame, drawn_in = turns.in_background(train_and_draw, session, slow, train_s, show, nice=turns.LAB_NICE)
         train_s = max(MIN_TRAIN_S, frame_s - drawn_in)
         if slow:
             yield {**frame, "timer": gr.Timer(value=SLOW_TICK_S, active=session.playing)}

@@ -24,6 +24,8 @@ threads of lower scheduling priority (``in_background``: Linux's nice value ``GA
 that when a light request (an AE slider, a VAE decode) needs a core, the operating system gives it one at once
 instead of sharing it evenly with two dreams and a GAN-lab chunk; when no light work waits, the heavy jobs use the
 whole CPU as before. This is the classic split of interactive and batch work of time-sharing systems (Unix ``nice``).
+The GAN lab's "play", which trains for as long as a student lets it, runs lower still (``GALLERY_LAB_NICE``, default
+5 more): a heavy click that a student waits for gets most of a core that it shares with a lab.
 """
 
 import contextvars
@@ -39,17 +41,20 @@ from contextlib import contextmanager
 TURN_S = float(os.environ.get("GALLERY_HEAVY_TURN_S", 1.0))
 SLOTS = int(os.environ.get("GALLERY_HEAVY_SLOTS", 2))
 NICE = int(os.environ.get("GALLERY_HEAVY_NICE", 10))  # 0: heavy work at the same priority as the rest
+# The GAN lab's "play" trains for as long as a student lets it: a batch job by nature, below the heavy clicks that a
+# student sits and waits for (a nice value 5 higher gets about a third of the CPU time when both want a core).
+LAB_NICE = int(os.environ.get("GALLERY_LAB_NICE", NICE + 5))
 
 
-def _lower_priority() -> None:
-    """Make the calling thread ``NICE`` steps less urgent for the scheduler (Linux: a thread's own nice value, which
+def _lower_priority(nice: int) -> None:
+    """Make the calling thread ``nice`` steps less urgent for the scheduler (Linux: a thread's own nice value, which
     threads it starts inherit; a process may always lower its own priority, never raise it back). Elsewhere, or if
     the system refuses, the thread keeps its priority."""
-    if NICE <= 0 or not hasattr(os, "setpriority"):
+    if nice <= 0 or not hasattr(os, "setpriority"):
         return
     try:
         thread = threading.get_native_id()
-        os.setpriority(os.PRIO_PROCESS, thread, min(19, os.getpriority(os.PRIO_PROCESS, thread) + NICE))
+        os.setpriority(os.PRIO_PROCESS, thread, min(19, os.getpriority(os.PRIO_PROCESS, thread) + nice))
     except OSError:
         pass
 
@@ -61,7 +66,8 @@ class _Background:
     ``give_way`` for its next turn never keeps another from computing. Daemon threads (unlike
     ``concurrent.futures``'), so that stopping the app never waits for a job that waits for its turn."""
 
-    def __init__(self):
+    def __init__(self, nice: int):
+        self.nice = nice
         self._calls: queue.SimpleQueue = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._idle = 0
@@ -77,7 +83,7 @@ class _Background:
         return future
 
     def _work(self) -> None:
-        _lower_priority()
+        _lower_priority(self.nice)
         while True:
             fn, future = self._calls.get()
             try:
@@ -89,12 +95,13 @@ class _Background:
                 self._idle += 1
 
 
-_BACKGROUND = _Background()
+_BACKGROUND = {NICE: _Background(NICE), LAB_NICE: _Background(LAB_NICE)}  # threads per priority
 
 
-def in_background(fn: Callable, *args):
-    """``fn(*args)`` computed in a lower-priority thread (``NICE``); the caller waits for its result or exception.
-    The caller's context (the UI's language: ``demos.i18n``) and heavy turn (``give_way``) go with it."""
+def in_background(fn: Callable, *args, nice: int = NICE):
+    """``fn(*args)`` computed in a thread ``nice`` steps less urgent (``NICE`` for heavy jobs, ``LAB_NICE`` for the
+    GAN lab); the caller waits for its result or exception. The caller's context (the UI's language:
+    ``demos.i18n``) and heavy turn (``give_way``) go with it."""
     turn = getattr(_current, "turn", None)
     context = contextvars.copy_context()
 
@@ -102,7 +109,8 @@ def in_background(fn: Callable, *args):
         with _computing(turn):
             return fn(*args)
 
-    return _BACKGROUND.submit(lambda: context.run(call)).result()
+    pool = _BACKGROUND.get(nice) or _BACKGROUND.setdefault(nice, _Background(nice))
+    return pool.submit(lambda: context.run(call)).result()
 
 
 class Line:

@@ -15,6 +15,7 @@ package, converted once to safetensors by ``training/convert_efficientnet_lite0.
 ``_blocks.N._depthwise_conv``, ``_fc``) so it loads with ``strict=True``.
 """
 
+import copy
 import math
 
 import torch
@@ -134,3 +135,26 @@ class EfficientNetLite0(
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(N, 3, H, W) images in [0, 1] -> (N, num_classes) logits."""
         return self._fc(self._dropout(self.features(x)["pooled"]))
+
+
+def fold_batch_norms(model: EfficientNetLite0) -> EfficientNetLite0:
+    """A copy of ``model`` for inference whose batch normalisations are merged into the convolutions before them.
+
+    In eval mode a batch norm is a fixed affine map per channel, y = γ (x − μ) / √(σ² + ε) + β, and a convolution is
+    linear, so the two make one convolution with weights w · γ/√(σ² + ε) and bias β − μ γ/√(σ² + ε). The network
+    computes the same function (up to rounding) with a third fewer passes over its activations — the usual trick of
+    inference engines. DeepDream differentiates through the network 60 times per dream, so it gains most."""
+    folded = copy.deepcopy(model).eval()
+    pairs = [(folded, "_conv_stem", "_bn0"), (folded, "_conv_head", "_bn1")]
+    for block in folded._blocks:
+        if hasattr(block, "_expand_conv"):
+            pairs.append((block, "_expand_conv", "_bn0"))
+        pairs += [(block, "_depthwise_conv", "_bn1"), (block, "_project_conv", "_bn2")]
+    with torch.no_grad():
+        for owner, conv_name, bn_name in pairs:
+            conv, bn = getattr(owner, conv_name), getattr(owner, bn_name)
+            scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)                     # (C_out,)
+            conv.weight.mul_(scale.view(-1, 1, 1, 1))
+            conv.bias = nn.Parameter(bn.bias - bn.running_mean * scale)
+            setattr(owner, bn_name, nn.Identity())
+    return folded.requires_grad_(model._conv_stem.weight.requires_grad)

@@ -123,3 +123,27 @@ def test_japanese_class_names(monkeypatch, tmp_path):
             load_extra_file("efficientnet-lite0", "imagenet_classes.ja.json", _read_json)
     finally:
         clear_cache()
+
+
+def test_folded_batch_norms_compute_the_same_function(lite0):
+    """``fold_batch_norms``: no batch norm left, the same activations and logits (up to rounding), the same
+    gradient with respect to the image (what DeepDream follows); the original network untouched."""
+    from models.efficientnet_lite import fold_batch_norms
+
+    before = {k: v.clone() for k, v in lite0.state_dict().items()}
+    folded = fold_batch_norms(lite0).to(memory_format=torch.channels_last)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in folded.modules())
+    assert all(torch.equal(v, before[k]) for k, v in lite0.state_dict().items())
+    with PIL.Image.open(ROOT / "demos" / "examples" / "photos" / "chelsea.jpg") as img:
+        x = centre_crop_224(np.asarray(img.convert("RGB"))).requires_grad_(True)
+    grads = []
+    for net in (lite0.eval(), folded):
+        feats = net.features(x)
+        logits = net(x)
+        (grad,) = torch.autograd.grad(feats["block10"].pow(2).mean(), x)
+        grads.append((feats["block10"].detach(), logits.detach(), grad))
+    (fa, la, ga), (fb, lb, gb) = grads
+    assert torch.allclose(fa, fb, atol=1e-4 * fa.abs().max().item())
+    assert torch.allclose(la, lb, atol=1e-4 * la.abs().max().item())
+    assert torch.nn.functional.cosine_similarity(ga.flatten(), gb.flatten(), dim=0) > 0.9999
+    assert la.argmax() == lb.argmax()

@@ -108,14 +108,18 @@ def test_a_shortened_chunk_draws_one_picture_at_its_end(monkeypatch):
     """While many play (a chunk of 0.5 s), the chunk trains for nearly all of it and draws once."""
     monkeypatch.setattr(lab, "clock", FakeClock())
     monkeypatch.setattr(lab, "chunk_seconds", lambda session: lab.MIN_CHUNK_S)
-    trained = []
+    trained, priorities = [], []
     monkeypatch.setattr(lab.LabRun, "train_for",
                         lambda run, seconds, max_steps, what="both": trained.append(seconds) or 1)
+    in_background = lab.turns.in_background
+    monkeypatch.setattr(lab.turns, "in_background",
+                        lambda fn, *args, **kw: priorities.append(kw.get("nice")) or in_background(fn, *args, **kw))
     session = lab.reset(**inputs())["session"]
     lab.play(session)
     frames = list(lab.advance(session, False, ["fake"]))
     assert sum("frame" in f for f in frames) == 1 and frames[-1]["timer"].active is True
     assert trained == [pytest.approx(lab.MIN_CHUNK_S - lab.DRAW_S)]
+    assert priorities == [lab.turns.LAB_NICE]  # computed below the heavy jobs
 
 
 def test_chunks_shorten_when_many_students_play(monkeypatch):

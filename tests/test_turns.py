@@ -174,6 +174,16 @@ def test_heavy_work_computes_at_a_lower_priority_than_its_caller(line):
     assert _nice_of_this_thread() == mine  # the caller (a Gradio worker, serving light requests too) keeps its own
 
 
+@pytest.mark.skipif(not hasattr(os, "setpriority") or turns.NICE <= 0, reason="thread priorities: Linux")
+def test_the_gan_lab_computes_below_the_heavy_jobs():
+    mine = _nice_of_this_thread()
+    heavy = turns.in_background(_nice_of_this_thread)
+    lab = turns.in_background(_nice_of_this_thread, nice=turns.LAB_NICE)
+    assert heavy == min(19, mine + turns.NICE) and lab == min(19, mine + turns.LAB_NICE)
+    assert turns.LAB_NICE > turns.NICE and (lab > heavy or heavy == 19)
+    assert _nice_of_this_thread() == mine
+
+
 def test_in_background_keeps_the_language_and_the_turn_and_passes_errors_back(line):
     from demos.i18n import current_language, language
 
