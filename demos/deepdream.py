@@ -208,7 +208,7 @@ def load_model() -> EfficientNetLite0:
 def dreaming_copy(model: EfficientNetLite0) -> EfficientNetLite0:
     """``model`` made faster for dreaming, made once: batch norms folded into the convolutions
     (``fold_batch_norms``) and the weights stored channels-last (the pixel's channels side by side in memory, which
-    the CPU's convolution kernels prefer); the same function, ~1.4× faster per dream on one core
+    the CPU's convolution kernels prefer); the same function, ~1.3× faster per dream on one core
     (``python bench/bench_deepdream.py``). No gradients for the weights: we differentiate with respect to the
     image only."""
     return fold_batch_norms(model).to(memory_format=torch.channels_last).requires_grad_(False)

@@ -42,7 +42,7 @@ TURN_S = float(os.environ.get("GALLERY_HEAVY_TURN_S", 1.0))
 SLOTS = int(os.environ.get("GALLERY_HEAVY_SLOTS", 2))
 NICE = int(os.environ.get("GALLERY_HEAVY_NICE", 10))  # 0: heavy work at the same priority as the rest
 # The GAN lab's "play" trains for as long as a student lets it: a batch job by nature, below the heavy clicks that a
-# student sits and waits for (a nice value 5 higher gets about a third of the CPU time when both want a core).
+# student sits and waits for (5 nice steps lower, it gets about a quarter of a core it shares with a heavy job).
 LAB_NICE = int(os.environ.get("GALLERY_LAB_NICE", NICE + 5))
 
 
@@ -98,11 +98,11 @@ class _Background:
 _BACKGROUND = {NICE: _Background(NICE), LAB_NICE: _Background(LAB_NICE)}  # threads per priority
 
 
-def in_background(fn: Callable, *args, nice: int = NICE):
+def in_background(fn: Callable, *args, nice: int = NICE, turn: "Turn | None" = None):
     """``fn(*args)`` computed in a thread ``nice`` steps less urgent (``NICE`` for heavy jobs, ``LAB_NICE`` for the
     GAN lab); the caller waits for its result or exception. The caller's context (the UI's language:
-    ``demos.i18n``) and heavy turn (``give_way``) go with it."""
-    turn = getattr(_current, "turn", None)
+    ``demos.i18n``) goes with it, and so does the heavy turn (``give_way``): ``turn``, else the caller's own."""
+    turn = turn or getattr(_current, "turn", None)
     context = contextvars.copy_context()
 
     def call():
@@ -232,8 +232,7 @@ def in_turns(fn: Callable, *args, line: Line | None = None, session: str | None 
     with line.job(session):
         try:
             turn.hold()
-            with _computing(turn):
-                return in_background(fn, *args)
+            return in_background(fn, *args, turn=turn)
         finally:
             turn.release()
 
@@ -251,11 +250,10 @@ def iterate_in_turns(steps: Iterator, line: Line | None = None, session: str | N
         try:
             while True:
                 turn.hold()
-                with _computing(turn):
-                    try:
-                        item = in_background(next, steps)
-                    except StopIteration:
-                        return
+                try:
+                    item = in_background(next, steps, turn=turn)
+                except StopIteration:
+                    return
                 if turn.time_is_up():
                     turn.release()  # others go while Gradio sends this item; we wait at the back for the next one
                 yield item

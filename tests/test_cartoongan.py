@@ -89,7 +89,7 @@ def test_converter_refuses_foreign_state_dicts():
         CartoonGenerator(64, 8, bgr=True).load_state_dict(convert.convert_state_dict(released), strict=True)
 
 
-def test_training_dry_run_and_resume(tmp_path):
+def test_training_dry_run_and_resume(tmp_path, capsys):
     from training import train_cartoongan
 
     out, init, ckpt = tmp_path / "cg", tmp_path / "cg0", tmp_path / "ckpt"
@@ -107,7 +107,9 @@ def test_training_dry_run_and_resume(tmp_path):
     again = tmp_path / "cg-again"
     train_cartoongan.main(train_cartoongan.parse_args(
         [*common, "--output-dir", str(again), "--start-from", str(out), "--content-weight", "1",
-         "--colour-weight", "5"]))
+         "--colour-weight", "5", "--d-warmup", "3"]))
+    log = capsys.readouterr().err
+    assert "discriminator warm-up" in log and "3/3" in log
     assert (init / "model.safetensors").read_bytes() == init_weights
     assert "--start-from" in (again / "README.md").read_text()
     CartoonGenerator.from_pretrained(again, strict=True)

@@ -73,6 +73,9 @@ def parse_args(argv=None):
     p.add_argument("--colour-weight", type=float, default=0.0,
                    help="weight of the colour term: L1 between the blurred G(photo) and the blurred photo (keeps the "
                         "photo's colours; the 'surface' idea of White-box Cartoonization, Wang & Yu 2020)")
+    p.add_argument("--d-warmup", type=int, default=0,
+                   help="with --start-from: train the new discriminator alone for this many steps first (G fixed), "
+                        "so that it can hold the style before G's other terms move it")
     p.add_argument("--checkpoint-every", type=int, default=500)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
@@ -402,14 +405,9 @@ def main(args):
         save_checkpoint(checkpoints, g, d, 0, phase)
 
     bce = F.binary_cross_entropy_with_logits
-    g.train()
-    d.train()
-    bar = tqdm(range(start_step, args.steps), desc="adversarial", mininterval=2.0)
-    for step in bar:
-        photo = batch(photos, args.batch_size, generator_rng)
-        cartoon = batch(cartoons, args.batch_size, generator_rng)
-        blurred = batch(smoothed, args.batch_size, generator_rng)
-        fake = g(photo)
+
+    def discriminator_step(photo, cartoon, blurred, fake) -> torch.Tensor:
+        """D: drawings → real (label smoothed), edge-smoothed drawings and G's cartoons → fake."""
         real_logits, blur_logits, fake_logits = d(cartoon), d(blurred), d(fake.detach())
         loss_d = (bce(real_logits, torch.full_like(real_logits, args.real_label))
                   + bce(blur_logits, torch.zeros_like(blur_logits))
@@ -417,6 +415,27 @@ def main(args):
         opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
         opt_d.step()
+        return loss_d
+
+    d.train()
+    if args.start_from and not args.resume and args.d_warmup:  # a new D learns the style before G moves
+        g.eval()
+        warm = tqdm(range(args.d_warmup), desc="discriminator warm-up", mininterval=2.0)
+        for _ in warm:
+            photo = batch(photos, args.batch_size, generator_rng)
+            with torch.no_grad():
+                fake = g(photo)
+            loss_d = discriminator_step(photo, batch(cartoons, args.batch_size, generator_rng),
+                                        batch(smoothed, args.batch_size, generator_rng), fake)
+            warm.set_postfix(d=f"{loss_d.item():.3f}", refresh=False)
+    g.train()
+    bar = tqdm(range(start_step, args.steps), desc="adversarial", mininterval=2.0)
+    for step in bar:
+        photo = batch(photos, args.batch_size, generator_rng)
+        cartoon = batch(cartoons, args.batch_size, generator_rng)
+        blurred = batch(smoothed, args.batch_size, generator_rng)
+        fake = g(photo)
+        loss_d = discriminator_step(photo, cartoon, blurred, fake)
         gen_logits = d(fake)
         loss_adv = bce(gen_logits, torch.ones_like(gen_logits))
         loss_content = content_loss(cnn, fake, photo)
