@@ -387,7 +387,9 @@ def main(args):
     checkpoints = Path(args.checkpoint_dir)
     t0 = time.time()
 
+    saved = [args.output_dir]
     if phase == "init":  # G reproduces the content of its input
+        saved.append(args.init_output_dir)
         g.train()
         for step in tqdm(range(start_step, args.init_steps), desc="initialisation", mininterval=2.0):
             x = batch(photos, args.batch_size, generator_rng)
@@ -465,7 +467,7 @@ def main(args):
              "reproduce with `python training/train_cartoongan.py --eval-only`.")
     print(table)
     save_model(g.cpu(), args.output_dir, card(args, False, table, time.time() - t0))
-    print(f"saved {args.output_dir} and {args.init_output_dir}")
+    print(f"saved {' and '.join(saved)}")
     if args.push_to_hub:
         push_folder(args.output_dir, args.hub_repo_id)
 
