@@ -2,6 +2,7 @@
 
     python bench/load_test.py --scenario classroom                       # 30 students for 3 minutes
     python bench/load_test.py --scenario classroom --students 10 --minutes 1
+    python bench/load_test.py --scenario classroom --own-photos 1   # every photo a student's own (nothing repeats)
 
 Each simulated student is one page (``clients/browser_protocol.py``: the browser's own protocol and session, so a
 page's ``gr.State`` is its own) that goes through the tabs' main actions in a shuffled order, again and again,
@@ -10,7 +11,10 @@ thinking 5-15 s between two clicks:
 * light actions: AE denoising, VAE decode / encode / interpolation, the DCGAN grid and arithmetic, pix2pix on a
   sketch, the conditional GANs, DDPM's forward process;
 * heavy actions (the shared "heavy" queue, ``demos/turns.py``): DDPM sampling with the tab's default sampler, a
-  DeepDream with the tab's defaults, CartoonGAN, CycleGAN, VQ-VAE sampling (8 digits);
+  DeepDream with the tab's defaults, CartoonGAN, CycleGAN, VQ-VAE sampling (8 digits). The three photo tabs get,
+  each time, one of the tabs' example photos or, in a share ``--own-photos`` of the clicks (default 0.5), the
+  student's own photo: one nobody else sends (a random crop of an example photo, maybe mirrored, as a new JPEG of
+  about the same size, so it costs what an example costs but is never remembered: ``demos/remember.py``);
 * the GAN lab: a new run, "play" for 15-25 s (the page's timer asks for the next chunk 0.1 s after the last one
   ended, as the browser does), "pause";
 * and a few students (one in ten) once press "watch all 1000 DDPM steps" (reported apart).
@@ -25,18 +29,22 @@ class started: a burst at the class's arrival, or a backlog all along?).
 import random
 import re
 import statistics
+import tempfile
 import threading
 import time
+import uuid
 from collections import defaultdict
 from pathlib import Path
 
+import PIL.Image
+import PIL.ImageOps
 from gradio_client import handle_file
 
 from bench.benchmark import DIGIT, OTHER, editor, percentile
 from clients.browser_protocol import BrowserProtocolClient
 
 ROOT = Path(__file__).resolve().parent.parent
-PHOTO = ROOT / "demos" / "examples" / "photos" / "chelsea.jpg"
+EXAMPLE_PHOTOS = sorted((ROOT / "demos" / "examples" / "photos").glob("*.jpg"))  # the photo tabs' examples
 EDGES = sorted((ROOT / "demos" / "examples" / "pix2pix").glob("*.png"))[0]
 TARGET_P95_S = {"light": 1.0, "heavy": 10.0}
 
@@ -72,16 +80,39 @@ def light_actions(rng):
     }
 
 
-def heavy_actions(rng, defaults):
+def own_photo(rng, folder: str) -> str:
+    """A photo nobody else sends, as a student's own upload is to the server: a random crop (70-100 % of each side)
+    of one of the example photos, mirrored half the time, enlarged back to that photo's size (so it costs what an
+    example costs) and saved in ``folder`` as a new JPEG."""
+    with PIL.Image.open(rng.choice(EXAMPLE_PHOTOS)) as img:
+        img = img.convert("RGB")
+    w, h = img.size
+    cw, ch = int(w * rng.uniform(0.7, 1.0)), int(h * rng.uniform(0.7, 1.0))
+    x, y = rng.randint(0, w - cw), rng.randint(0, h - ch)
+    img = img.crop((x, y, x + cw, y + ch)).resize((w, h), PIL.Image.BICUBIC)  # the example's size: the same cost
+    if rng.random() < 0.5:
+        img = PIL.ImageOps.mirror(img)
+    path = Path(folder) / f"own-{uuid.uuid4().hex}.jpg"
+    img.save(path, quality=90)
+    return str(path)
+
+
+def heavy_actions(rng, defaults, own_photos: float = 0.5, folder: str | None = None):
     """The heavy tabs' main buttons with the photo or seed a student picks; every other control at the tab's default
-    (``BrowserProtocolClient.predict`` sends the page's values for the inputs left out)."""
+    (``BrowserProtocolClient.predict`` sends the page's values for the inputs left out). A photo is one of the
+    examples, or (a share ``own_photos`` of the clicks) the student's own, written in ``folder``."""
     seed = lambda: rng.randint(0, 999)  # noqa: E731
     d = defaults
+
+    def photo():
+        own = folder is not None and rng.random() < own_photos
+        return handle_file(own_photo(rng, folder) if own else str(rng.choice(EXAMPLE_PHOTOS)))
+
     return {
         "/ddpm_sample": lambda: ("", d["ddpm_sampler"], d["ddpm_steps"], d["ddpm_n"], seed(), d["ddpm_every"]),
-        "/deepdream": lambda: (handle_file(str(PHOTO)),),
-        "/cartoonize": lambda: (handle_file(str(PHOTO)), d["cartoongan"]),
-        "/cyclegan": lambda: (handle_file(str(PHOTO)), rng.choice(["a2b", "b2a"]), *d["cyclegan"]),
+        "/deepdream": lambda: (photo(),),
+        "/cartoonize": lambda: (photo(), d["cartoongan"]),
+        "/cyclegan": lambda: (photo(), rng.choice(["a2b", "b2a"]), *d["cyclegan"]),
         "/vqvae_sample": lambda: (8, seed(), 1.0, "any"),
     }
 
@@ -176,11 +207,11 @@ def lab_session(page: BrowserProtocolClient, lab: GanLabPage, rng, results: Resu
     timed(results, "GAN lab: pause", "light", lambda: lab.run(lab.pause))
 
 
-def student(url, index, until, results: Results, defaults, watch_1000: bool) -> None:
+def student(url, index, until, results: Results, defaults, watch_1000: bool, own_photos: float, folder: str) -> None:
     rng = random.Random(index)
     page = BrowserProtocolClient(url)
     lab = GanLabPage(page)
-    light, heavy = light_actions(rng), heavy_actions(rng, defaults)
+    light, heavy = light_actions(rng), heavy_actions(rng, defaults, own_photos, folder)
     tour = [*light, *heavy, "lab"]
     watch_at = rng.randrange(len(tour)) if watch_1000 else None
     while time.perf_counter() < until:
@@ -201,29 +232,32 @@ def student(url, index, until, results: Results, defaults, watch_1000: bool) -> 
             time.sleep(rng.uniform(5, 15))  # thinking, looking at the result
 
 
-def warm_up(url, defaults) -> None:
-    """Every action once, so that loading the models is not timed."""
-    rng = random.Random(0)
+def warm_up(url, defaults, folder: str) -> None:
+    """Every action once, so that loading the models is not timed (with photos of its own: nothing it computes is
+    asked again by a student)."""
+    rng = random.Random(-1)
     page = BrowserProtocolClient(url)
-    for api, args in {**light_actions(rng), **heavy_actions(rng, defaults)}.items():
+    for api, args in {**light_actions(rng), **heavy_actions(rng, defaults, 1.0, folder)}.items():
         page.predict(*args(), api_name=api)
     lab = GanLabPage(page)
     lab.run(lab.reset)
 
 
-def classroom(url: str, students: int = 30, minutes: float = 3.0) -> Results:
+def classroom(url: str, students: int = 30, minutes: float = 3.0, own_photos: float = 0.5) -> Results:
     defaults = tab_defaults()
-    warm_up(url, defaults)
-    results = Results()
-    until = time.perf_counter() + 60 * minutes
-    threads = []
-    for i in range(students):
-        th = threading.Thread(target=student, args=(url, i, until, results, defaults, i % 10 == 0), daemon=True)
-        th.start()
-        threads.append(th)
-        time.sleep(10 / students)  # they arrive over 10 s
-    for th in threads:
-        th.join(timeout=60 * minutes + 600)
+    with tempfile.TemporaryDirectory(prefix="classroom-photos-") as folder:
+        warm_up(url, defaults, folder)
+        results = Results()
+        until = time.perf_counter() + 60 * minutes
+        threads = []
+        for i in range(students):
+            th = threading.Thread(target=student, daemon=True,
+                                  args=(url, i, until, results, defaults, i % 10 == 0, own_photos, folder))
+            th.start()
+            threads.append(th)
+            time.sleep(10 / students)  # they arrive over 10 s
+        for th in threads:
+            th.join(timeout=60 * minutes + 600)
     return results
 
 

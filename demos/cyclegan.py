@@ -38,6 +38,7 @@ from demos.common import check_choice, check_range, load_or_explain, show_weight
 from demos.i18n import current_language
 from demos.image_input import EXAMPLE_PHOTOS, photo_input, photo_to_tensor
 from demos.kit import LATEX, Page, Tab, demo_cache, heavy_queue
+from demos.remember import Remembered
 from demos.share import query_value, share_query, share_row, wire_share
 from models.cyclegan import CycleGANGenerator
 from models.imaging import strip, to_pil
@@ -379,7 +380,7 @@ def create_demo(page: Page) -> gr.Blocks:
         outputs = {"as_used": seen, "translated": translated, "reconstructed": reconstructed, "heat": heat,
                    "amplified": amplified, "noisy": noisy, "figures": figures}
         page.on(run.click, cyclegan, [photo, direction, resolution, amplify, noise], outputs, api_name="cyclegan",
-                **heavy_queue())
+                remember=Remembered(), **heavy_queue())  # the same photo again: at once (demos/remember.py)
         wire_share(page, share_button, share_link, cyc_share_query, [direction, resolution, amplify, noise])
         page.when_shown(demo, open_tab, {
             "status": status, "run": run, "failures": failures, "captions": failure_captions, "photo": photo,

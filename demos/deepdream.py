@@ -57,9 +57,15 @@ from demos.common import (
 from demos.i18n import current_language
 from demos.image_input import EXAMPLE_PHOTOS, photo_input, photo_to_tensor
 from demos.kit import Page, Tab, demo_cache, generated_file, heavy_queue
+from demos.remember import Remembered
 from demos.share import query_value, share_query, share_row, wire_share
 from demos.turns import give_way
-from models.efficientnet_lite import EfficientNetLite0, fold_batch_norms
+from models.efficientnet_lite import (
+    EfficientNetLite0,
+    fold_batch_norms,
+    padded_in_convolution,
+    pointwise_as_matmul,
+)
 from models.imaging import to_pil
 from models.loading import WeightsUnavailableError, load_extra_file
 
@@ -207,11 +213,13 @@ def load_model() -> EfficientNetLite0:
 @functools.lru_cache(maxsize=2)
 def dreaming_copy(model: EfficientNetLite0) -> EfficientNetLite0:
     """``model`` made faster for dreaming, made once: batch norms folded into the convolutions
-    (``fold_batch_norms``) and the weights stored channels-last (the pixel's channels side by side in memory, which
-    the CPU's convolution kernels prefer); the same function, ~1.3× faster per dream on one core
-    (``python bench/bench_deepdream.py``). No gradients for the weights: we differentiate with respect to the
-    image only."""
-    return fold_batch_norms(model).to(memory_format=torch.channels_last).requires_grad_(False)
+    (``fold_batch_norms``), no padded copies of the activations where the convolution can pad by itself
+    (``padded_in_convolution``), the 1x1 convolutions computed as matrix products (``pointwise_as_matmul``) and the
+    weights stored channels-last (the pixel's channels side by side in memory, which the CPU's convolution kernels
+    prefer); the same function up to rounding, faster per dream on one core (``python bench/bench_deepdream.py``).
+    No gradients for the weights: we differentiate with respect to the image only."""
+    folded = pointwise_as_matmul(padded_in_convolution(fold_batch_norms(model)))
+    return folded.to(memory_format=torch.channels_last).requires_grad_(False)
 
 
 def _read_classes(path: Path) -> list[str]:
@@ -617,7 +625,8 @@ def create_demo(page: Page) -> gr.Blocks:
         settings = {"layer": layer, "objective": objective, **sliders, "seed": seed}  # in the order of API_SETTINGS
         # The api's outputs, in this order (gradio_client sees a tuple): what the handlers yield, by name.
         page.on(run.click, deepdream_run, [photo, *settings.values(), guide, targets],
-                {"dream": dream, "progress": progress_md, "panel": panel}, api_name="deepdream", **heavy_queue())
+                {"dream": dream, "progress": progress_md, "panel": panel}, api_name="deepdream",
+                remember=Remembered(), **heavy_queue())  # the same photo and settings again: at once
         page.on(zoom_run.click, deepdream_zoom,
                 [photo, layer, objective, sliders["resolution"], zoom_frames, sliders["iterations"], sliders["step"],
                  sliders["jitter"], seed, targets],

@@ -35,6 +35,7 @@ from typing import Callable, Sequence
 
 import gradio as gr
 
+from demos import remember as remembering
 from demos import turns
 from demos.i18n import (
     COMMON,
@@ -127,18 +128,21 @@ class Page:
     def language(self, request: gr.Request | None) -> str:
         return request_language(request, self.lang)
 
-    def on(self, trigger, fn, inputs=None, outputs=None, **event_args):
+    def on(self, trigger, fn, inputs=None, outputs=None, remember: "remembering.Remembered | None" = None,
+           **event_args):
         """``trigger(fn, inputs, outputs, **event_args)`` (e.g. ``page.on(run.click, ...)``, or a dependency's
         ``.then``) with ``fn`` run in the event's language and, for dict ``outputs``, its results by name. An event
-        of the heavy queue (``**heavy_queue()``) computes in turns (``demos/turns.py``)."""
+        of the heavy queue (``**heavy_queue()``) computes in turns (``demos/turns.py``). ``remember``: a
+        deterministic event's recent results, by the content of its inputs (``demos/remember.py``; one per
+        event)."""
         if fn is None:
             return trigger(None, inputs, _components(outputs), **event_args)
         heavy = event_args.get("concurrency_id") == HEAVY
-        return trigger(self.handler(fn, outputs, heavy), inputs, _components(outputs), **event_args)
+        return trigger(self.handler(fn, outputs, heavy, remember), inputs, _components(outputs), **event_args)
 
-    def handler(self, fn, outputs=None, heavy: bool = False):
+    def handler(self, fn, outputs=None, heavy: bool = False, remember: "remembering.Remembered | None" = None):
         """``fn`` wrapped as ``on`` wires it: what Gradio calls."""
-        return event_handler(fn, outputs, self.lang, heavy)
+        return event_handler(fn, outputs, self.lang, heavy, remember)
 
     def when_shown(self, demo: gr.Blocks, open_tab, outputs: dict):
         """Run ``open_tab(request)`` (load the models, restore a share link, show a first example) when the
@@ -226,11 +230,14 @@ def _is_request(annotation) -> bool:
     return annotation in (gr.Request, gr.Request | None, "gr.Request", "gr.Request | None")
 
 
-def event_handler(fn, outputs=None, forced_lang: str | None = None, heavy: bool = False):
+def event_handler(fn, outputs=None, forced_lang: str | None = None, heavy: bool = False,
+                  remember: "remembering.Remembered | None" = None):
     """What Gradio calls for ``fn``: same parameters (so the api and MCP docs are ``fn``'s) plus a ``request``,
     from which the event's language is chosen once; ``Problem``s come out in that language; named results are
     matched to their components. ``heavy``: ``fn`` computes in turns of the heavy line (``demos/turns.py``), giving
-    way between the items it yields and wherever it calls ``turns.give_way()``.
+    way between the items it yields and wherever it calls ``turns.give_way()``. ``remember``: inputs seen
+    recently (same language, same content) get the result kept then, at once, before any turn is waited for
+    (``demos/remember.py``); a streaming ``fn``'s is its outputs as they stood at its end.
 
     ``fn`` may take ``request: gr.Request`` itself (``open_tab`` reads share links from it; a parameter named
     ``request`` counts as one); otherwise Gradio hands the request to the wrapper only."""
@@ -254,35 +261,56 @@ def event_handler(fn, outputs=None, forced_lang: str | None = None, heavy: bool 
                 raise Problem(arg.text).in_language(lang)
         return args, lang, getattr(request, "session_hash", None)
 
+    def key_of(args, lang):
+        return remembering.content_key(lang, args, skip=_not_content) if remember is not None else None
+
     if inspect.isgeneratorfunction(fn):
         def handler(*args):
             args, lang, session = split(args)
+            key = key_of(args, lang)
+            if (kept := remember.get(key) if key else None) is not None:
+                yield _by_component(kept, outputs)
+                return
             steps = fn(*args)
             if heavy:
                 steps = turns.iterate_in_turns(steps, session=session)
+            final = {} if isinstance(outputs, dict) else None  # the outputs as they stand (for ``remember``)
             while True:
                 with language(lang):
                     try:
                         result = next(steps)
                     except StopIteration:
+                        if key:
+                            remember.put(key, final)
                         return
                     except Problem as problem:
                         raise problem.in_language(lang) from None
+                final = {**final, **result} if isinstance(outputs, dict) and isinstance(result, dict) else result
                 yield _by_component(result, outputs)
     else:
         def handler(*args):
             args, lang, session = split(args)
+            key = key_of(args, lang)
+            if (kept := remember.get(key) if key else None) is not None:
+                return _by_component(kept, outputs)
             with language(lang):
                 try:
                     result = turns.in_turns(fn, *args, session=session) if heavy else fn(*args)
                 except Problem as problem:
                     raise problem.in_language(lang) from None
+            if key:
+                remember.put(key, result)
             return _by_component(result, outputs)
 
     functools.update_wrapper(handler, fn)
     handler.__signature__ = signature.replace(parameters=params)
     handler.__annotations__ = {**getattr(fn, "__annotations__", {}), params[request_at].name: gr.Request}
     return handler
+
+
+def _not_content(value) -> bool:
+    """Gradio's progress tracker: an argument of the handler, not an input of the computation."""
+    return isinstance(value, gr.Progress)
 
 
 def delete_cache() -> tuple[int, int]:
@@ -355,12 +383,14 @@ def demo_cache(maxsize: int = 8):
 
 
 def clear_caches() -> None:
-    """Forget every loaded model (models/loading.py) and every demo's cached results (tests switch weights)."""
+    """Forget every loaded model (models/loading.py), every demo's cached results and every event's remembered
+    ones (``demos/remember.py``): tests switch weights."""
     from models import loading
 
     loading.clear_cache()
     for cached in _DEMO_CACHES:
         cached.cache_clear()
+    remembering.forget_all()
 
 
 HEAVY = "heavy"  # the concurrency id of the slow events

@@ -95,7 +95,15 @@ class _Background:
                 self._idle += 1
 
 
-_BACKGROUND = {NICE: _Background(NICE), LAB_NICE: _Background(LAB_NICE)}  # threads per priority
+_BACKGROUND: dict[int, _Background] = {}  # the threads of each priority, made on first use
+_BACKGROUND_LOCK = threading.Lock()
+
+
+def _pool(nice: int) -> _Background:
+    with _BACKGROUND_LOCK:
+        if nice not in _BACKGROUND:
+            _BACKGROUND[nice] = _Background(nice)
+        return _BACKGROUND[nice]
 
 
 def in_background(fn: Callable, *args, nice: int = NICE, turn: "Turn | None" = None):
@@ -109,8 +117,7 @@ def in_background(fn: Callable, *args, nice: int = NICE, turn: "Turn | None" = N
         with _computing(turn):
             return fn(*args)
 
-    pool = _BACKGROUND.get(nice) or _BACKGROUND.setdefault(nice, _Background(nice))
-    return pool.submit(lambda: context.run(call)).result()
+    return _pool(nice).submit(lambda: context.run(call)).result()
 
 
 class Line:

@@ -22,6 +22,7 @@ import torch
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 from torch.nn import functional as F
+from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from models.model_card import MODEL_CARD, REPO_URL
 
@@ -137,6 +138,54 @@ class EfficientNetLite0(
         return self._fc(self._dropout(self.features(x)["pooled"]))
 
 
+class PointwiseConv(nn.Module):
+    """A 1x1 convolution (stride 1, no groups) computed as what it is: a matrix product over the channels of every
+    pixel, ``F.linear`` on the image seen channels-last (N, H, W, C). PyTorch sends a 1x1 convolution of a single
+    image on one thread to its generic ("slow") kernel, which first copies the image into a matrix (im2col) and
+    back; the matrix product skips those copies, forward and backward. Same weights, same result (the same matrix
+    product underneath)."""
+
+    def __init__(self, conv: nn.Conv2d):
+        super().__init__()
+        if conv.kernel_size != (1, 1) or conv.stride != (1, 1) or conv.groups != 1:
+            raise ValueError(f"not a pointwise convolution: {conv}")
+        self.weight = nn.Parameter(conv.weight.detach()[:, :, 0, 0].clone())               # (C_out, C_in)
+        self.bias = None if conv.bias is None else nn.Parameter(conv.bias.detach().clone())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # (N, C_in, H, W) → (N, H, W, C_in) @ W^T → (N, H, W, C_out) → (N, C_out, H, W), stored channels-last
+        return F.linear(x.permute(0, 2, 3, 1), self.weight, self.bias).permute(0, 3, 1, 2)
+
+
+def pointwise_as_matmul(model: nn.Module) -> nn.Module:
+    """A copy of ``model`` whose 1x1 convolutions are ``PointwiseConv``s (EfficientNet-Lite0: the expand and project
+    convolutions of every block and the head, 32 of them, over half of its multiply-adds)."""
+    model = copy.deepcopy(model)
+    for owner in list(model.modules()):
+        for name, child in list(owner.named_children()):
+            if isinstance(child, nn.Conv2d) and child.kernel_size == (1, 1) and child.stride == (1, 1) \
+                    and child.groups == 1:
+                setattr(owner, name, PointwiseConv(child).requires_grad_(child.weight.requires_grad))
+    return model
+
+
+def padded_in_convolution(model: nn.Module) -> nn.Module:
+    """A copy of ``model`` whose "SAME" convolutions of stride 1 (odd kernels: the padding is the same on every
+    side, k // 2) are plain ``nn.Conv2d``s that pad inside the convolution, instead of copying the image into a
+    padded one first (``F.pad``: a copy and a fill of every activation, forward and backward). Same result: zeros
+    around the image either way. Strided ones keep their own padding (it may be one pixel more on one side)."""
+    model = copy.deepcopy(model)
+    for owner in list(model.modules()):
+        for name, child in list(owner.named_children()):
+            k = child.kernel_size if isinstance(child, SameConv2d) else None
+            if k and child.stride == (1, 1) and child.dilation == (1, 1) and k[0] % 2 == 1 and k[1] % 2 == 1:
+                plain = nn.Conv2d(child.in_channels, child.out_channels, k, padding=(k[0] // 2, k[1] // 2),
+                                  groups=child.groups, bias=child.bias is not None)
+                plain.load_state_dict(child.state_dict())
+                setattr(owner, name, plain.requires_grad_(child.weight.requires_grad))
+    return model
+
+
 def fold_batch_norms(model: EfficientNetLite0) -> EfficientNetLite0:
     """A copy of ``model`` for inference whose batch normalisations are merged into the convolutions before them.
 
@@ -150,11 +199,7 @@ def fold_batch_norms(model: EfficientNetLite0) -> EfficientNetLite0:
         if hasattr(block, "_expand_conv"):
             pairs.append((block, "_expand_conv", "_bn0"))
         pairs += [(block, "_depthwise_conv", "_bn1"), (block, "_project_conv", "_bn2")]
-    with torch.no_grad():
-        for owner, conv_name, bn_name in pairs:
-            conv, bn = getattr(owner, conv_name), getattr(owner, bn_name)
-            scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)                     # (C_out,)
-            conv.weight.mul_(scale.view(-1, 1, 1, 1))
-            conv.bias = nn.Parameter(bn.bias - bn.running_mean * scale)
-            setattr(owner, bn_name, nn.Identity())
+    for owner, conv_name, bn_name in pairs:  # torch's own fold (the same as inference engines do)
+        setattr(owner, conv_name, fuse_conv_bn_eval(getattr(owner, conv_name), getattr(owner, bn_name)))
+        setattr(owner, bn_name, nn.Identity())
     return folded.requires_grad_(model._conv_stem.weight.requires_grad)

@@ -296,15 +296,19 @@ def test_failure_gallery(tiny_cyclegan, fake_data, tmp_path, monkeypatch):
     assert captions["value"] == "1. too blue\n2. ghost"
 
 
-def test_api_call(tiny_cyclegan, tmp_path):
+def test_api_call(tiny_cyclegan, tmp_path, monkeypatch):
     from gradio_client import Client, handle_file
 
     from demos import cyclegan as tab
     from demos.i18n import make_i18n
     from demos.kit import Page
 
-    path = tmp_path / "wide.png"
-    PIL.Image.new("RGB", (90, 50), "tan").save(path)
+    cycles = []
+    real_run_cycle = tab.run_cycle
+    monkeypatch.setattr(tab, "run_cycle", lambda *a, **k: cycles.append(1) or real_run_cycle(*a, **k))
+    path, same = tmp_path / "wide.png", tmp_path / "the same photo again.png"
+    for p in (path, same):
+        PIL.Image.new("RGB", (90, 50), "tan").save(p)
     demo = tab.create_demo(Page(tab.TAB))
     demo.launch(prevent_thread_lock=True, quiet=True, i18n=make_i18n([tab.TAB]))
     try:
@@ -315,6 +319,13 @@ def test_api_call(tiny_cyclegan, tmp_path):
             assert img.size == (64, 36)
             assert img.format == "PNG"  # lossless: a downloaded translation keeps the signal that F reads
         assert "0." in out[6]
+        # the same photo (another file) with the same settings: answered from memory (demos/remember.py)
+        again = client.predict(handle_file(str(same)), "a2b", 64, 10, 2, api_name="/cyclegan")
+        assert len(cycles) == 1 and again[6] == out[6]
+        with PIL.Image.open(out[1]) as a, PIL.Image.open(again[1]) as b:
+            assert a.tobytes() == b.tobytes()
+        client.predict(handle_file(str(same)), "a2b", 64, 10, 3, api_name="/cyclegan")  # other noise: computed
+        assert len(cycles) == 2
     finally:
         demo.close()
 

@@ -125,13 +125,29 @@ def test_japanese_class_names(monkeypatch, tmp_path):
         clear_cache()
 
 
-def test_folded_batch_norms_compute_the_same_function(lite0):
-    """``fold_batch_norms``: no batch norm left, the same activations and logits (up to rounding), the same
-    gradient with respect to the image (what DeepDream follows); the original network untouched."""
-    from models.efficientnet_lite import fold_batch_norms
+@pytest.mark.parametrize("dreaming", [False, True], ids=["folded", "the dreaming copy"])
+def test_folded_batch_norms_compute_the_same_function(lite0, dreaming):
+    """``fold_batch_norms`` (and then ``padded_in_convolution`` and ``pointwise_as_matmul``, as DeepDream's copy of
+    the network: ``demos.deepdream.dreaming_copy``): no batch norm left (no F.pad of a stride-1 convolution, no 1x1
+    convolution), the same activations and logits (up to rounding), the same gradient with respect to the image
+    (what DeepDream follows); the original network untouched."""
+    from models.efficientnet_lite import (
+        PointwiseConv,
+        SameConv2d,
+        fold_batch_norms,
+        padded_in_convolution,
+        pointwise_as_matmul,
+    )
 
     before = {k: v.clone() for k, v in lite0.state_dict().items()}
-    folded = fold_batch_norms(lite0).to(memory_format=torch.channels_last)
+    folded = fold_batch_norms(lite0)
+    if dreaming:
+        folded = pointwise_as_matmul(padded_in_convolution(folded))
+        assert sum(isinstance(m, PointwiseConv) for m in folded.modules()) == 32
+        assert not any(isinstance(m, torch.nn.Conv2d) and m.kernel_size == (1, 1) for m in folded.modules())
+        same = [m for m in folded.modules() if isinstance(m, SameConv2d)]
+        assert len(same) == 5 and all(m.stride == (2, 2) for m in same)  # the stem and 4 strided depthwise ones
+    folded = folded.to(memory_format=torch.channels_last)
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in folded.modules())
     assert all(torch.equal(v, before[k]) for k, v in lite0.state_dict().items())
     with PIL.Image.open(ROOT / "demos" / "examples" / "photos" / "chelsea.jpg") as img:
