@@ -138,6 +138,12 @@ class EfficientNetLite0(
         return self._fc(self._dropout(self.features(x)["pooled"]))
 
 
+def _is_pointwise(conv: nn.Module) -> bool:
+    """A 1x1 convolution of stride 1, no padding, no groups: one matrix product per pixel."""
+    return (isinstance(conv, nn.Conv2d) and conv.kernel_size == (1, 1) and conv.stride == (1, 1)
+            and conv.padding in ((0, 0), "valid") and conv.groups == 1)
+
+
 class PointwiseConv(nn.Module):
     """A 1x1 convolution (stride 1, no groups) computed as what it is: a matrix product over the channels of every
     pixel, ``F.linear`` on the image seen channels-last (N, H, W, C). PyTorch sends a 1x1 convolution of a single
@@ -147,7 +153,7 @@ class PointwiseConv(nn.Module):
 
     def __init__(self, conv: nn.Conv2d):
         super().__init__()
-        if conv.kernel_size != (1, 1) or conv.stride != (1, 1) or conv.groups != 1:
+        if not _is_pointwise(conv):
             raise ValueError(f"not a pointwise convolution: {conv}")
         self.weight = nn.Parameter(conv.weight.detach()[:, :, 0, 0].clone())               # (C_out, C_in)
         self.bias = None if conv.bias is None else nn.Parameter(conv.bias.detach().clone())
@@ -163,8 +169,7 @@ def pointwise_as_matmul(model: nn.Module) -> nn.Module:
     model = copy.deepcopy(model)
     for owner in list(model.modules()):
         for name, child in list(owner.named_children()):
-            if isinstance(child, nn.Conv2d) and child.kernel_size == (1, 1) and child.stride == (1, 1) \
-                    and child.groups == 1:
+            if _is_pointwise(child):
                 setattr(owner, name, PointwiseConv(child).requires_grad_(child.weight.requires_grad))
     return model
 

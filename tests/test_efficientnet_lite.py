@@ -144,6 +144,8 @@ def test_folded_batch_norms_compute_the_same_function(lite0, dreaming):
     if dreaming:
         folded = pointwise_as_matmul(padded_in_convolution(folded))
         assert sum(isinstance(m, PointwiseConv) for m in folded.modules()) == 32
+        with pytest.raises(ValueError):  # a 1x1 convolution that pads is not a matrix product per pixel
+            PointwiseConv(torch.nn.Conv2d(4, 4, 1, padding=1))
         assert not any(isinstance(m, torch.nn.Conv2d) and m.kernel_size == (1, 1) for m in folded.modules())
         same = [m for m in folded.modules() if isinstance(m, SameConv2d)]
         assert len(same) == 5 and all(m.stride == (2, 2) for m in same)  # the stem and 4 strided depthwise ones
