@@ -12,9 +12,10 @@ thinking 5-15 s between two clicks:
   sketch, the conditional GANs, DDPM's forward process;
 * heavy actions (the shared "heavy" queue, ``demos/turns.py``): DDPM sampling with the tab's default sampler, a
   DeepDream with the tab's defaults, CartoonGAN, CycleGAN, VQ-VAE sampling (8 digits). The three photo tabs get,
-  each time, one of the tabs' example photos or, in a share ``--own-photos`` of the clicks (default 0.5), the
-  student's own photo: one nobody else sends (a random crop of an example photo, maybe mirrored, as a new JPEG of
-  about the same size, so it costs what an example costs but is never remembered: ``demos/remember.py``);
+  each time, one of the gallery's example photos (``demos/examples/photos``) or, in a share ``--own-photos`` of the
+  clicks (default 0.5), the student's own photo: one nobody else sends (a random crop of an example photo, maybe
+  mirrored, enlarged back to its size, as a new JPEG, so it costs what an example costs but is never remembered:
+  ``demos/remember.py``);
 * the GAN lab: a new run, "play" for 15-25 s (the page's timer asks for the next chunk 0.1 s after the last one
   ended, as the browser does), "pause";
 * and a few students (one in ten) once press "watch all 1000 DDPM steps" (reported apart).

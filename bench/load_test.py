@@ -220,7 +220,7 @@ def parse_args(argv=None):
     p.add_argument("--minutes", type=float, default=3.0, help="classroom: how long the class works")
     p.add_argument("--own-photos", type=float, default=0.5,
                    help="classroom: the share of the photo tabs' clicks with a student's own photo (the others: one "
-                        "of the tabs' example photos)")
+                        "of the gallery's example photos)")
     p.add_argument("--clients", type=int, default=10)
     p.add_argument("--requests", type=int, default=20)
     p.add_argument("--concurrency", type=int, help="Gradio's default_concurrency_limit for the app")
