@@ -50,6 +50,8 @@ def _feed(digest, value, skip: Callable[[object], bool]) -> None:
         info = (value.mode, value.size, value.info.get("uploaded_size"), value.info.get("transparency"))
         digest.update(f"image:{info!r}:".encode())
         digest.update(value.tobytes())
+        if value.mode in ("P", "PA"):  # the pixels are indices into the palette: its colours count too
+            digest.update(b"palette:" + bytes(value.getpalette() or ()))
     elif isinstance(value, np.ndarray):
         digest.update(f"array:{value.dtype.str}:{value.shape}:".encode())
         digest.update(np.ascontiguousarray(value).tobytes())

@@ -40,6 +40,10 @@ def test_the_key_is_the_content():
             content_key(np.zeros((2, 2), np.uint8)), content_key(np.zeros((2, 2), np.float32)),
             content_key([1, 2]), content_key((1, 2)), content_key({"a": 1}), content_key(None), content_key(True)}
     assert len(keys) == 14
+    red, blue = PIL.Image.new("P", (4, 4), 0), PIL.Image.new("P", (4, 4), 0)  # the same indices, other palettes
+    red.putpalette([255, 0, 0])
+    blue.putpalette([0, 0, 255])
+    assert content_key(red) != content_key(blue)
     reduced = photo()
     reduced.info["uploaded_size"] = (4000, 3000)  # decoded reduced from a huge upload: not the same input
     assert content_key(reduced) != content_key(photo())
