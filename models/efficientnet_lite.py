@@ -163,15 +163,21 @@ class PointwiseConv(nn.Module):
         return F.linear(x.permute(0, 2, 3, 1), self.weight, self.bias).permute(0, 3, 1, 2)
 
 
-def pointwise_as_matmul(model: nn.Module) -> nn.Module:
-    """A copy of ``model`` whose 1x1 convolutions are ``PointwiseConv``s (EfficientNet-Lite0: the expand and project
-    convolutions of every block and the head, 32 of them, over half of its multiply-adds)."""
+def _with_replaced(model: nn.Module, replacement) -> nn.Module:
+    """A copy of ``model`` in which every submodule for which ``replacement(module)`` gives a module is that module
+    (with the original's ``requires_grad``); the others are kept."""
     model = copy.deepcopy(model)
     for owner in list(model.modules()):
         for name, child in list(owner.named_children()):
-            if _is_pointwise(child):
-                setattr(owner, name, PointwiseConv(child).requires_grad_(child.weight.requires_grad))
+            if (new := replacement(child)) is not None:
+                setattr(owner, name, new.requires_grad_(child.weight.requires_grad))
     return model
+
+
+def pointwise_as_matmul(model: nn.Module) -> nn.Module:
+    """A copy of ``model`` whose 1x1 convolutions are ``PointwiseConv``s (EfficientNet-Lite0: the expand and project
+    convolutions of every block and the head, 32 of them, over half of its multiply-adds)."""
+    return _with_replaced(model, lambda m: PointwiseConv(m) if _is_pointwise(m) else None)
 
 
 def padded_in_convolution(model: nn.Module) -> nn.Module:
@@ -179,16 +185,16 @@ def padded_in_convolution(model: nn.Module) -> nn.Module:
     side, k // 2) are plain ``nn.Conv2d``s that pad inside the convolution, instead of copying the image into a
     padded one first (``F.pad``: a copy and a fill of every activation, forward and backward). Same result: zeros
     around the image either way. Strided ones keep their own padding (it may be one pixel more on one side)."""
-    model = copy.deepcopy(model)
-    for owner in list(model.modules()):
-        for name, child in list(owner.named_children()):
-            k = child.kernel_size if isinstance(child, SameConv2d) else None
-            if k and child.stride == (1, 1) and child.dilation == (1, 1) and k[0] % 2 == 1 and k[1] % 2 == 1:
-                plain = nn.Conv2d(child.in_channels, child.out_channels, k, padding=(k[0] // 2, k[1] // 2),
-                                  groups=child.groups, bias=child.bias is not None)
-                plain.load_state_dict(child.state_dict())
-                setattr(owner, name, plain.requires_grad_(child.weight.requires_grad))
-    return model
+    def plain(conv: nn.Module) -> nn.Conv2d | None:
+        k = conv.kernel_size if isinstance(conv, SameConv2d) else None
+        if not (k and conv.stride == (1, 1) and conv.dilation == (1, 1) and k[0] % 2 == 1 and k[1] % 2 == 1):
+            return None
+        padded = nn.Conv2d(conv.in_channels, conv.out_channels, k, padding=(k[0] // 2, k[1] // 2),
+                           groups=conv.groups, bias=conv.bias is not None)
+        padded.load_state_dict(conv.state_dict())
+        return padded
+
+    return _with_replaced(model, plain)
 
 
 def fold_batch_norms(model: EfficientNetLite0) -> EfficientNetLite0:
