@@ -3,6 +3,7 @@
     python bench/load_test.py --scenario classroom                       # 30 students for 3 minutes
     python bench/load_test.py --scenario classroom --students 10 --minutes 1
     python bench/load_test.py --scenario classroom --own-photos 1   # every photo a student's own (nothing repeats)
+    python bench/load_test.py --scenario together   # "everyone, press Dream on this photo": 30 equal clicks at once
 
 Each simulated student is one page (``clients/browser_protocol.py``: the browser's own protocol and session, so a
 page's ``gr.State`` is its own) that goes through the tabs' main actions in a shuffled order, again and again,
@@ -27,6 +28,7 @@ waits, the student's picture does not move; and when each light request over 1 s
 class started: a burst at the class's arrival, or a backlog all along?).
 """
 
+import os
 import random
 import re
 import statistics
@@ -170,6 +172,9 @@ class Results:
         self.groups = {}  # action → "light" | "heavy" | "ddpm1000" | "lab"
         self.started = time.perf_counter()  # the class starts (the scenarios make Results when it does)
         self.slow = []  # (seconds after the start when it was sent, action, seconds) of requests over their target
+        self.costs = {}  # action → the server's CPU seconds for one click alone (warm_up)
+        self.class_s = self.wall_s = None  # how long the students clicked; until the last result (classroom)
+        self.server_cpu_s = self.clients_cpu_s = None  # CPU seconds used meanwhile (classroom)
 
     def add(self, action, group, seconds=None, error=None, sent=None):
         with self.lock:
@@ -233,22 +238,44 @@ def student(url, index, until, results: Results, defaults, watch_1000: bool, own
             time.sleep(rng.uniform(5, 15))  # thinking, looking at the result
 
 
-def warm_up(url, defaults, folder: str) -> None:
+def cpu_seconds(pid: int) -> float:
+    """The CPU time a process has used so far, all its threads, user + system (Linux: /proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime (fields 14, 15)
+
+
+def warm_up(url, defaults, folder: str, server_pid: int | None = None) -> dict:
     """Every action once, so that loading the models is not timed (with photos of its own: nothing it computes is
-    asked again by a student)."""
+    asked again by a student). With ``server_pid``, every action once more, alone, to measure what one click costs
+    the server: CPU seconds, all threads. "All 1000 DDPM steps" is measured on 100 steps and counted 10 times."""
     rng = random.Random(-1)
     page = BrowserProtocolClient(url)
-    for api, args in {**light_actions(rng), **heavy_actions(rng, defaults, 1.0, folder)}.items():
+    actions = {**light_actions(rng), **heavy_actions(rng, defaults, 1.0, folder)}
+    for api, args in actions.items():
         page.predict(*args(), api_name=api)
     lab = GanLabPage(page)
     lab.run(lab.reset)
+    costs = {}
+    if server_pid is not None:
+        steps_100 = lambda: ("", "ddpm", 100, 16, rng.randint(0, 999), 50)  # noqa: E731
+        for api, args, name, times in [*((api, args, api, 1) for api, args in actions.items()),
+                                       ("/ddpm_sample", steps_100, "/ddpm_sample (all 1000 DDPM steps)", 10)]:
+            inputs = args()  # (a student's photo is written before the click: not the server's work)
+            before = cpu_seconds(server_pid)
+            page.predict(*inputs, api_name=api)
+            costs[name] = times * (cpu_seconds(server_pid) - before)
+    return costs
 
 
-def classroom(url: str, students: int = 30, minutes: float = 3.0, own_photos: float = 0.5) -> Results:
+def classroom(url: str, students: int = 30, minutes: float = 3.0, own_photos: float = 0.5,
+              server_pid: int | None = None) -> Results:
+    """The class; with ``server_pid`` (Linux), the results also say what the clicks cost the server's CPU."""
     defaults = tab_defaults()
     with tempfile.TemporaryDirectory(prefix="classroom-photos-") as folder:
-        warm_up(url, defaults, folder)
+        costs = warm_up(url, defaults, folder, server_pid)
         results = Results()
+        results.costs, results.class_s = costs, 60 * minutes
+        server_before, clients_before = server_pid and cpu_seconds(server_pid), time.process_time()
         until = time.perf_counter() + 60 * minutes
         threads = []
         for i in range(students):
@@ -259,6 +286,10 @@ def classroom(url: str, students: int = 30, minutes: float = 3.0, own_photos: fl
             time.sleep(10 / students)  # they arrive over 10 s
         for th in threads:
             th.join(timeout=60 * minutes + 600)
+        results.wall_s = time.perf_counter() - results.started
+        results.clients_cpu_s = time.process_time() - clients_before
+        if server_pid is not None:
+            results.server_cpu_s = cpu_seconds(server_pid) - server_before
     return results
 
 
@@ -271,14 +302,15 @@ def _stats(ts):
 def report(results: Results, students: int, minutes: float, who: str = "") -> None:
     who = who or f"{students} students going through the tabs, thinking 5-15 s between clicks"
     print(f"\n{who}, for {minutes:g} min, browser protocol\n")
-    print("| action | group | requests | errors | median | p95 |")
-    print("|---|---|---|---|---|---|")
+    print("| action | group | requests | errors | median | p95 | server CPU for one click alone |")
+    print("|---|---|---|---|---|---|---|")
     order = {"light": 0, "lab": 1, "heavy": 2, "ddpm1000": 3}
     for action in sorted(results.groups, key=lambda a: (order[results.groups[a]], a)):
         ts = results.times.get(action, [])
         med, p95 = _stats(ts)
+        cost = f"{results.costs[action]:.2f} s" if action in results.costs else "–"
         print(f"| `{action}` | {results.groups[action]} | {len(ts) + len(results.errors.get(action, []))} | "
-              f"{len(results.errors.get(action, []))} | {med} | {p95} |")
+              f"{len(results.errors.get(action, []))} | {med} | {p95} | {cost} |")
     print("\n| group | requests | errors | median | p95 | target (p95) |")
     print("|---|---|---|---|---|---|")
     for group in ("light", "heavy", "lab", "ddpm1000"):
@@ -288,6 +320,8 @@ def report(results: Results, students: int, minutes: float, who: str = "") -> No
         med, p95 = _stats(ts)
         target = f"≤ {TARGET_P95_S[group]:g} s" if group in TARGET_P95_S else "(reported apart)"
         print(f"| {group} | {len(ts) + errs} | {errs} | {med} | {p95} | {target} |")
+    if results.costs and results.wall_s:
+        demand(results)
     slow_light = sorted((sent, action, seconds) for sent, action, seconds in results.slow
                         if results.groups[action] == "light")
     if slow_light:  # when they were sent tells a burst (all at once) from a steady backlog
@@ -295,6 +329,89 @@ def report(results: Results, students: int, minutes: float, who: str = "") -> No
               + "; ".join(f"{sent:.0f} {action} {seconds:.1f}" for sent, action, seconds in slow_light))
     for action, errs in results.errors.items():
         print(f"\n{action} errors (first 3): {errs[:3]}")
+
+
+def demand(results: Results) -> None:
+    """What the class asked of the CPU: each click at its cost alone (``warm_up``), against what the cores had while
+    the students clicked. When the clicks alone ask for more than the cores can give, no order of the queue keeps
+    every wait short: the line only grows until the class stops."""
+    cores = os.cpu_count() or 1
+    capacity = cores * results.class_s
+    print(f"\nThe CPU the class asked for, each click counted at its cost alone (as if none were answered from "
+          f"memory), against the {cores} cores' {capacity:.0f} core-seconds while the students clicked "
+          f"({results.class_s:.0f} s):")
+    print("\n| group | clicks | server CPU, core-seconds | share of the cores |")
+    print("|---|---|---|---|")
+    total = 0.0
+    for group in ("light", "heavy", "ddpm1000"):
+        actions = [a for a, g in results.groups.items() if g == group and a in results.costs]
+        clicks = sum(len(results.times.get(a, [])) + len(results.errors.get(a, [])) for a in actions)
+        cpu = sum(results.costs[a] * (len(results.times.get(a, [])) + len(results.errors.get(a, []))) for a in actions)
+        total += cpu
+        print(f"| {group} | {clicks} | {cpu:.1f} | {cpu / capacity:.0%} |")
+    print(f"| all clicks | | {total:.1f} | {total / capacity:.0%} |")
+    if results.server_cpu_s is not None:
+        server, clients, wall = results.server_cpu_s, results.clients_cpu_s, results.wall_s
+        print(f"\nFrom the first click to the last result ({wall:.0f} s) the server used {server:.0f} core-seconds "
+              f"({server / (cores * wall):.0%} of the cores; the GAN lab's chunks take what the clicks leave, at a "
+              f"lower priority), the students' pages (this process) {clients:.0f} ({clients / (cores * wall):.0%}).")
+
+
+# --- the teacher's demonstration: the whole class presses the same button on the same photo at once -----------------
+
+TOGETHER_ACTIONS = ("/deepdream", "/cartoonize", "/cyclegan")
+
+
+def together(url: str, students: int = 30, action: str = "/deepdream", server_pid: int | None = None) -> dict:
+    """The teacher shows a photo and says "everyone, press the button": ``students`` pages send the same click (the
+    same new photo, the tab's defaults) at the same moment. Returns each student's wait (click → result) and the
+    server's CPU seconds for the whole burst; ``alone``: the same click on another new photo, first, alone."""
+    defaults = tab_defaults()
+    with tempfile.TemporaryDirectory(prefix="together-photos-") as folder:
+        rng = random.Random(0)
+        pages = [BrowserProtocolClient(url) for _ in range(students)]
+        warm_up_page = pages[0]
+        args = heavy_actions(rng, defaults, 1.0, folder)[action]
+        warm_up_page.predict(*args(), api_name=action)  # models loaded, not timed
+        before = server_pid and cpu_seconds(server_pid)
+        t = time.perf_counter()
+        warm_up_page.predict(*args(), api_name=action)
+        alone_s, alone_cpu = time.perf_counter() - t, server_pid and cpu_seconds(server_pid) - before
+        inputs = args()  # the teacher's photo: new to the server, the same for everyone
+        start, waits, errors = threading.Barrier(students), [], []
+
+        def student(page):
+            start.wait()
+            t = time.perf_counter()
+            try:
+                page.predict(*inputs, api_name=action)
+                waits.append(time.perf_counter() - t)
+            except Exception as error:  # counted and reported
+                errors.append(repr(error)[:200])
+
+        before = server_pid and cpu_seconds(server_pid)
+        threads = [threading.Thread(target=student, args=(page,), daemon=True) for page in pages]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=900)
+        cpu = server_pid and cpu_seconds(server_pid) - before
+    return {"action": action, "students": students, "waits": waits, "errors": errors, "cpu_s": cpu,
+            "alone_s": alone_s, "alone_cpu_s": alone_cpu}
+
+
+def together_report(result: dict) -> None:
+    waits = sorted(result["waits"])
+    print(f"\n{result['students']} students press {result['action']} on the same new photo at the same moment "
+          "(the tab's defaults), browser protocol\n")
+    print("| | seconds |\n|---|---|")
+    print(f"| the same click alone, before (another new photo): wait / server CPU | {result['alone_s']:.2f} / "
+          f"{result['alone_cpu_s'] or 0:.2f} |")
+    if waits:
+        print(f"| the class: first result / median / last result | {waits[0]:.2f} / "
+              f"{statistics.median(waits):.2f} / {waits[-1]:.2f} |")
+    print(f"| the class: server CPU for all {result['students']} clicks | {result['cpu_s'] or 0:.2f} |")
+    print(f"\nerrors: {len(result['errors'])}" + (f" (first 3: {result['errors'][:3]})" if result["errors"] else ""))
 
 
 # --- the GAN lab scenario: the whole class trains GANs at once -----------------------------------------------------

@@ -3,6 +3,7 @@ against the app launched on loopback (a classroom opening the gallery at once). 
 
     python bench/load_test.py --scenario classroom  # 30 students in browsers for 3 minutes (bench/classroom.py)
     python bench/load_test.py --scenario gan_lab    # 30 students playing the GAN lab at once, 5 on other tabs
+    python bench/load_test.py --scenario together   # 30 students press "Dream" on the same photo at the same moment
 
     python bench/load_test.py                       # 10 clients x 20 requests
     python bench/load_test.py --concurrency 1       # compare with another queue setting
@@ -22,8 +23,8 @@ Heavy jobs beside the light tabs (do dreams freeze the AE tab?)::
 
 ``--heavy-clients K`` adds K clients that keep asking for DeepDream (256 px, 2 octaves x 5 iterations; or, with
 ``--heavy-api /ddpm_sample``, 16 digits by 1000 DDPM steps) for as long as the light clients run;
-``--heavy-concurrency`` sets ``GALLERY_HEAVY_CONCURRENCY``, how many heavy jobs the app's shared "heavy" queue
-runs at once (default 1).
+``--heavy-concurrency`` sets ``GALLERY_HEAVY_CONCURRENCY``, how many heavy jobs the app lets be in progress at once,
+computing in turns (default 4; ``demos/turns.py``).
 """
 
 import argparse
@@ -47,7 +48,7 @@ sys.path.insert(0, str(ROOT))
 from gradio_client import handle_file  # noqa: E402
 
 from bench.benchmark import DIGIT, OTHER, editor, free_port, percentile, wait_for  # noqa: E402
-from bench.classroom import own_photo  # noqa: E402
+from bench.classroom import TOGETHER_ACTIONS, own_photo  # noqa: E402
 from clients.browser_protocol import BrowserProtocolClient  # noqa: E402
 
 PHOTO = ROOT / "demos" / "examples" / "photos" / "chelsea.jpg"
@@ -129,7 +130,7 @@ def client_loop(url, n, seed, times, errors, lock, apis=tuple(REQUESTS), protoco
 @contextlib.contextmanager
 def launched_app(args):
     """``python app.py`` on a free port with the settings of ``args`` (those left out: the app's defaults); yields
-    its url once it serves the page, and stops it afterwards."""
+    its url and process id once it serves the page, and stops it afterwards."""
     env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False")
     for variable, value in (("GALLERY_CONCURRENCY", args.concurrency), ("GALLERY_TORCH_THREADS", args.torch_threads),
                             ("GALLERY_HEAVY_CONCURRENCY", args.heavy_concurrency)):
@@ -141,7 +142,7 @@ def launched_app(args):
     try:
         url = f"http://127.0.0.1:{port}/"
         wait_for(url)
-        yield url
+        yield url, proc.pid
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -149,13 +150,15 @@ def launched_app(args):
 
 def classroom_main(args):
     """``--scenario classroom``: the app launched as a teacher would (its defaults), a class of students."""
-    from bench.classroom import classroom, gan_lab_class, lab_report, report
+    from bench.classroom import classroom, gan_lab_class, lab_report, report, together, together_report
 
-    with launched_app(args) as url:
+    with launched_app(args) as (url, pid):
+        if args.scenario == "together":
+            return together_report(together(url, args.students, args.together_action, server_pid=pid))
         if args.scenario == "gan_lab":
             results, steps = gan_lab_class(url, args.students, args.minutes)
         else:
-            results = classroom(url, args.students, args.minutes, args.own_photos)
+            results = classroom(url, args.students, args.minutes, args.own_photos, server_pid=pid)
     if args.scenario == "gan_lab":
         lab_report(results, steps, args.students, args.minutes, 5)
     else:
@@ -165,9 +168,9 @@ def classroom_main(args):
 
 
 def main(args):
-    if args.scenario in ("classroom", "gan_lab"):
+    if args.scenario in ("classroom", "gan_lab", "together"):
         return classroom_main(args)
-    with launched_app(args) as url:
+    with launched_app(args) as (url, _):
         times, errors, lock = defaultdict(list), defaultdict(list), threading.Lock()
         warm_up = make_client(url, args.protocol)  # every api once, so that lazy model loading is not timed
         for api in [*(args.apis or REQUESTS), *([args.heavy_api] if args.heavy_clients else [])]:
@@ -213,9 +216,12 @@ def main(args):
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--scenario", choices=["mixed", "classroom", "gan_lab"], default="mixed",
+    p.add_argument("--scenario", choices=["mixed", "classroom", "gan_lab", "together"], default="mixed",
                    help="mixed: --clients x --requests over the apis; classroom: --students in browsers going "
-                        "through the tabs; gan_lab: --students playing the GAN lab at once (bench/classroom.py)")
+                        "through the tabs; gan_lab: --students playing the GAN lab at once; together: --students "
+                        "press the same button on the same photo at the same moment (bench/classroom.py)")
+    p.add_argument("--together-action", choices=TOGETHER_ACTIONS, default="/deepdream",
+                   help="together: the button they press")
     p.add_argument("--students", type=int, default=30, help="classroom: students")
     p.add_argument("--minutes", type=float, default=3.0, help="classroom: how long the class works")
     p.add_argument("--own-photos", type=float, default=0.5,

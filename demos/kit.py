@@ -236,8 +236,9 @@ def event_handler(fn, outputs=None, forced_lang: str | None = None, heavy: bool 
     from which the event's language is chosen once; ``Problem``s come out in that language; named results are
     matched to their components. ``heavy``: ``fn`` computes in turns of the heavy line (``demos/turns.py``), giving
     way between the items it yields and wherever it calls ``turns.give_way()``. ``remember``: inputs seen
-    recently (same language, same content) get the result kept then, at once, before any turn is waited for
-    (``demos/remember.py``); a streaming ``fn``'s is its outputs as they stood at its end.
+    recently (same language, same content) get the result kept then, at once, before any turn is waited for, and
+    inputs being computed by another event wait for its result (``demos/remember.py``); a streaming ``fn``'s is its
+    outputs as they stood at its end.
 
     ``fn`` may take ``request: gr.Request`` itself (``open_tab`` reads share links from it; a parameter named
     ``request`` counts as one); otherwise Gradio hands the request to the wrapper only."""
@@ -268,38 +269,45 @@ def event_handler(fn, outputs=None, forced_lang: str | None = None, heavy: bool 
         def handler(*args):
             args, lang, session = split(args)
             key = key_of(args, lang)
-            if (kept := remember.get(key) if key else None) is not None:
+            if (kept := remember.get_or_claim(key) if key else None) is not None:
                 yield _by_component(kept, outputs)
                 return
-            steps = fn(*args)
-            if heavy:
-                steps = turns.iterate_in_turns(steps, session=session)
             final = {} if isinstance(outputs, dict) else None  # the outputs as they stand (for ``remember``)
-            while True:
-                with language(lang):
-                    try:
-                        result = next(steps)
-                    except StopIteration:
-                        if key:
-                            remember.put(key, final)
-                        return
-                    except Problem as problem:
-                        raise problem.in_language(lang) from None
-                final = {**final, **result} if isinstance(outputs, dict) and isinstance(result, dict) else result
-                yield _by_component(result, outputs)
+            finished = False
+            try:
+                steps = fn(*args)
+                if heavy:
+                    steps = turns.iterate_in_turns(steps, session=session)
+                while True:
+                    with language(lang):
+                        try:
+                            result = next(steps)
+                        except StopIteration:
+                            finished = True
+                            return
+                        except Problem as problem:
+                            raise problem.in_language(lang) from None
+                    final = {**final, **result} if isinstance(outputs, dict) and isinstance(result, dict) else result
+                    yield _by_component(result, outputs)
+            finally:  # (also when it failed or was stopped: then nothing is kept, and a waiting event computes it)
+                if key:
+                    remember.settle(key, final if finished else None)
     else:
         def handler(*args):
             args, lang, session = split(args)
             key = key_of(args, lang)
-            if (kept := remember.get(key) if key else None) is not None:
+            if (kept := remember.get_or_claim(key) if key else None) is not None:
                 return _by_component(kept, outputs)
-            with language(lang):
-                try:
-                    result = turns.in_turns(fn, *args, session=session) if heavy else fn(*args)
-                except Problem as problem:
-                    raise problem.in_language(lang) from None
-            if key:
-                remember.put(key, result)
+            result = None
+            try:
+                with language(lang):
+                    try:
+                        result = turns.in_turns(fn, *args, session=session) if heavy else fn(*args)
+                    except Problem as problem:
+                        raise problem.in_language(lang) from None
+            finally:
+                if key:
+                    remember.settle(key, result)
             return _by_component(result, outputs)
 
     functools.update_wrapper(handler, fn)
@@ -398,12 +406,15 @@ HEAVY = "heavy"  # the concurrency id of the slow events
 
 def heavy_queue() -> dict:
     """Event settings of the slow events (DeepDream, DDPM sampling, CycleGAN, CartoonGAN): they share one queue,
-    ``heavy``, that lets ``GALLERY_HEAVY_CONCURRENCY`` (default 4) of them be in progress at once, and ``Page.on``
-    makes them compute in turns of at most ``GALLERY_HEAVY_TURN_S`` seconds, one job at a time (``demos/turns.py``):
-    a class pressing "dream" together waits in line instead of taking both cores from the light tabs, and a short
-    job is not stuck behind a long one (``bench/load_test.py`` measures both). Gradio keeps the *lowest* limit given
-    for one concurrency id, so every heavy event must take its settings from here."""
-    return {"concurrency_limit": int(os.environ.get("GALLERY_HEAVY_CONCURRENCY", 4)), "concurrency_id": HEAVY}
+    ``heavy``, and ``Page.on`` makes them compute in turns of at most ``GALLERY_HEAVY_TURN_S`` seconds, at most
+    ``GALLERY_HEAVY_CONCURRENCY`` (default 4) jobs in progress at once (``demos/turns.py``): a class pressing "dream"
+    together waits in line instead of taking both cores from the light tabs, and a short job is not stuck behind a
+    long one (``bench/load_test.py`` measures both). Gradio itself lets ``GALLERY_HEAVY_EVENTS`` (default 16) heavy
+    events start at once: those that need no CPU — a click answered from memory, or one waiting for the same
+    inputs' result that another click is computing (``demos/remember.py``) — are answered without waiting for the
+    jobs in progress. Gradio keeps the *lowest* limit given for one concurrency id, so every heavy event must take
+    its settings from here."""
+    return {"concurrency_limit": int(os.environ.get("GALLERY_HEAVY_EVENTS", 16)), "concurrency_id": HEAVY}
 
 
 # At most this many events wait in the whole queue; more get "busy, try again" (Gradio's queue max_size).

@@ -9,6 +9,10 @@ result cache (Gradio's ``cache_examples`` does it for a demo's examples, at star
 ``Page.on(..., remember=Remembered())`` (``demos/kit.py``) looks the event's inputs up before it joins the heavy
 line: a hit returns the finished result (for a streaming event, its outputs as they stood at the end) without
 computing or waiting; a miss computes in turns as before and keeps the result, unless it failed or was stopped.
+The same inputs asked again *while* they are being computed (the teacher says "everyone, dream on the astronaut")
+wait for that one computation instead of starting their own (web caches call this request coalescing): one dream
+on the CPU instead of thirty, and it finishes sooner for all of them. If it fails or is stopped, one of those
+waiting computes it.
 
 The key is a digest of the event's language (the texts are in it) and of every input's *content*: an image's pixels,
 mode, size and the size it was uploaded at, numbers, strings. An input of another kind means "do not remember" (no
@@ -31,6 +35,7 @@ import PIL.Image
 
 SIZE = int(os.environ.get("GALLERY_REMEMBER_RESULTS", 16))  # results kept per event (0: none)
 MAX_AGE_S = float(os.environ.get("GALLERY_REMEMBER_S", 1800))  # how long each is kept
+WAIT_S = 600.0  # the longest an event waits for another's computation of the same inputs before computing its own
 
 # Every Remembered made, so that ``forget_all`` (``demos.kit.clear_caches``: tests that switch weights) clears them.
 _ALL: "weakref.WeakSet[Remembered]" = weakref.WeakSet()
@@ -95,6 +100,7 @@ class Remembered:
         self.clock = clock
         self.hits = self.misses = 0  # (benchmarks, tests)
         self._results: OrderedDict = OrderedDict()  # key -> (when stored, result)
+        self._computing: dict = {}  # key -> threading.Event set when its computation ends
         self._lock = threading.Lock()
         _ALL.add(self)
 
@@ -103,14 +109,47 @@ class Remembered:
         if key is None:
             return None
         with self._lock:
-            kept = self._results.get(key)
-            if kept is None or self.clock() - kept[0] > self.max_age_s:
-                self._results.pop(key, None)
-                self.misses += 1
+            return self._get(key)
+
+    def _get(self, key: str):
+        kept = self._results.get(key)
+        if kept is None or self.clock() - kept[0] > self.max_age_s:
+            self._results.pop(key, None)
+            self.misses += 1
+            return None
+        self._results.move_to_end(key)
+        self.hits += 1
+        return _fresh(kept[1])
+
+    def get_or_claim(self, key: str | None):
+        """The result for ``key``: kept, or — while another event computes the same inputs — waited for. None: the
+        caller computes it, and must then call ``settle(key, result)`` whatever happens (also for no key, and when
+        nothing is remembered)."""
+        if key is None or self.size == 0:
+            return None
+        while True:
+            with self._lock:
+                kept = self._get(key)
+                if kept is not None:
+                    return kept
+                computing = self._computing.get(key)
+                if computing is None:  # nobody computes it: the caller does
+                    self._computing[key] = threading.Event()
+                    return None
+            if not computing.wait(WAIT_S):  # (a computation that never ends: compute rather than wait forever)
                 return None
-            self._results.move_to_end(key)
-            self.hits += 1
-            return _fresh(kept[1])
+            # settled: kept now, or (it failed, it was stopped) the first of those waiting claims it
+
+    def settle(self, key: str | None, result) -> None:
+        """The computation of ``key`` ended: keep ``result`` (None: it failed or was stopped) and wake the events
+        waiting for it."""
+        if key is None:
+            return
+        self.put(key, result)
+        with self._lock:
+            computing = self._computing.pop(key, None)
+        if computing is not None:
+            computing.set()
 
     def put(self, key: str | None, result) -> None:
         if key is None or result is None or self.size == 0:

@@ -16,8 +16,11 @@ allows it:
 * wherever long code calls ``give_way()``: between two DDPM steps, two DeepDream ascent steps, two CartoonGAN styles.
   Outside a heavy event ``give_way()`` does nothing, so plain functions and tests can call the same code.
 
-Gradio's ``heavy`` queue (``demos/kit.py: heavy_queue``) lets ``GALLERY_HEAVY_CONCURRENCY`` jobs (default 4) be *in
-progress* at once; they share the line turn by turn. ``bench/load_test.py --scenario classroom`` measures it.
+At most ``IN_PROGRESS`` jobs (``GALLERY_HEAVY_CONCURRENCY``, default 4) are *in progress* at once, sharing the line
+turn by turn; the next ones wait to be let in, first come, first served (``Line.job``). (More jobs in progress
+would stretch every long job: they share the same two cores.) That wait is here, not in Gradio's queue, so that an
+event that needs no CPU — a click answered from memory (``demos/remember.py``) — is answered at once instead of
+waiting behind the jobs in progress. ``bench/load_test.py --scenario classroom`` measures it.
 
 Turns share the CPU among the heavy jobs; *priorities* share it between heavy and light work. Heavy jobs compute in
 threads of lower scheduling priority (``in_background``: Linux's nice value ``GALLERY_HEAVY_NICE``, default 10), so
@@ -40,6 +43,7 @@ from contextlib import contextmanager
 
 TURN_S = float(os.environ.get("GALLERY_HEAVY_TURN_S", 1.0))
 SLOTS = int(os.environ.get("GALLERY_HEAVY_SLOTS", 2))
+IN_PROGRESS = int(os.environ.get("GALLERY_HEAVY_CONCURRENCY", 4))
 NICE = int(os.environ.get("GALLERY_HEAVY_NICE", 10))  # 0: heavy work at the same priority as the rest
 # The GAN lab's "play" trains for as long as a student lets it: a batch job by nature, below the heavy clicks that a
 # student sits and waits for (5 nice steps lower, it gets about a quarter of a core it shares with a heavy job).
@@ -125,17 +129,24 @@ class Line:
 
     A job is a ``Turn``; it holds a *ticket* while it is in the line. Tickets are plain objects, not locks owned by
     a thread, because Gradio may resume a streaming handler in another thread than the one it started in.
-    ``clock`` and ``turn_s`` are attributes so that tests can drive them."""
+    A job is in progress inside ``job()``, which lets at most ``in_progress`` jobs in at once (None: any number).
+    ``clock``, ``turn_s``, ``slots`` and ``in_progress`` are attributes so that tests can drive them."""
 
-    def __init__(self, turn_s: float = TURN_S, clock: Callable[[], float] = time.perf_counter, slots: int = 1):
+    def __init__(self, turn_s: float = TURN_S, clock: Callable[[], float] = time.perf_counter, slots: int = 1,
+                 in_progress: int | None = None):
         if slots < 1:
             raise ValueError(f"a line needs at least one slot, got {slots}")
+        if in_progress is not None and in_progress < 1:
+            raise ValueError(f"a line needs room for at least one job in progress, got {in_progress}")
         self.turn_s = turn_s
         self.clock = clock
         self.slots = slots
+        self.in_progress = in_progress
         self._changed = threading.Condition()
         self._tickets: deque = deque()
-        self._sessions: Counter = Counter()  # browser session → its heavy jobs in progress (waiting or computing)
+        self._entering: deque = deque()  # jobs waiting to be let in, first come first
+        self._inside = 0  # jobs let in (computing, or waiting in the line for a turn)
+        self._sessions: Counter = Counter()  # browser session → its heavy jobs (waiting to be let in, or inside)
 
     def join(self) -> object:
         """Stand at the back of the line and wait until the ticket is among the first ``slots``; returns the ticket."""
@@ -157,25 +168,47 @@ class Line:
             return len(self._tickets)
 
     def jobs_of(self, session: str | None) -> int:
-        """How many heavy jobs of this browser session are in progress."""
+        """How many heavy jobs of this browser session are in progress or waiting to be let in."""
         with self._changed:
             return self._sessions[session] if session else 0
 
+    def inside(self) -> int:
+        """How many jobs are in progress (let in by ``job``)."""
+        with self._changed:
+            return self._inside
+
+    def _may_enter(self, ticket: object) -> bool:
+        return self._entering[0] is ticket and (self.in_progress is None or self._inside < self.in_progress)
+
     @contextmanager
     def job(self, session: str | None):
-        """Count a job of ``session`` while it is in progress (``demos.kit.fair_queue`` reads the count)."""
+        """A job in progress: waits (first come, first served) until fewer than ``in_progress`` jobs are, and counts
+        it for ``session`` from the start of that wait to its end (``demos.kit.fair_queue`` reads the count)."""
+        ticket, entered = object(), False
         with self._changed:
             self._sessions[session] += 1
+            self._entering.append(ticket)
         try:
+            with self._changed:
+                try:
+                    self._changed.wait_for(lambda: self._may_enter(ticket))
+                finally:
+                    self._entering.remove(ticket)
+                    self._changed.notify_all()  # the next one may enter too (or be first, if this one gave up)
+                self._inside += 1
+                entered = True
             yield
         finally:
             with self._changed:
+                if entered:
+                    self._inside -= 1
                 self._sessions[session] -= 1
                 if self._sessions[session] <= 0:
                     del self._sessions[session]
+                self._changed.notify_all()
 
 
-LINE = Line(slots=SLOTS)
+LINE = Line(slots=SLOTS, in_progress=IN_PROGRESS)
 
 
 class Turn:

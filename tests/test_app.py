@@ -245,11 +245,11 @@ def test_a_tab_computes_its_first_results_when_first_shown():
 
 
 def test_every_heavy_event_gets_the_configured_limit(monkeypatch, tiny_models):
-    """GALLERY_HEAVY_CONCURRENCY reaches every event of the shared "heavy" queue. (Gradio keeps the lowest limit
-    given for one concurrency id: one event that set its own limit of 1 used to pin the whole queue to 1.)"""
+    """GALLERY_HEAVY_EVENTS reaches every event of the shared "heavy" queue. (Gradio keeps the lowest limit given for
+    one concurrency id: one event that set its own limit of 1 used to pin the whole queue to 1.)"""
     import app
 
-    monkeypatch.setenv("GALLERY_HEAVY_CONCURRENCY", "2")
+    monkeypatch.setenv("GALLERY_HEAVY_EVENTS", "2")
     gallery = app.build_app()
     heavy = [fn for fn in gallery.fns.values() if fn.concurrency_id == "heavy"]
     names = {fn.api_name for fn in heavy}

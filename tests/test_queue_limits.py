@@ -19,14 +19,16 @@ from tests.waiting import wait_until
 TAB = Tab(id="slow", strings={"title": {"en": "Slow", "ja": "遅い"}})
 
 
-def number_app(events: dict) -> gr.Blocks:
+def number_app(events: dict, remember: dict | None = None) -> gr.Blocks:
     """A one-tab app, a number in and a number out, one button per event: ``events`` maps an api name to
-    ``(handler, heavy)``; heavy events go through the heavy line (demos/kit.py: heavy_queue), as in the gallery."""
+    ``(handler, heavy)``; heavy events go through the heavy line (demos/kit.py: heavy_queue), as in the gallery;
+    ``remember``: api name → its ``Remembered``."""
     page = Page(TAB)
     with gr.Blocks() as app:
         a, b = gr.Number(), gr.Number()
         for name, (handler, heavy) in events.items():
-            page.on(gr.Button().click, handler, a, b, api_name=name, **(heavy_queue() if heavy else {}))
+            page.on(gr.Button().click, handler, a, b, api_name=name, remember=(remember or {}).get(name),
+                    **(heavy_queue() if heavy else {}))
     app.queue(default_concurrency_limit=2)
     return fair_queue(app)
 
@@ -45,7 +47,7 @@ def slow_app(release: threading.Event) -> gr.Blocks:
 
 @pytest.fixture
 def served(request, monkeypatch):
-    monkeypatch.setenv("GALLERY_HEAVY_CONCURRENCY", str(getattr(request, "param", 4)))
+    monkeypatch.setenv("GALLERY_HEAVY_EVENTS", str(getattr(request, "param", 16)))  # heavy events Gradio starts
     release = threading.Event()
     app = slow_app(release)
     app.launch(prevent_thread_lock=True, quiet=True)
@@ -73,7 +75,7 @@ def test_one_waiting_heavy_job_per_client_in_the_clients_language(served):
     assert (running.result(timeout=20), waiting.result(timeout=20), behind.result(timeout=20)) == (2, 3, 5)
 
 
-# One heavy job in progress at a time: the next ones wait in Gradio's queue.
+# Gradio starts one heavy event at a time: the next ones wait in its queue.
 @pytest.mark.parametrize("served", [1], indirect=True)
 def test_a_full_queue_says_busy(served, monkeypatch):
     app, release = served
@@ -119,4 +121,40 @@ def test_a_short_heavy_job_is_not_stuck_behind_a_long_one(monkeypatch):
         assert time.perf_counter() - t < 10 and not long_job.done()  # within a turn or two, not after 20 s
     finally:
         stop.set()
+        app.close()
+
+
+def test_a_remembered_answer_does_not_wait_for_the_jobs_in_progress(monkeypatch):
+    """Through a launched app, with room for one heavy job in progress (demos/turns.py: Line.job): while it computes
+    and another client's job waits to be let in, a click whose result is remembered is answered at once."""
+    from demos.remember import Remembered
+
+    monkeypatch.setattr(LINE, "in_progress", 1)
+    release = threading.Event()
+    computed = []
+
+    def work(x: float) -> float:
+        """A heavy job that runs until the test releases it (except for x = 7: at once)."""
+        computed.append(x)
+        if x != 7:
+            release.wait(timeout=20)
+        return x + 1
+
+    app = number_app({"work": (work, True)}, remember={"work": Remembered()})
+    app.launch(prevent_thread_lock=True, quiet=True)
+    try:
+        a, b, c = (Client(app.local_url, verbose=False) for _ in range(3))
+        assert a.predict(7, api_name="/work") == 8 and computed == [7]  # computed and remembered
+        running = a.submit(1, api_name="/work")
+        wait_until(lambda: LINE.inside() == 1 and computed == [7, 1])
+        waiting = b.submit(2, api_name="/work")
+        wait_until(lambda: LINE.jobs_of(b.session_hash) == 1)  # waits to be let in
+        assert LINE.inside() == 1 and computed == [7, 1]
+        t = time.perf_counter()
+        assert c.predict(7, api_name="/work") == 8  # remembered: no wait behind the two
+        assert time.perf_counter() - t < 5 and not running.done() and not waiting.done() and computed == [7, 1]
+        release.set()
+        assert (running.result(timeout=20), waiting.result(timeout=20)) == (2, 3)
+    finally:
+        release.set()
         app.close()

@@ -11,6 +11,7 @@ from demos import turns
 from demos.i18n import COMMON
 from demos.kit import clear_caches, event_handler
 from demos.remember import Remembered, content_key
+from tests.waiting import wait_until
 
 
 class FakeRequest:
@@ -147,28 +148,88 @@ def test_a_streaming_event_is_remembered_as_its_outputs_stood_at_its_end():
     assert len(list(handler(photo(), 5, FakeRequest()))) == 6 and runs == [3, 5, 5]
 
 
-def test_the_same_photo_from_two_students_at_once_is_computed_at_most_twice():
-    """No lock around a computation: two equal requests at the same moment both compute (each in its turn); the
-    point is the clicks after the first result, and a shared lock would tie a hit to a slow job."""
-    started, go = threading.Barrier(2), threading.Event()
+def test_the_same_photo_from_students_at_once_is_computed_once_and_other_photos_do_not_wait():
+    """Request coalescing: equal requests while the first is computing wait for its result (one computation); a
+    request for another photo meanwhile computes at once, and one already remembered is answered at once."""
+    go = threading.Event()
     calls = []
 
     def slow(image):
-        calls.append(1)
-        started.wait(timeout=5)
-        go.wait(timeout=5)
+        calls.append(image.getpixel((0, 0)))
+        if image.getpixel((0, 0)) == (210, 180, 140):  # tan: waits for the test
+            go.wait(timeout=10)
         return {"picture": image}
 
-    handler = event_handler(slow, {"picture": "P"}, remember=Remembered())
-    threads = [threading.Thread(target=handler, args=(photo(), FakeRequest())) for _ in range(2)]
-    for thread in threads:
+    remembered = Remembered()
+    handler = event_handler(slow, {"picture": "P"}, remember=remembered)
+    results = []
+    first = threading.Thread(target=lambda: results.append(handler(photo(), FakeRequest())))
+    first.start()
+    wait_until(lambda: len(calls) == 1)  # the first one computes
+    others = [threading.Thread(target=lambda: results.append(handler(photo(), FakeRequest()))) for _ in range(3)]
+    for thread in others:
         thread.start()
+    wait_until(lambda: remembered.misses == 4)  # the three found it neither kept nor free to compute: they wait
+    assert handler(photo("white"), FakeRequest())["P"].getpixel((0, 0)) == (255, 255, 255)  # not held back
+    assert len(calls) == 2 and len(results) == 0  # the three equal ones still wait, computing nothing
+    go.set()
+    for thread in [first, *others]:
+        thread.join(timeout=10)
+    assert len(calls) == 2 and len(results) == 4
+    assert all(result["P"].tobytes() == photo().tobytes() for result in results)
+    handler(photo(), FakeRequest())
+    assert len(calls) == 2
+
+
+def test_when_the_computation_fails_one_of_those_waiting_computes_it():
+    go = threading.Event()
+    calls = []
+
+    def flaky(image):
+        calls.append(1)
+        if len(calls) == 1:
+            go.wait(timeout=10)
+            raise RuntimeError("out of memory")
+        return {"picture": image}
+
+    remembered = Remembered()
+    handler = event_handler(flaky, {"picture": "P"}, remember=remembered)
+    errors, results = [], []
+
+    def click():
+        try:
+            results.append(handler(photo(), FakeRequest()))
+        except RuntimeError as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=click) for _ in range(3)]
+    threads[0].start()
+    wait_until(lambda: len(calls) == 1)
+    for thread in threads[1:]:
+        thread.start()
+    wait_until(lambda: remembered.misses == 3)  # both wait for the first
     go.set()
     for thread in threads:
         thread.join(timeout=10)
-    assert len(calls) == 2
-    handler(photo(), FakeRequest())
-    assert len(calls) == 2
+    assert len(errors) == 1 and len(results) == 2 and len(calls) == 2  # the first failed; one of the others computed
+
+
+def test_a_stopped_stream_is_not_remembered_and_does_not_leave_anyone_waiting():
+    steps = []
+
+    def dream(image):
+        for i in range(3):
+            steps.append(i)
+            yield {"picture": image}
+
+    remembered = Remembered()
+    handler = event_handler(dream, {"picture": "P"}, remember=remembered)
+    stream = handler(photo(), FakeRequest())
+    next(stream)
+    stream.close()  # the student pressed "stop"
+    assert len(remembered) == 0
+    assert len(list(handler(photo(), FakeRequest()))) == 3  # computed again, in full, without waiting
+    assert len(remembered) == 1 and len(list(handler(photo(), FakeRequest()))) == 1  # then remembered
 
 
 def test_the_load_tests_own_photos_never_repeat_and_cost_what_an_example_costs(tmp_path):

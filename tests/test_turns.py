@@ -149,6 +149,37 @@ def test_with_two_slots_two_jobs_compute_at_once_and_a_third_waits():
         Line(slots=0)
 
 
+def test_at_most_in_progress_jobs_are_let_in_first_come_first_served():
+    line = Line(turn_s=1.0, clock=FakeClock(), slots=1, in_progress=2)
+    entered, done = [], {name: threading.Event() for name in "abcd"}
+
+    def job(name):
+        with line.job(session=name):
+            entered.append(name)
+            done[name].wait(10)
+
+    threads = {name: start(lambda n=name: job(n)) for name in "ab"}
+    wait_until(lambda: sorted(entered) == ["a", "b"] and line.inside() == 2)
+    threads["c"] = start(lambda: job("c"))
+    wait_until(lambda: line.jobs_of("c") == 1)  # c waits to be let in, and counts as c's job meanwhile
+    threads["d"] = start(lambda: job("d"))
+    wait_until(lambda: line.jobs_of("d") == 1)
+    assert sorted(entered) == ["a", "b"] and line.inside() == 2
+    done["b"].set()
+    wait_until(lambda: len(entered) == 3)
+    assert entered[2] == "c" and line.inside() == 2  # the first to come, not d
+    for name in "acd":
+        done[name].set()
+    for thread in threads.values():
+        thread.join(10)
+    assert entered[3] == "d" and line.inside() == 0 and all(line.jobs_of(name) == 0 for name in "abcd")
+    with pytest.raises(RuntimeError), line.job(session="e"):  # a job that fails leaves its place
+        raise RuntimeError("boom")
+    assert line.inside() == 0 and line.jobs_of("e") == 0
+    with pytest.raises(ValueError):
+        Line(in_progress=0)
+
+
 def _nice_of_this_thread() -> int:
     return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
 
