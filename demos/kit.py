@@ -22,6 +22,7 @@ language, and, when ``outputs`` is a dict ``{name: component}``, lets ``fn`` ret
 leaves out keep their value).
 """
 
+import contextlib
 import functools
 import inspect
 import os
@@ -265,11 +266,19 @@ def event_handler(fn, outputs=None, forced_lang: str | None = None, heavy: bool 
     def key_of(args, lang):
         return remembering.content_key(lang, args, skip=_not_content) if remember is not None else None
 
+    def remembered(key, session):
+        """The result kept for ``key``, or waited for while another event computes it (counted as one of the
+        session's heavy jobs meanwhile: ``fair_queue``); None: compute it, then ``remember.settle``."""
+        if key is None:
+            return None
+        with turns.LINE.counted(session) if heavy else contextlib.nullcontext():
+            return remember.get_or_claim(key)
+
     if inspect.isgeneratorfunction(fn):
         def handler(*args):
             args, lang, session = split(args)
             key = key_of(args, lang)
-            if (kept := remember.get_or_claim(key) if key else None) is not None:
+            if (kept := remembered(key, session)) is not None:
                 yield _by_component(kept, outputs)
                 return
             final = {} if isinstance(outputs, dict) else None  # the outputs as they stand (for ``remember``)
@@ -296,7 +305,7 @@ def event_handler(fn, outputs=None, forced_lang: str | None = None, heavy: bool 
         def handler(*args):
             args, lang, session = split(args)
             key = key_of(args, lang)
-            if (kept := remember.get_or_claim(key) if key else None) is not None:
+            if (kept := remembered(key, session)) is not None:
                 return _by_component(kept, outputs)
             result = None
             try:

@@ -181,31 +181,42 @@ class Line:
         return self._entering[0] is ticket and (self.in_progress is None or self._inside < self.in_progress)
 
     @contextmanager
-    def job(self, session: str | None):
-        """A job in progress: waits (first come, first served) until fewer than ``in_progress`` jobs are, and counts
-        it for ``session`` from the start of that wait to its end (``demos.kit.fair_queue`` reads the count)."""
-        ticket, entered = object(), False
+    def counted(self, session: str | None):
+        """Count a heavy job of ``session`` while it lasts (``demos.kit.fair_queue`` reads the count): in progress,
+        waiting to be let in, or waiting for another job's result of the same inputs (``demos/remember.py``)."""
         with self._changed:
             self._sessions[session] += 1
-            self._entering.append(ticket)
         try:
-            with self._changed:
-                try:
-                    self._changed.wait_for(lambda: self._may_enter(ticket))
-                finally:
-                    self._entering.remove(ticket)
-                    self._changed.notify_all()  # the next one may enter too (or be first, if this one gave up)
-                self._inside += 1
-                entered = True
             yield
         finally:
             with self._changed:
-                if entered:
-                    self._inside -= 1
                 self._sessions[session] -= 1
                 if self._sessions[session] <= 0:
                     del self._sessions[session]
-                self._changed.notify_all()
+
+    @contextmanager
+    def job(self, session: str | None):
+        """A job in progress: waits (first come, first served) until fewer than ``in_progress`` jobs are, and counts
+        it for ``session`` from the start of that wait to its end."""
+        ticket, entered = object(), False
+        with self.counted(session):
+            with self._changed:
+                self._entering.append(ticket)
+            try:
+                with self._changed:
+                    try:
+                        self._changed.wait_for(lambda: self._may_enter(ticket))
+                    finally:
+                        self._entering.remove(ticket)
+                        self._changed.notify_all()  # the next one may enter too (or be first, if this one gave up)
+                    self._inside += 1
+                    entered = True
+                yield
+            finally:
+                if entered:
+                    with self._changed:
+                        self._inside -= 1
+                        self._changed.notify_all()
 
 
 LINE = Line(slots=SLOTS, in_progress=IN_PROGRESS)

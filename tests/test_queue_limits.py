@@ -158,3 +158,36 @@ def test_a_remembered_answer_does_not_wait_for_the_jobs_in_progress(monkeypatch)
     finally:
         release.set()
         app.close()
+
+
+def test_a_click_waiting_for_the_same_inputs_counts_as_the_clients_waiting_job(monkeypatch):
+    """A script repeating one heavy click cannot hold many of the heavy events Gradio starts at once: the copy that
+    waits for the first one's result counts as the client's waiting job, and a third is refused."""
+    from demos.remember import Remembered
+
+    release = threading.Event()
+    computed = []
+
+    def work(x: float) -> float:
+        computed.append(x)
+        release.wait(timeout=20)
+        return x + 1
+
+    app = number_app({"work": (work, True)}, remember={"work": Remembered()})
+    app.launch(prevent_thread_lock=True, quiet=True)
+    try:
+        client = Client(app.local_url, verbose=False)
+        first = client.submit(1, api_name="/work")
+        wait_until(lambda: computed == [1])
+        same = client.submit(1, api_name="/work")  # waits for the first one's result
+        wait_until(lambda: LINE.jobs_of(client.session_hash) == 2)
+        page = BrowserProtocolClient(app.local_url)
+        page.session_hash = client.session_hash
+        with pytest.raises(RuntimeError, match="still waiting for its turn"):
+            page.predict(1, api_name="/work")
+        release.set()
+        assert (first.result(timeout=20), same.result(timeout=20)) == (2, 2) and computed == [1]
+        wait_until(lambda: LINE.jobs_of(client.session_hash) == 0)
+    finally:
+        release.set()
+        app.close()
