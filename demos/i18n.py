@@ -63,9 +63,27 @@ def request_language(request: gr.Request | None, forced: str | None = None) -> s
     return "en"
 
 
+# Where the notices shown during a computation are also written down (``noting``), if anywhere.
+_notices = contextvars.ContextVar("gallery_notices", default=None)
+
+
 def warn(message: str) -> None:
     """A notice for the student (``gr.Warning``) whose title is in the event's language too (Gradio's is English)."""
     gr.Warning(message, title=COMMON.text("toast.warning"))
+    notices = _notices.get()
+    if notices is not None:
+        notices.append(message)
+
+
+@contextlib.contextmanager
+def noting(notices: list):
+    """Inside this block, every ``warn`` message is also appended to ``notices`` (a remembered result shows them
+    again: ``demos/remember.py``)."""
+    token = _notices.set(notices)
+    try:
+        yield notices
+    finally:
+        _notices.reset(token)
 
 
 def placeholders(template: str) -> set[str]:

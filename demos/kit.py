@@ -46,8 +46,10 @@ from demos.i18n import (
     Strings,
     language,
     make_i18n,
+    noting,
     read_explanation,
     request_language,
+    warn,
 )
 
 # KaTeX delimiters for every explanation panel: $$...$$ for display maths, $...$ inline.
@@ -266,29 +268,35 @@ def event_handler(fn, outputs=None, forced_lang: str | None = None, heavy: bool 
     def key_of(args, lang):
         return remembering.content_key(lang, args, skip=_not_content) if remember is not None else None
 
-    def remembered(key, session):
+    def remembered(key, session, lang):
         """The result kept for ``key``, or waited for while another event computes it (counted as one of the
-        session's heavy jobs meanwhile: ``fair_queue``); None: compute it, then ``remember.settle``."""
+        session's heavy jobs meanwhile: ``fair_queue``), its notices shown again; None: compute it, then
+        ``remember.settle``."""
         if key is None:
             return None
         with turns.LINE.counted(session) if heavy else contextlib.nullcontext():
-            return remember.get_or_claim(key)
+            kept = remember.get_or_claim(key)
+        if kept is not None:
+            with language(lang):
+                for notice in kept.notices:
+                    warn(notice)
+        return kept
 
     if inspect.isgeneratorfunction(fn):
         def handler(*args):
             args, lang, session = split(args)
             key = key_of(args, lang)
-            if (kept := remembered(key, session)) is not None:
-                yield _by_component(kept, outputs)
+            if (kept := remembered(key, session, lang)) is not None:
+                yield _by_component(kept.result, outputs)
                 return
             final = {} if isinstance(outputs, dict) else None  # the outputs as they stand (for ``remember``)
-            finished = False
+            finished, notices = False, []
             try:
                 steps = fn(*args)
                 if heavy:
                     steps = turns.iterate_in_turns(steps, session=session)
                 while True:
-                    with language(lang):
+                    with language(lang), noting(notices):
                         try:
                             result = next(steps)
                         except StopIteration:
@@ -300,23 +308,23 @@ def event_handler(fn, outputs=None, forced_lang: str | None = None, heavy: bool 
                     yield _by_component(result, outputs)
             finally:  # (also when it failed or was stopped: then nothing is kept, and a waiting event computes it)
                 if key:
-                    remember.settle(key, final if finished else None)
+                    remember.settle(key, final if finished else None, notices)
     else:
         def handler(*args):
             args, lang, session = split(args)
             key = key_of(args, lang)
-            if (kept := remembered(key, session)) is not None:
-                return _by_component(kept, outputs)
-            result = None
+            if (kept := remembered(key, session, lang)) is not None:
+                return _by_component(kept.result, outputs)
+            result, notices = None, []
             try:
-                with language(lang):
+                with language(lang), noting(notices):
                     try:
                         result = turns.in_turns(fn, *args, session=session) if heavy else fn(*args)
                     except Problem as problem:
                         raise problem.in_language(lang) from None
             finally:
                 if key:
-                    remember.settle(key, result)
+                    remember.settle(key, result, notices)
             return _by_component(result, outputs)
 
     functools.update_wrapper(handler, fn)

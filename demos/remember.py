@@ -18,8 +18,8 @@ The key is a digest of the event's language (the texts are in it) and of every i
 mode, size and the size it was uploaded at, numbers, strings. An input of another kind means "do not remember" (no
 key), so a new kind of input is never mistaken for an old one. Only the results are kept, in memory (never on
 disk): at most ``GALLERY_REMEMBER_RESULTS`` per event (default 16; 0: nothing is remembered), each for at most
-``GALLERY_REMEMBER_S`` seconds (default 1800). A notice that a computation showed (``gr.Warning``: "your photo was
-reduced") is not shown again on a hit.
+``GALLERY_REMEMBER_S`` seconds (default 1800), with the notices the computation showed (``demos.i18n.warn``: "your
+photo was reduced"), which a hit shows again.
 """
 
 import hashlib
@@ -29,6 +29,7 @@ import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 import PIL.Image
@@ -86,6 +87,13 @@ def content_key(*values, skip: Callable[[object], bool] = lambda value: False) -
     return digest.hexdigest()
 
 
+class Kept(NamedTuple):
+    """A remembered result (handed out fresh: ``_fresh``) and the notices its computation showed."""
+
+    result: object
+    notices: tuple = ()
+
+
 class Remembered:
     """The last ``size`` results of one event (default ``SIZE``; 0: none), each kept at most ``max_age_s`` seconds
     (default ``MAX_AGE_S``), the least recently used first out. Thread-safe: Gradio runs handlers in threads."""
@@ -99,7 +107,7 @@ class Remembered:
         self.max_age_s = MAX_AGE_S if max_age_s is None else max_age_s
         self.clock = clock
         self.hits = self.misses = 0  # (benchmarks, tests)
-        self._results: OrderedDict = OrderedDict()  # key -> (when stored, result)
+        self._results: OrderedDict = OrderedDict()  # key -> (when stored, result, notices)
         self._computing: dict = {}  # key -> threading.Event set when its computation ends
         self._lock = threading.Lock()
         _ALL.add(self)
@@ -109,9 +117,10 @@ class Remembered:
         if key is None:
             return None
         with self._lock:
-            return self._get(key)
+            kept = self._get(key)
+        return kept.result if kept else None
 
-    def _get(self, key: str):
+    def _get(self, key: str) -> Kept | None:
         kept = self._results.get(key)
         if kept is None or self.clock() - kept[0] > self.max_age_s:
             self._results.pop(key, None)
@@ -119,12 +128,12 @@ class Remembered:
             return None
         self._results.move_to_end(key)
         self.hits += 1
-        return _fresh(kept[1])
+        return Kept(_fresh(kept[1]), kept[2])
 
-    def get_or_claim(self, key: str | None):
-        """The result for ``key``: kept, or — while another event computes the same inputs — waited for. None: the
-        caller computes it, and must then call ``settle(key, result)`` whatever happens (also for no key, and when
-        nothing is remembered)."""
+    def get_or_claim(self, key: str | None) -> Kept | None:
+        """The result for ``key`` and its notices: kept, or — while another event computes the same inputs — waited
+        for. None: the caller computes it, and must then call ``settle(key, result)`` whatever happens (also for no
+        key, and when nothing is remembered)."""
         if key is None or self.size == 0:
             return None
         while True:
@@ -140,22 +149,22 @@ class Remembered:
                 return None
             # settled: kept now, or (it failed, it was stopped) the first of those waiting claims it
 
-    def settle(self, key: str | None, result) -> None:
-        """The computation of ``key`` ended: keep ``result`` (None: it failed or was stopped) and wake the events
-        waiting for it."""
+    def settle(self, key: str | None, result, notices=()) -> None:
+        """The computation of ``key`` ended: keep ``result`` (None: it failed or was stopped) and the ``notices`` it
+        showed, and wake the events waiting for it."""
         if key is None:
             return
-        self.put(key, result)
+        self.put(key, result, notices)
         with self._lock:
             computing = self._computing.pop(key, None)
         if computing is not None:
             computing.set()
 
-    def put(self, key: str | None, result) -> None:
+    def put(self, key: str | None, result, notices=()) -> None:
         if key is None or result is None or self.size == 0:
             return
         with self._lock:
-            self._results[key] = (self.clock(), result)
+            self._results[key] = (self.clock(), result, tuple(notices))
             self._results.move_to_end(key)
             while len(self._results) > self.size:
                 self._results.popitem(last=False)

@@ -232,6 +232,28 @@ def test_a_stopped_stream_is_not_remembered_and_does_not_leave_anyone_waiting():
     assert len(remembered) == 1 and len(list(handler(photo(), FakeRequest()))) == 1  # then remembered
 
 
+def test_a_hit_shows_the_notices_of_the_computation_again_in_its_language(monkeypatch):
+    """"Your photo was reduced" (demos.i18n.warn) is shown to the student who computed it and, again, to each click
+    answered from memory, with the toast's title in the event's language."""
+    from demos.i18n import warn
+
+    shown = []
+    monkeypatch.setattr(gr, "Warning", lambda message, title=None: shown.append((message, title)))
+    calls = []
+
+    def reduce(image):
+        calls.append(1)
+        warn(f"reduced to {image.size[0]} px")
+        return {"picture": image}
+
+    handler = event_handler(reduce, {"picture": "P"}, remember=Remembered(), heavy=True)
+    handler(photo(), FakeRequest("ja"))
+    handler(photo(), FakeRequest("ja", session="other"))
+    assert len(calls) == 1
+    title = COMMON.text("toast.warning", lang="ja")
+    assert shown == [("reduced to 40 px", title)] * 2
+
+
 def test_the_load_tests_own_photos_never_repeat_and_cost_what_an_example_costs(tmp_path):
     """bench/classroom.py: a student's own photo is one nobody else sends (so it is never answered from memory), of
     an example photo's size; with ``own_photos`` 0 every photo is one of the tabs' examples."""
