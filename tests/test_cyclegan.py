@@ -137,6 +137,15 @@ def test_training_dry_run_resume_and_eval(tmp_path):
     assert list(ckpt.glob("samples_*.png"))
     tc.main(tc.parse_args(common + ["--steps", "4", "--resume", str(ckpt), "--checkpoint-dir", str(tmp_path / "c2")]))
     assert json.loads((tmp_path / "c2" / "state.json").read_text())["step"] == 4
+    # --start-from: the saved pair trained on (new discriminators), saved elsewhere; the originals untouched
+    g2, f2 = tmp_path / "g2", tmp_path / "f2"
+    before = {k: v.clone() for k, v in CycleGANGenerator.from_pretrained(g_dir, strict=True).state_dict().items()}
+    tc.main(tc.parse_args(["--dry-run", "--start-from", str(g_dir), str(f_dir), "--output-dir", str(g2),
+                           "--reverse-output-dir", str(f2), "--checkpoint-dir", str(tmp_path / "c3"), "--steps", "2"]))
+    tuned = CycleGANGenerator.from_pretrained(g2, strict=True).state_dict()
+    assert tuned.keys() == before.keys() and any(not torch.equal(tuned[k], before[k]) for k in before)
+    assert max(float((tuned[k].float() - before[k].float()).abs().max()) for k in before) < 0.01  # trained on, not anew
+    assert all(torch.equal(v, before[k]) for k, v in CycleGANGenerator.from_pretrained(g_dir).state_dict().items())
     r = tc.main(tc.parse_args(common + ["--eval-only", "--eval-dir", str(tmp_path / "eval"), "--write-card"]))
     assert "FID-Lite0" in (g_dir / "README.md").read_text() and (f_dir / "training.json").is_file()
     from models.loading import verify_checksum

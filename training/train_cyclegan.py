@@ -28,6 +28,8 @@ Usage (from the project root)::
 
     python training/train_cyclegan.py --data-dir ../shared/data --device cuda --max-minutes 20
     python training/train_cyclegan.py --resume runs/cyclegan/checkpoint --max-minutes 20   # continue
+    python training/train_cyclegan.py --start-from pretrained/cyclegan-horse2cloudhorse \
+        pretrained/cyclegan-cloudhorse2horse --cycle-weight 20 --lr 5e-5 --max-minutes 20  # fine-tune the shipped pair
     python training/train_cyclegan.py --eval-only --eval-dir runs/cyclegan-eval --write-card  # FID-Lite0, cycle L1
     python training/train_cyclegan.py --export-failures /tmp/failures --failure-files horse/1400.jpg
     python training/train_cyclegan.py --dry-run --output-dir /tmp/g --reverse-output-dir /tmp/f
@@ -73,6 +75,9 @@ def parse_args(argv=None):
     p.add_argument("--reverse-output-dir", help=f"F: cloud horse -> horse (default: {SLUG_F} beside --output-dir)")
     p.add_argument("--checkpoint-dir", default=str(PROJECT_ROOT / "runs" / "cyclegan" / "checkpoint"))
     p.add_argument("--resume", help="a checkpoint folder written by an earlier run")
+    p.add_argument("--start-from", nargs=2, metavar=("G_DIR", "F_DIR"),
+                   help="train on from these saved generators (their config sets the shape; new discriminators; "
+                        "the held-out split saved with G_DIR stays held out)")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--image-size", type=int, default=128, help="training crop")
     p.add_argument("--load-size", type=int, default=144, help="images are resized to this, then randomly cropped")
@@ -139,7 +144,8 @@ def split_files(data_dir: Path, domain: str, test_fraction: float, seed: int) ->
 
 def split_from_file(path: Path, data_dir: Path) -> tuple[list[Path], list[Path], list[Path], list[Path]]:
     """(train A, test A, train B, test B) from a saved ``test_split.json``: its test files, and every other file of
-    the data folder as "train" (used only as real reference images)."""
+    the data folder as "train" (the evaluation's real reference images, or the images a ``--start-from`` run
+    trains on)."""
     saved = json.loads(Path(path).read_text())
     root = Path(data_dir) / "hcaptcha"
     out = []
@@ -535,8 +541,13 @@ def main(args):
         files_a, files_test_a = split_files(Path(args.data_dir), DOMAIN_A, args.test_fraction, args.seed)
         files_b, files_test_b = split_files(Path(args.data_dir), DOMAIN_B, args.test_fraction, args.seed)
         saved = Path(args.output_dir) / SPLIT_FILE
-        if not args.resume and (args.eval_only or args.export_failures or args.export_examples) and saved.is_file():
-            # evaluate on the split the weights were trained with (the data folder may hold other files)
+        if args.start_from and not args.resume:  # fine-tuning: the images held out from those weights stay out
+            saved = Path(args.start_from[0]) / SPLIT_FILE
+            if not saved.is_file():
+                raise SystemExit(f"--start-from: {saved} is missing, so the held-out images are unknown")
+        if not args.resume and (args.eval_only or args.export_failures or args.export_examples or args.start_from) \
+                and saved.is_file():
+            # the split the weights were trained with (the data folder may hold other files)
             files_a, files_test_a, files_b, files_test_b = split_from_file(saved, Path(args.data_dir))
             print(f"test split from {saved}")
         split = {"seed": args.seed, "test_fraction": args.test_fraction,
@@ -598,11 +609,14 @@ def main(args):
     fixed_a = test_a[:8].to(device).float() / 255.0
     fixed_b = test_b[:8].to(device).float() / 255.0
     shape = dict(base_channels=args.base_channels, res_blocks=args.res_blocks, upsample=args.upsample)
-    g = CycleGANGenerator(**shape).to(device)   # A -> B
-    f = CycleGANGenerator(**shape).to(device)   # B -> A
+    if args.start_from:  # saved generators (their own shape); the discriminators start anew
+        g, f = (CycleGANGenerator.from_pretrained(folder, strict=True).to(device) for folder in args.start_from)
+    else:
+        g = CycleGANGenerator(**shape).to(device)   # A -> B
+        f = CycleGANGenerator(**shape).to(device)   # B -> A
     d_a = PatchDiscriminator(base_channels=args.disc_channels).to(device)   # horse photos: real or F's fake?
     d_b = PatchDiscriminator(base_channels=args.disc_channels).to(device)   # cloud horses: real or G's fake?
-    for net in (g, f, d_a, d_b):
+    for net in (d_a, d_b) if args.start_from else (g, f, d_a, d_b):
         for m in net.modules():   # the reference code's init: N(0, 0.02)
             if isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d)):
                 torch.nn.init.normal_(m.weight, 0.0, 0.02)
