@@ -5,6 +5,7 @@ header, and decoded reduced, before Gradio or a tab decodes it?
     python bench/upload_memory.py --pretrained DIR     # with other weights (the tests use tiny ones)
     python bench/upload_memory.py --no-limits          # the same with the pixel limits lifted
     python bench/upload_memory.py --root /tmp/before --pretrained pretrained   # another checkout (before the fix)
+    python bench/upload_memory.py --apis /deepdream /cartoonize /cyclegan --clients 16   # the heavy tabs' uploads
 
 Launches ``app.py`` in a subprocess, loads every model the calls use, reads its resident memory (idle), then sends
 ``--clients`` uploads at once, each to another image api (so that they run side by side), twice: a 220 KB PNG that
@@ -111,8 +112,9 @@ def reset_peak(pid: int) -> bool:
 
 
 def measure(pretrained: str | None = None, clients: int = 4, no_limits: bool = False, timeout: float = 300,
-            log=print, root: Path = ROOT) -> dict:
-    """Launch the app, attack it, return {"idle_mb", "peak_mb", "increase_mb", "answers"}."""
+            log=print, root: Path = ROOT, apis: tuple = APIS) -> dict:
+    """Launch the app, attack it (``clients`` at once, spread over ``apis``), return {"idle_mb", "peak_mb",
+    "increase_mb", "answers"}."""
     from gradio_client import Client
 
     env = dict(os.environ, HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False")
@@ -135,7 +137,7 @@ def measure(pretrained: str | None = None, clients: int = 4, no_limits: bool = F
         try:
             url = f"http://127.0.0.1:{port}/"
             wait_for(url, timeout=max(1.0, deadline - time.monotonic()))
-            apis = APIS[:clients] if clients <= len(APIS) else [APIS[i % len(APIS)] for i in range(clients)]
+            apis = [apis[i % len(apis)] for i in range(clients)]
             connections = [Client(url, verbose=False, download_files=False) for _ in apis]
             with ThreadPoolExecutor(len(apis)) as pool:
                 warm = list(pool.map(lambda ca: outcome(ca[0], ca[1], None), zip(connections, apis)))
@@ -162,6 +164,8 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--pretrained", help="weights folder (GALLERY_PRETRAINED_DIR); default: the app's")
     p.add_argument("--clients", type=int, default=4, help="uploads at once (default 4)")
+    p.add_argument("--apis", nargs="+", default=list(APIS),
+                   help=f"the image apis they upload to, in turn (default: {' '.join(APIS)})")
     p.add_argument("--budget-mb", type=float, default=1536, help="largest increase over idle allowed (default 1536)")
     p.add_argument("--no-limits", action="store_true", help="lift the pixel limits (shows the attack)")
     p.add_argument("--timeout", type=float, default=300)
@@ -171,7 +175,8 @@ def parse_args(argv=None):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    result = measure(args.pretrained, args.clients, args.no_limits, args.timeout, root=args.root)
+    result = measure(args.pretrained, args.clients, args.no_limits, args.timeout, root=args.root,
+                     apis=tuple(args.apis))
     print(f"idle {result['idle_mb']:.0f} MB, peak {result['peak_mb']:.0f} MB, "
           f"increase {result['increase_mb']:.0f} MB (budget {args.budget_mb:.0f} MB)")
     return 0 if result["increase_mb"] <= args.budget_mb else 1
