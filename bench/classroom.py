@@ -120,8 +120,9 @@ def heavy_actions(rng, defaults, own_photos: float = 0.5, folder: str | None = N
     }
 
 
-def ddpm_1000(rng):
-    return ("", "ddpm", 1000, 16, rng.randint(0, 999), 50)
+def ddpm_1000(rng, steps: int = 1000):
+    """"Watch all 1000 DDPM steps": the DDPM tab's inputs for ``steps`` DDPM steps, 16 digits, a picture every 50."""
+    return ("", "ddpm", steps, 16, rng.randint(0, 999), 50)
 
 
 class GanLabPage:
@@ -257,7 +258,7 @@ def warm_up(url, defaults, folder: str, server_pid: int | None = None) -> dict:
     lab.run(lab.reset)
     costs = {}
     if server_pid is not None:
-        steps_100 = lambda: ("", "ddpm", 100, 16, rng.randint(0, 999), 50)  # noqa: E731
+        steps_100 = lambda: ddpm_1000(rng, steps=100)  # noqa: E731
         for api, args, name, times in [*((api, args, api, 1) for api, args in actions.items()),
                                        ("/ddpm_sample", steps_100, "/ddpm_sample (all 1000 DDPM steps)", 10)]:
             inputs = args()  # (a student's photo is written before the click: not the server's work)
