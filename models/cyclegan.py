@@ -18,6 +18,14 @@ Instance normalisation (Ulyanov et al. 2016) normalises every image on its own, 
 scale/shift (as in the reference code), and reflection padding avoids dark borders. Images enter and
 leave in [0, 1]; H and W must be multiples of 4 (the demo pads and crops back).
 
+What instance normalisation forgets: the first convolution followed by instance norm gives the same
+features for x and for a·x + b (any brightness, any contrast a > 0), so the paper's generator cannot
+know how bright its input was — a white studio horse comes back from the cycle as dark as an average
+horse photo. ``global_stats=True`` hands the input's colour statistics (per channel: mean and standard
+deviation, 6 numbers) past the normalisations to the output colours (a FiLM layer, Perez et al. 2018, on
+the three colour channels before the tanh: logits · (1 + γ) + β, with γ, β a linear function of the 6
+numbers, zero at the start, so that it begins as the paper's generator).
+
 Discriminator: the 70x70 PatchGAN of pix2pix (Isola et al. 2017) — it does not say "real or fake"
 for the whole image but for each overlapping 70x70 patch (an N x 1 x H/8-2 x W/8-2 map of scores),
 which judges texture and local style and has few parameters.
@@ -86,7 +94,8 @@ class CycleGANGenerator(
     ``upsample``: "transpose" (the paper's transposed convolutions; the shipped weights) or "resize"
     (resize-convolutions, no checkerboard; see ``upsampling_layer``)."""
 
-    def __init__(self, base_channels: int = 32, res_blocks: int = 6, upsample: str = "transpose"):
+    def __init__(self, base_channels: int = 32, res_blocks: int = 6, upsample: str = "transpose",
+                 global_stats: bool = False):
         super().__init__()
         c = base_channels
         layers = [nn.ReflectionPad2d(3), nn.Conv2d(3, c, 7), InstanceNorm(), nn.ReLU(inplace=True)]  # c x H x W
@@ -97,9 +106,30 @@ class CycleGANGenerator(
         layers += [upsampling_layer(2 * c, c, upsample), InstanceNorm(), nn.ReLU(inplace=True)]       # c x H x W
         layers += [nn.ReflectionPad2d(3), nn.Conv2d(c, 3, 7), nn.Tanh()]                                    # 3 x H x W
         self.net = nn.Sequential(*layers)
+        self.film = GlobalStatsFiLM(3) if global_stats else None   # on the 3 x H x W colour logits before tanh
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return (self.net(x * 2 - 1) + 1) / 2
+        x = x * 2 - 1
+        if self.film is None:
+            return (self.net(x) + 1) / 2
+        logits, tanh = self.net[:-1], self.net[-1]                 # (N, 3, H, W) before the tanh
+        return (tanh(self.film(logits(x), x)) + 1) / 2
+
+
+class GlobalStatsFiLM(nn.Module):
+    """h (N, c, H, W) · (1 + γ) + β, with (γ, β) = a linear map of the image's per-channel mean and standard
+    deviation (N, 6): what the instance norms removed. Zero-initialised, so it starts as the identity."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.linear = nn.Linear(6, 2 * channels)
+        nn.init.zeros_(self.linear.weight)
+        nn.init.zeros_(self.linear.bias)
+
+    def forward(self, h: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
+        stats = torch.cat([image.mean(dim=(2, 3)), image.std(dim=(2, 3))], dim=1)           # (N, 6)
+        gamma, beta = self.linear(stats)[:, :, None, None].chunk(2, dim=1)                  # (N, c, 1, 1) each
+        return h * (1 + gamma) + beta
 
 
 class PatchDiscriminator(nn.Module, PyTorchModelHubMixin, tags=["cyclegan", "patchgan", "generative-models-gallery"]):

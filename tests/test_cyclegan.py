@@ -122,7 +122,7 @@ def test_test_split_is_fixed_and_disjoint(tmp_path):
     assert split_files(tmp_path, "horse", 0.1, 0) == (train, test)
 
 
-def test_training_dry_run_resume_and_eval(tmp_path):
+def test_training_dry_run_resume_and_eval(tmp_path, capsys):
     from training import train_cyclegan as tc
 
     g_dir, f_dir, ckpt = tmp_path / "g", tmp_path / "f", tmp_path / "ckpt"
@@ -153,11 +153,72 @@ def test_training_dry_run_resume_and_eval(tmp_path):
     assert r["fid_g_a2b"] >= 0 and 0 <= r["cycle_l1_a"] <= 1 and 0 <= r["cycle_l1_b"] <= 1
     assert (tmp_path / "eval" / "a2b_000.png").is_file() and (tmp_path / "eval" / "metrics.json").is_file()
     assert r["checkerboard_g"] > 0 and 0 <= r["cycle_l1_grey_a"] <= r["cycle_l1_grey_a_max"] <= 1
+    assert r["n_bright_a"] == 1 and r["cycle_l1_bright_a"] in r["per_image_cycle_l1_a"]   # 5 % of 4 test images
     # --before: the same pair as "before" gives the same figures, and a before/after picture
     figure = tmp_path / "before_after.png"
     again = tc.main(tc.parse_args(common + ["--eval-only", "--before", str(g_dir), str(f_dir),
                                             "--figure", str(figure)]))
     assert again["fid_g_a2b"] == pytest.approx(r["fid_g_a2b"]) and figure.is_file()
+    # --figure-photos: any horse photo of the data folder as one more column
+    (tmp_path / "data" / "hcaptcha" / "horse").mkdir(parents=True)
+    PIL.Image.new("RGB", (50, 40), "white").save(tmp_path / "data" / "hcaptcha" / "horse" / "white.jpg")
+    wider = tmp_path / "wider.png"
+    tc.main(tc.parse_args(common + ["--eval-only", "--before", str(g_dir), str(f_dir), "--figure", str(wider),
+                                    "--data-dir", str(tmp_path / "data"), "--figure-photos", "horse/white.jpg"]))
+    printed = capsys.readouterr().out
+    assert "horse/white.jpg (before): cycle L1" in printed and "mean brightness 1.000 → back" in printed
+    columns = PIL.Image.open(wider).width / PIL.Image.open(figure).width
+    assert PIL.Image.open(wider).height == PIL.Image.open(figure).height and 1.05 < columns < 1.2   # 10 columns, not 9
+
+
+def test_instance_norm_forgets_brightness_and_global_stats_remember_it():
+    """The paper's generator gives the same translation for a photo and a brighter, lower-contrast copy of it (the
+    first instance norm removes both); with ``global_stats`` the FiLM layer starts as the identity and, once trained
+    (here: set by hand), sees the difference."""
+    from models.cyclegan import GlobalStatsFiLM
+
+    torch.manual_seed(0)
+    plain = CycleGANGenerator(base_channels=4, res_blocks=1, upsample="resize").eval()
+    x = torch.rand(1, 3, 32, 32) * 0.5
+    brighter = 0.4 * x + 0.55
+    with torch.no_grad():
+        assert float((plain(x) - plain(brighter)).abs().max()) < 1e-4
+        remembering = CycleGANGenerator(base_channels=4, res_blocks=1, upsample="resize", global_stats=True).eval()
+        missing, unexpected = remembering.load_state_dict(plain.state_dict(), strict=False)
+        assert not unexpected and set(missing) == {"film.linear.weight", "film.linear.bias"}
+        assert isinstance(remembering.film, GlobalStatsFiLM)
+        assert torch.equal(remembering(x), plain(x))                  # zero-initialised: the paper's generator
+        remembering.film.linear.weight.normal_()
+        assert float((remembering(x) - remembering(brighter)).abs().max()) > 0.01
+
+
+def test_start_from_with_global_stats_trains_only_the_film(tmp_path):
+    """--start-from --global-stats --film-only: the saved pair gains FiLM layers and only those are trained (after
+    --d-warmup steps of discriminators alone); the result loads with strict=True and its config says global_stats."""
+    from training import train_cyclegan as tc
+
+    g_dir, f_dir = tmp_path / "g", tmp_path / "f"
+    tc.main(tc.parse_args(["--dry-run", "--output-dir", str(g_dir), "--reverse-output-dir", str(f_dir),
+                           "--checkpoint-dir", str(tmp_path / "c1"), "--steps", "1"]))
+    before = CycleGANGenerator.from_pretrained(g_dir, strict=True).state_dict()
+    g2, f2 = tmp_path / "g2", tmp_path / "f2"
+    tc.main(tc.parse_args(["--dry-run", "--start-from", str(g_dir), str(f_dir), "--global-stats", "--film-only",
+                           "--d-warmup", "2", "--film-lr", "0.01", "--output-dir", str(g2),
+                           "--reverse-output-dir", str(f2), "--checkpoint-dir", str(tmp_path / "c2"), "--steps", "4"]))
+    assert json.loads((g2 / "config.json").read_text())["global_stats"] is True
+    tuned = CycleGANGenerator.from_pretrained(g2, strict=True).state_dict()
+    assert all(torch.equal(tuned[k], v) for k, v in before.items())           # the saved weights untouched
+    assert float(tuned["film.linear.weight"].abs().max()) > 0                 # the FiLM layer learned
+    with pytest.raises(SystemExit):
+        tc.main(tc.parse_args(["--dry-run", "--film-only", "--output-dir", str(tmp_path / "x")]))
+
+
+def test_brightest_images():
+    from training.train_cyclegan import brightest_images
+
+    x = torch.stack([torch.full((3, 4, 4), (7 * i % 40) / 40) for i in range(40)])   # 40 grey levels, shuffled
+    assert brightest_images(x).tolist() == [17, 34]          # 5 %: two (39/40 and 38/40), brightest first
+    assert brightest_images(x[:4]).tolist() == [3]           # at least one: 0, 7/40, 14/40, 21/40
 
 
 def test_lr_schedule_is_constant_then_linear_to_zero():

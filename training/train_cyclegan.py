@@ -86,6 +86,20 @@ def parse_args(argv=None):
     p.add_argument("--upsample", choices=["transpose", "resize"], default="transpose",
                    help="the generators' upsampling: transposed convolutions (the paper, the shipped weights) or "
                         "resize-convolutions (nearest-neighbour doubling then 3x3: no checkerboard, Odena et al. 2016)")
+    p.add_argument("--global-stats", action="store_true",
+                   help="hand the input's colour statistics past the instance norms (models.cyclegan.GlobalStatsFiLM), "
+                        "so that a bright photo can come back bright; with --start-from, added to the saved generators "
+                        "(starting as the identity)")
+    p.add_argument("--film-only", action="store_true",
+                   help="with --start-from and --global-stats: train only the added FiLM layers (the saved generators' "
+                        "own weights stay as they are, so their translation cannot get worse while the cycle learns "
+                        "brightness)")
+    p.add_argument("--film-lr", type=float,
+                   help="with --film-only: the FiLM layers' learning rate (few weights: larger than --lr, which the "
+                        "discriminators keep)")
+    p.add_argument("--d-warmup", type=int, default=0,
+                   help="with --start-from: the first this many steps train only the new discriminators (G and F "
+                        "fixed), so that they judge well before the generators move")
     p.add_argument("--grayscale-prob", type=float, default=0.0,
                    help="share of training images turned black-and-white (both domains), so that a black-and-white "
                         "photo comes back through the cycle without colour")
@@ -109,6 +123,9 @@ def parse_args(argv=None):
                    help="with --eval-only: also evaluate an earlier pair of generators on the same test split "
                         "and print a before/after table")
     p.add_argument("--figure", help="with --before: write a before/after picture of held-out images here")
+    p.add_argument("--figure-photos", default="",
+                   help="with --figure: horse photos added as the last columns, e.g. horse/1400.jpg (the issue's white "
+                        "horse, a training photo: say so wherever the figure is shown)")
     p.add_argument("--write-card", action="store_true", help="with --eval-only: rewrite both model cards (README.md) "
                                                              "with the measured figures")
     p.add_argument("--export-examples", metavar="DIR", help="copy the test images of demos/examples/cyclegan/"
@@ -303,10 +320,15 @@ def as_uint8(x: torch.Tensor) -> torch.Tensor:
     return (x * 255).round().to(torch.uint8)
 
 
+def brightest_images(x: torch.Tensor, share: float = 0.05) -> torch.Tensor:
+    """Indices of the brightest ``share`` of the images (N, 3, H, W) by mean luma, at least one, brightest first."""
+    return luma(x).mean(dim=(1, 2, 3)).argsort(descending=True)[:max(1, round(share * x.shape[0]))]
+
+
 @torch.no_grad()
 def translate_all(net, images: torch.Tensor, device, batch_size: int = 16) -> torch.Tensor:
     """uint8 (N, 3, H, W) -> float [0, 1] (N, 3, H, W) on the CPU."""
-    out = []
+    out = [images[:0].float().cpu()]   # so that no images give none
     for start in range(0, images.shape[0], batch_size):
         out.append(net(images[start:start + batch_size].to(device).float() / 255.0).clamp(0, 1).cpu())
     return torch.cat(out)
@@ -337,6 +359,9 @@ def evaluate(g, f, test_a: torch.Tensor, test_b: torch.Tensor, cnn, device) -> d
     rec_grey = translate_all(f, as_uint8(translate_all(g, as_uint8(grey), device)), device)
     grey_errors = (rec_grey - grey).abs().mean(dim=(1, 2, 3))
     already_grey = is_black_and_white(a)     # test photos that are black-and-white already
+    # bright photos (a white horse in a white studio): instance norms forget brightness, so these come back too dark
+    errors_a = (rec_a - a).abs().mean(dim=(1, 2, 3))
+    brightest = brightest_images(a)
     cnn = cnn.to("cpu")
     result = {
         "checkerboard_g": checkerboard_score(fake_b), "checkerboard_f": checkerboard_score(fake_a),
@@ -346,10 +371,12 @@ def evaluate(g, f, test_a: torch.Tensor, test_b: torch.Tensor, cnn, device) -> d
         "cycle_l1_grey_test_a": [float(e) for e in (rec_a - a).abs().mean(dim=(1, 2, 3))[already_grey]],
         "noise_gain_a": gains["a"], "noise_gain_b": gains["b"],
         "n_test_a": a.shape[0], "n_test_b": b.shape[0],
+        "n_bright_a": len(brightest), "cycle_l1_bright_a": float(errors_a[brightest].mean()),
+        "cycle_l1_bright_a_max": float(errors_a[brightest].max()),
         "fid_g_a2b": fid_lite0(cnn, fake_b, b), "fid_f_b2a": fid_lite0(cnn, fake_a, a),
         "fid_input_a_vs_b": fid_lite0(cnn, a, b),
         "cycle_l1_a": float((rec_a - a).abs().mean()), "cycle_l1_b": float((rec_b - b).abs().mean()),
-        "per_image_cycle_l1_a": (rec_a - a).abs().mean(dim=(1, 2, 3)).tolist(),
+        "per_image_cycle_l1_a": errors_a.tolist(),
         "per_image_cycle_l1_b": (rec_b - b).abs().mean(dim=(1, 2, 3)).tolist(),
     }
     result["outputs"] = {"fake_b": fake_b, "rec_a": rec_a, "fake_a": fake_a, "rec_b": rec_b}
@@ -371,6 +398,8 @@ def metrics_text(r: dict) -> str:
             f"{r['cycle_l1_grey_a']:.4f} on average ({r['cycle_l1_grey_a_max']:.4f} at most)"
             + (f"; the {r['n_grey_test_a']} test photos that are black-and-white already: "
                + ", ".join(f"{e:.4f}" for e in r['cycle_l1_grey_test_a']) if r['n_grey_test_a'] else "")
+            + f". The {r['n_bright_a']} brightest test horses (5 %, mean luma): cycle L1 {r['cycle_l1_bright_a']:.4f} "
+            f"on average ({r['cycle_l1_bright_a_max']:.4f} at most)"
             + f". Checkerboard score (1 = none: the power at the 2-pixel period over its neighbours' mean): G(horse) "
             f"{r['checkerboard_g']:.2f}, F(cloud horse) {r['checkerboard_f']:.2f} (real horses "
             f"{r['checkerboard_real_a']:.2f}, real cloud horses {r['checkerboard_real_b']:.2f}). Reproduce with "
@@ -385,6 +414,8 @@ def before_after_table(before: dict, after: dict, before_dirs, after_dirs) -> st
             ("cycle L1 cloud horse → F → G ↓", "cycle_l1_b", ".4f"),
             ("cycle L1, test horses turned black-and-white (mean) ↓", "cycle_l1_grey_a", ".4f"),
             ("the same, the worst one ↓", "cycle_l1_grey_a_max", ".4f"),
+            (f"cycle L1, the {after['n_bright_a']} brightest test horses (mean) ↓", "cycle_l1_bright_a", ".4f"),
+            ("the same, the worst one ↓", "cycle_l1_bright_a_max", ".4f"),
             ("checkerboard G(horse) (real photos ≈ 1) ↓", "checkerboard_g", ".2f"),
             ("checkerboard F(cloud horse) ↓", "checkerboard_f", ".2f")]
     head = (f"| on {after['n_test_a']} + {after['n_test_b']} held-out images "
@@ -396,21 +427,38 @@ def before_after_table(before: dict, after: dict, before_dirs, after_dirs) -> st
 
 
 @torch.no_grad()
-def before_after_figure(before, after, test_a: torch.Tensor, test_b: torch.Tensor, device, n: int = 6):
-    """Columns: held-out images (n horses, the first colour one also in black and white, then n cloud horses). Rows:
-    the input, the translation before, after, the reconstruction through the cycle before, after."""
+def before_after_figure(before, after, test_a: torch.Tensor, test_b: torch.Tensor, device, n: int = 6,
+                        extra_a: torch.Tensor | None = None):
+    """Columns: held-out images (n horses, the first colour one also in black and white, then n cloud horses), then
+    the horse photos ``extra_a`` (uint8, any: --figure-photos). Rows: the input, the translation before, after, the
+    reconstruction through the cycle before, after."""
     a = test_a[::max(1, test_a.shape[0] // n)][:n].float() / 255.0
     colour = int((~is_black_and_white(a)).float().argmax())   # the first in colour
     a = torch.cat([to_grayscale(a[colour:colour + 1]), a])
     b = test_b[::max(1, test_b.shape[0] // n)][:n].float() / 255.0
-    rows = [torch.cat([a, b])]
+    extra = torch.zeros(0, *a.shape[1:]) if extra_a is None else extra_a.float() / 255.0
+    rows = [torch.cat([a, b, extra])]
     trans, cycle = [], []
     for g, f in (before, after):
-        ya, yb = translate_all(g, as_uint8(a), device), translate_all(f, as_uint8(b), device)
-        trans.append(torch.cat([ya, yb]))
-        cycle.append(torch.cat([translate_all(f, as_uint8(ya), device), translate_all(g, as_uint8(yb), device)]))
+        ya, yb, ye = (translate_all(net, as_uint8(x), device) for net, x in ((g, a), (f, b), (g, extra)))
+        trans.append(torch.cat([ya, yb, ye]))
+        cycle.append(torch.cat([translate_all(back, as_uint8(y), device) for back, y in ((f, ya), (g, yb), (f, ye))]))
     rows += trans + cycle
-    return to_pil(grid(torch.cat(rows), nrow=a.shape[0] + b.shape[0]))
+    return to_pil(grid(torch.cat(rows), nrow=a.shape[0] + b.shape[0] + extra.shape[0]))
+
+
+def photo_cycles(names: list[str], photos: torch.Tensor, pairs: dict, device) -> str:
+    """For each photo (uint8 (N, 3, H, W)) and each named (G, F) pair: the cycle L1 of photo → G → F, and the mean
+    brightness (luma) of the photo and of what comes back (a bright photo coming back darker: what instance norms
+    forget)."""
+    x = photos.float() / 255.0
+    lines = []
+    for name, (g, f) in pairs.items():
+        rec = translate_all(f, as_uint8(translate_all(g, photos, device)), device)
+        for i, photo in enumerate(names):
+            lines.append(f"{photo} ({name}): cycle L1 {float((rec[i] - x[i]).abs().mean()):.4f}, mean brightness "
+                         f"{float(luma(x[i:i + 1]).mean()):.3f} → back {float(luma(rec[i:i + 1]).mean()):.3f}")
+    return "\n".join(lines)
 
 
 def sample_grid(g, f, a: torch.Tensor, b: torch.Tensor, path: Path):
@@ -429,28 +477,53 @@ def sample_grid(g, f, a: torch.Tensor, b: torch.Tensor, path: Path):
     to_pil(picture).save(path)
 
 
-def card(args, forward: bool, metrics: str, state: dict) -> dict:
+def training_commands(run: dict) -> str:
+    """The command lines that made a pair of weights, from its training.json (``run``: steps, elapsed, args): with
+    --start-from, first those of the weights it started from (``run["started_from"]``), then this run's."""
+    args, earlier = argparse.Namespace(**run["args"]), run.get("started_from")
+    lines = [training_commands(earlier)] if earlier else []
+    if getattr(args, "start_from", None):
+        line = (f"python training/train_cyclegan.py --device {args.device} --start-from {' '.join(args.start_from)} "
+                + "--global-stats " * bool(getattr(args, "global_stats", False))
+                + (f"--film-only --film-lr {args.film_lr:g} " if getattr(args, "film_only", False) else "")
+                + f"--d-warmup {getattr(args, 'd_warmup', 0)} --lr {args.lr:g} --batch-size {args.batch_size} "
+                f"--grayscale-prob {getattr(args, 'grayscale_prob', 0):g} --max-minutes {args.max_minutes}")
+    else:
+        line = (f"python training/train_cyclegan.py --device cuda --batch-size {args.batch_size} "
+                f"--max-minutes {args.max_minutes} --base-channels {args.base_channels} --upsample "
+                f"{args.upsample} --grayscale-prob {getattr(args, 'grayscale_prob', 0):g}")
+    return "\n".join(lines + [f"{line}  # {run['steps']} steps of batch {args.batch_size} in "
+                                f"{run['elapsed'] / 60:.1f} min"])
+
+
+def card(args, forward: bool, metrics: str, run: dict) -> dict:
+    """The model card's fields; ``run``: the training.json of the weights (steps, elapsed, args, started_from)."""
     slug, what = (SLUG_G, "horse photos → cloud horses (G: A → B)") if forward else \
         (SLUG_F, "cloud horses → horse photos (F: B → A)")
+    first = run
+    while first.get("started_from"):   # the shape was set by the first run of the chain
+        first = first["started_from"]
+    shape = argparse.Namespace(**first["args"])
     return {
         "title": f"{slug}: CycleGAN generator, {what}",
         "description": "One of the two generators of a CycleGAN (Zhu et al., ICCV 2017) trained here between "
                        "unpaired real horse photos and stylised horses made of clouds: a ResNet generator "
-                       f"({args.res_blocks} residual blocks, width {args.base_channels}, instance norm, reflection "
-                       f"padding, {'resize-convolutions' if args.upsample == 'resize' else 'transposed convolutions'} "
+                       f"({shape.res_blocks} residual blocks, width {shape.base_channels}, instance norm, reflection "
+                       f"padding, {'resize-convolutions' if shape.upsample == 'resize' else 'transposed convolutions'} "
                        "to upsample), least-squares GAN loss with 70x70 PatchGAN discriminators, cycle loss λ = "
                        f"{args.cycle_weight:g}, identity loss {args.identity_weight:g}·λ, 50-image history pools"
                        + (f", {getattr(args, 'grayscale_prob', 0):.0%} of the training photos turned black-and-white "
                           "(so that a black-and-white photo comes back without colour)"
-                          if getattr(args, "grayscale_prob", 0) else "") + ". "
+                          if getattr(args, "grayscale_prob", 0) else "")
+                       + (". The input's colour statistics (mean and standard deviation of each channel) reach the "
+                          "output colours past the instance norms, which forget brightness (a FiLM layer, "
+                          "`global_stats`: a bright photo can come back bright)"
+                          if getattr(args, "global_stats", False) else "") + ". "
                        f"The other direction is `{SLUG_F if forward else SLUG_G}`.",
         "data": "The gallery's photographs `hcaptcha/horse` and `hcaptcha/horse_made_of_clouds` (a public collection "
                 "of image-challenge pictures; no licence stated, research/educational use only, not redistributed). "
                 f"The held-out test files are listed in `{SPLIT_FILE}`.",
-        "training_command": f"python training/train_cyclegan.py --device cuda --batch-size {args.batch_size} "
-                            f"--max-minutes {args.max_minutes} --base-channels {args.base_channels} --upsample "
-                            f"{args.upsample} --grayscale-prob {getattr(args, 'grayscale_prob', 0):g}  # "
-                            f"{state['step']} steps of batch {args.batch_size} in {state['elapsed'] / 60:.1f} min",
+        "training_command": training_commands(run),
         "metrics": metrics,
         "usage": f"from models.cyclegan import CycleGANGenerator\nmodel = CycleGANGenerator.from_pretrained("
                  f"\"pretrained/{slug}\", strict=True)\n# images in [0, 1], (N, 3, H, W), H and W multiples of 4",
@@ -461,6 +534,40 @@ def stop_on_signal(signum, frame):
     raise KeyboardInterrupt
 
 
+def generator_step(g, f, d_a, d_b, opt_g, real_a, real_b, lam: float, lam_id: float):
+    """One step of G and F together: fool both discriminators, close both cycles, leave the target domain unchanged.
+    Returns the (attached) translations and the three loss terms."""
+    mse, l1 = F.mse_loss, F.l1_loss
+    for d in (d_a, d_b):
+        d.requires_grad_(False)   # D is only a judge in this step
+    fake_b, fake_a = g(real_a), f(real_b)
+    rec_a, rec_b = f(fake_b), g(fake_a)
+    pred_fb, pred_fa = d_b(fake_b), d_a(fake_a)                             # (B, 1, 14, 14) patch scores
+    loss_gan = mse(pred_fb, torch.ones_like(pred_fb)) + mse(pred_fa, torch.ones_like(pred_fa))
+    loss_cycle = l1(rec_a, real_a) + l1(rec_b, real_b)
+    loss_id = l1(g(real_b), real_b) + l1(f(real_a), real_a) if lam_id > 0 else torch.zeros((), device=real_a.device)
+    loss_g = loss_gan + lam * loss_cycle + lam_id * loss_id
+    opt_g.zero_grad(set_to_none=True)
+    loss_g.backward()
+    opt_g.step()
+    for d in (d_a, d_b):
+        d.requires_grad_(True)
+    return fake_b, fake_a, loss_gan, loss_cycle, loss_id
+
+
+def start_from(folder: str, global_stats: bool) -> CycleGANGenerator:
+    """The saved generator in ``folder``; with ``global_stats``, the same with a FiLM layer added that starts as the
+    identity (only its own weights may be missing from the file)."""
+    saved = CycleGANGenerator.from_pretrained(folder, strict=True)
+    if not global_stats or saved.film is not None:
+        return saved
+    config = json.loads((Path(folder) / "config.json").read_text())
+    net = CycleGANGenerator(**{**config, "global_stats": True})
+    missing, unexpected = net.load_state_dict(saved.state_dict(), strict=False)
+    assert not unexpected and all(k.startswith("film.") for k in missing), (missing, unexpected)
+    return net
+
+
 def train_loop(args, nets, opts, pools, state, train_a, train_b, fixed_a, fixed_b, split, progress, bar,
                t_start, elapsed0, last_ckpt, rng, device):
     """Alternate one generator step (G and F together) and one discriminator step (D_A and D_B) until the budget
@@ -469,30 +576,23 @@ def train_loop(args, nets, opts, pools, state, train_a, train_b, fixed_a, fixed_
     opt_g, opt_d = opts["opt_g"], opts["opt_d"]
     pool_a, pool_b = pools["a"], pools["b"]
     lam, lam_id = args.cycle_weight, args.cycle_weight * args.identity_weight
-    mse, l1 = F.mse_loss, F.l1_loss
+    mse = F.mse_loss
     checkpoints = Path(args.checkpoint_dir)
     while state["step"] < args.steps and progress() < 1.0:
-        for opt in opts.values():
+        for name, opt in opts.items():
+            base_lr = args.film_lr if name == "opt_g" and args.film_only and args.film_lr else args.lr
             for group in opt.param_groups:
-                group["lr"] = args.lr * lr_factor(progress(), args.decay_fraction)
+                group["lr"] = base_lr * lr_factor(progress(), args.decay_fraction)
         real_a = random_batch(train_a, args.batch_size, args.image_size, rng, args.grayscale_prob)  # (B, 3, 128, 128)
         real_b = random_batch(train_b, args.batch_size, args.image_size, rng, args.grayscale_prob)  # in [0, 1]
 
-        # generators: fool both discriminators, close both cycles, leave the target domain unchanged
-        for d in (d_a, d_b):
-            d.requires_grad_(False)   # D is only a judge in this step
-        fake_b, fake_a = g(real_a), f(real_b)
-        rec_a, rec_b = f(fake_b), g(fake_a)
-        pred_fb, pred_fa = d_b(fake_b), d_a(fake_a)                             # (B, 1, 14, 14) patch scores
-        loss_gan = mse(pred_fb, torch.ones_like(pred_fb)) + mse(pred_fa, torch.ones_like(pred_fa))
-        loss_cycle = l1(rec_a, real_a) + l1(rec_b, real_b)
-        loss_id = l1(g(real_b), real_b) + l1(f(real_a), real_a) if lam_id > 0 else torch.zeros((), device=device)
-        loss_g = loss_gan + lam * loss_cycle + lam_id * loss_id
-        opt_g.zero_grad(set_to_none=True)
-        loss_g.backward()
-        opt_g.step()
-        for d in (d_a, d_b):
-            d.requires_grad_(True)
+        if args.start_from and state["step"] < args.d_warmup:   # new discriminators learn first; G, F fixed
+            with torch.no_grad():
+                fake_b, fake_a = g(real_a), f(real_b)
+            loss_gan = loss_cycle = loss_id = torch.zeros((), device=device)
+        else:
+            fake_b, fake_a, loss_gan, loss_cycle, loss_id = generator_step(g, f, d_a, d_b, opt_g, real_a, real_b,
+                                                                           lam, lam_id)
 
         # discriminators: real -> 1, (pooled) fake -> 0, halved as in the paper
         loss_d = 0.0
@@ -591,15 +691,19 @@ def main(args):
             r0 = evaluate(g0, f0, test_a, test_b, cnn, device)
             print(before_after_table(r0, r, args.before, (args.output_dir, args.reverse_output_dir)))
             if args.figure:
-                before_after_figure((g0, f0), (g, f), test_a, test_b, device).save(args.figure)
+                extra = load_images([Path(args.data_dir) / "hcaptcha" / name for name in args.figure_photos.split(",")],
+                                    args.image_size) if args.figure_photos else None
+                before_after_figure((g0, f0), (g, f), test_a, test_b, device, extra_a=extra).save(args.figure)
+                if extra is not None:
+                    print(photo_cycles(args.figure_photos.split(","), extra, {"before": (g0, f0), "after": (g, f)},
+                                       device))
                 print(f"wrote {args.figure}")
         if args.write_card:
             for net, folder, forward in ((g, args.output_dir, True), (f, args.reverse_output_dir, False)):
                 run = json.loads((Path(folder) / TRAINING_FILE).read_text())
                 run_args = argparse.Namespace(**run["args"])
                 keep = {p.name: p.read_bytes() for p in Path(folder).iterdir() if p.name in (SPLIT_FILE, TRAINING_FILE)}
-                save_model(net.cpu(), folder, card(run_args, forward, metrics_text(r),
-                                                   {"step": run["steps"], "elapsed": run["elapsed"]}),
+                save_model(net.cpu(), folder, card(run_args, forward, metrics_text(r), run),
                            lambda out, keep=keep: [(out / name).write_bytes(data) for name, data in keep.items()])
         if args.eval_dir:
             write_eval_dir(Path(args.eval_dir), r, test_a, test_b, split)
@@ -608,9 +712,10 @@ def main(args):
     train_a, train_b = train_a.to(device), train_b.to(device)                     # uint8 (N, 3, load, load)
     fixed_a = test_a[:8].to(device).float() / 255.0
     fixed_b = test_b[:8].to(device).float() / 255.0
-    shape = dict(base_channels=args.base_channels, res_blocks=args.res_blocks, upsample=args.upsample)
+    shape = dict(base_channels=args.base_channels, res_blocks=args.res_blocks, upsample=args.upsample,
+                 global_stats=args.global_stats)
     if args.start_from:  # saved generators (their own shape); the discriminators start anew
-        g, f = (CycleGANGenerator.from_pretrained(folder, strict=True).to(device) for folder in args.start_from)
+        g, f = (start_from(folder, args.global_stats).to(device) for folder in args.start_from)
     else:
         g = CycleGANGenerator(**shape).to(device)   # A -> B
         f = CycleGANGenerator(**shape).to(device)   # B -> A
@@ -621,7 +726,14 @@ def main(args):
             if isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d)):
                 torch.nn.init.normal_(m.weight, 0.0, 0.02)
                 torch.nn.init.zeros_(m.bias)
-    opt_g = torch.optim.Adam(list(g.parameters()) + list(f.parameters()), lr=args.lr, betas=(0.5, 0.999))
+    if args.film_only and not (args.start_from and args.global_stats):
+        raise SystemExit("--film-only needs --start-from and --global-stats")
+    trained = [p for net in (g, f) for p in (net.film.parameters() if args.film_only else net.parameters())]
+    if args.film_only:
+        for net in (g, f):
+            net.requires_grad_(False)
+            net.film.requires_grad_(True)
+    opt_g = torch.optim.Adam(trained, lr=args.lr, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(list(d_a.parameters()) + list(d_b.parameters()), lr=args.lr, betas=(0.5, 0.999))
     pool_a, pool_b = HistoryPool(args.pool_size, rng), HistoryPool(args.pool_size, rng)
     nets, opts, pools = {"G": g, "F": f, "D_A": d_a, "D_B": d_b}, {"opt_g": opt_g, "opt_d": opt_d}, \
@@ -664,14 +776,19 @@ def main(args):
                    f"{float((rec - test_a.float() / 255).abs().mean()):.4f}. FID-Lite0 and both directions: "
                    "`python training/train_cyclegan.py --eval-only` (figures in the gallery's README).")
 
+    started_from = {}   # with --start-from: how the weights it started from were made (their training.json)
+    if args.start_from and (Path(args.start_from[0]) / TRAINING_FILE).is_file():
+        started_from = {"started_from": json.loads((Path(args.start_from[0]) / TRAINING_FILE).read_text())}
+
+    run = {"steps": state["step"], "elapsed": state["elapsed"], "args": vars(args), **started_from}
+
     def write_split(folder: Path):
         (folder / SPLIT_FILE).write_text(json.dumps(split, indent=1))
-        (folder / TRAINING_FILE).write_text(json.dumps({"steps": state["step"], "elapsed": state["elapsed"],
-                                                        "args": vars(args)}, indent=1))
+        (folder / TRAINING_FILE).write_text(json.dumps(run, indent=1))
 
     g, f = g.cpu(), f.cpu()
-    save_model(g, args.output_dir, card(args, True, metrics, state), write_split)
-    save_model(f, args.reverse_output_dir, card(args, False, metrics, state), write_split)
+    save_model(g, args.output_dir, card(args, True, metrics, run), write_split)
+    save_model(f, args.reverse_output_dir, card(args, False, metrics, run), write_split)
     print(f"saved {args.output_dir} and {args.reverse_output_dir}")
     if args.push_to_hub:
         push_folder(args.output_dir, args.hub_repo_id)
