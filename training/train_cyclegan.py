@@ -30,12 +30,17 @@ Usage (from the project root)::
     python training/train_cyclegan.py --resume runs/cyclegan/checkpoint --max-minutes 20   # continue
     python training/train_cyclegan.py --start-from pretrained/cyclegan-horse2cloudhorse \
         pretrained/cyclegan-cloudhorse2horse --cycle-weight 20 --lr 5e-5 --max-minutes 20  # fine-tune the shipped pair
+    python training/train_cyclegan.py --start-from <G> <F> --global-stats --film-only --film-lr 5e-3 \
+        --d-warmup 100 --max-minutes 35    # add the brightness layer (models.cyclegan.GlobalStatsFiLM), train only it
     python training/train_cyclegan.py --eval-only --eval-dir runs/cyclegan-eval --write-card  # FID-Lite0, cycle L1
-    python training/train_cyclegan.py --export-failures /tmp/failures --failure-files horse/1400.jpg
+    python training/train_cyclegan.py --eval-only --before <old G> <old F> --figure before_after.jpg \
+        --figure-photos horse/1400.jpg     # before/after table and picture, plus any photo as a last column
+    python training/train_cyclegan.py --export-failures /tmp/failures --failure-files horse/<a test photo>.jpg
     python training/train_cyclegan.py --dry-run --output-dir /tmp/g --reverse-output-dir /tmp/f
     python training/train_cyclegan.py --upsample resize ...    # resize-convolutions: no checkerboard
 
-The published weights: 3,145 steps of batch 8 in 9 minutes on a shared H100 (see the model cards).
+The published weights: 5,318 steps of batch 8 on a shared H200, then the brightness layer alone for 35 minutes on
+2 CPU cores (the commands are in the model cards).
 """
 
 import argparse
