@@ -182,6 +182,8 @@ NAMES = {
     "Metz", "Srivastava", "Jensen", "Shannon", "Jensen–Shannon", "JS", "Lipschitz", "clip", "truncation", "Brock",
     # CartoonGAN keeping the photo's colours: the colour space and the paper's first author
     "CIELAB", "Gatys",
+    # CycleGAN's brightness layer, by the name of its technique
+    "FiLM",
 }
 ENGLISH_WORD = r"[A-Za-z][A-Za-z'’-]+"
 JAPANESE = r"[\u3040-\u30ff\u3400-\u9fff\uff01-\uff5e]"
