@@ -489,7 +489,7 @@ def training_commands(run: dict) -> str:
     lines = [training_commands(earlier)] if earlier else []
     if getattr(args, "start_from", None):
         line = (f"python training/train_cyclegan.py --device {args.device} --start-from {' '.join(args.start_from)} "
-                + "--global-stats " * bool(getattr(args, "global_stats", False))
+                + ("--global-stats " if getattr(args, "global_stats", False) else "")
                 + (f"--film-only --film-lr {args.film_lr:g} " if getattr(args, "film_only", False) else "")
                 + f"--d-warmup {getattr(args, 'd_warmup', 0)} --lr {args.lr:g} --batch-size {args.batch_size} "
                 f"--grayscale-prob {getattr(args, 'grayscale_prob', 0):g} --max-minutes {args.max_minutes}")
@@ -625,6 +625,8 @@ def train_loop(args, nets, opts, pools, state, train_a, train_b, fixed_a, fixed_
 # --- main ----------------------------------------------------------------------------------
 
 def main(args):
+    if args.film_only and not (args.start_from and args.global_stats):   # before any data is loaded
+        raise SystemExit("--film-only needs --start-from and --global-stats")
     rng = seed_everything(args.seed)
     device = torch.device(args.device)
     if device.type == "cuda":
@@ -696,12 +698,12 @@ def main(args):
             r0 = evaluate(g0, f0, test_a, test_b, cnn, device)
             print(before_after_table(r0, r, args.before, (args.output_dir, args.reverse_output_dir)))
             if args.figure:
-                extra = load_images([Path(args.data_dir) / "hcaptcha" / name for name in args.figure_photos.split(",")],
-                                    args.image_size) if args.figure_photos else None
+                names = args.figure_photos.split(",") if args.figure_photos else []
+                extra = load_images([Path(args.data_dir) / "hcaptcha" / name for name in names],
+                                    args.image_size) if names else None
                 before_after_figure((g0, f0), (g, f), test_a, test_b, device, extra_a=extra).save(args.figure)
-                if extra is not None:
-                    print(photo_cycles(args.figure_photos.split(","), extra, {"before": (g0, f0), "after": (g, f)},
-                                       device))
+                if names:
+                    print(photo_cycles(names, extra, {"before": (g0, f0), "after": (g, f)}, device))
                 print(f"wrote {args.figure}")
         if args.write_card:
             for net, folder, forward in ((g, args.output_dir, True), (f, args.reverse_output_dir, False)):
@@ -731,8 +733,6 @@ def main(args):
             if isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d)):
                 torch.nn.init.normal_(m.weight, 0.0, 0.02)
                 torch.nn.init.zeros_(m.bias)
-    if args.film_only and not (args.start_from and args.global_stats):
-        raise SystemExit("--film-only needs --start-from and --global-stats")
     trained = [p for net in (g, f) for p in (net.film.parameters() if args.film_only else net.parameters())]
     if args.film_only:
         for net in (g, f):
