@@ -116,7 +116,7 @@ def test_training_dry_run_and_resume(tmp_path, capsys):
 
 
 def test_colour_difference_in_cielab():
-    from models.imaging import srgb_to_lab
+    from models.imaging import lab_to_srgb, srgb_to_lab
     from training.train_cartoongan import colour_difference, colour_loss
 
     white, black = torch.ones(2, 3, 32, 32), torch.zeros(2, 3, 32, 32)
@@ -133,6 +133,11 @@ def test_colour_difference_in_cielab():
     fake = torch.rand(2, 3, 32, 32, requires_grad=True)
     colour_loss(fake, white).backward()
     assert fake.grad.abs().sum() > 0
+    # lightness only: a hue change of the same lightness costs nothing, a darker region does
+    grey_as_light_as_red = lab_to_srgb(torch.cat([srgb_to_lab(red)[:, :1], torch.zeros(1, 2, 32, 32)], dim=1))
+    assert colour_loss(grey_as_light_as_red, red, lightness_only=True) < 1e-3 < colour_loss(grey_as_light_as_red, red)
+    assert abs(float(colour_loss(black[:1], white[:1], lightness_only=True)) - 1.0) < 1e-3   # L* 0 vs 100
+    assert colour_loss(torch.full((1, 3, 32, 32), 0.3), red, lightness_only=True) > 0.1   # L* 33 vs 53
 
 
 def test_lab_round_trip_and_keeping_the_photos_colours():

@@ -213,11 +213,13 @@ def test_start_from_with_global_stats_trains_only_the_film(tmp_path):
     assert card.count("python training/train_cyclegan.py") == 2 and "brightness" in card
     assert card.index("--device cuda --batch-size 2") < card.index("--start-from") < card.index("--film-only")
     # during --d-warmup only the discriminators learn: 4 warm-up steps of 4 leave the new layer at zero
+    # (and without --film-lr, G's rate is --lr: the card still says how it was made)
     g3, f3 = tmp_path / "g3", tmp_path / "f3"
     tc.main(tc.parse_args(["--dry-run", "--start-from", str(g_dir), str(f_dir), "--global-stats", "--film-only",
-                           "--d-warmup", "4", "--film-lr", "0.01", "--output-dir", str(g3),
+                           "--d-warmup", "4", "--output-dir", str(g3),
                            "--reverse-output-dir", str(f3), "--checkpoint-dir", str(tmp_path / "c3"), "--steps", "4"]))
     assert not CycleGANGenerator.from_pretrained(g3, strict=True).film.linear.weight.any()
+    assert "--film-only --d-warmup 4" in (g3 / "README.md").read_text()
     with pytest.raises(SystemExit):
         tc.main(tc.parse_args(["--dry-run", "--film-only", "--output-dir", str(tmp_path / "x")]))
 

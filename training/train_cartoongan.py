@@ -73,6 +73,9 @@ def parse_args(argv=None):
     p.add_argument("--colour-weight", type=float, default=0.0,
                    help="weight of the colour term: L1 between the blurred G(photo) and the blurred photo (keeps the "
                         "photo's colours; the 'surface' idea of White-box Cartoonization, Wang & Yu 2020)")
+    p.add_argument("--colour-lightness-only", action="store_true",
+                   help="with --colour-weight: compare only the lightness (CIELAB L*) of the blurred images, leaving "
+                        "the hues to the style (the tab restores the photo's hues: keep_photo_colours)")
     p.add_argument("--d-warmup", type=int, default=0,
                    help="with --start-from: train the new discriminator alone for this many steps first (G fixed), "
                         "so that it can hold the style before G's other terms move it")
@@ -221,8 +224,12 @@ def blur(images: torch.Tensor) -> torch.Tensor:
     return gaussian_blur(images, COLOUR_SIGMA, padding="reflect")
 
 
-def colour_loss(generated: torch.Tensor, photos: torch.Tensor) -> torch.Tensor:
-    """L1 between the blurred cartoon and the blurred photo: the cartoon may redraw edges and texture, not colours."""
+def colour_loss(generated: torch.Tensor, photos: torch.Tensor, lightness_only: bool = False) -> torch.Tensor:
+    """L1 between the blurred cartoon and the blurred photo: the cartoon may redraw edges and texture, not colours.
+    ``lightness_only``: only their CIELAB lightness L* (/100) — the tab gives the cartoon the photo's a*, b* anyway
+    (``keep_photo_colours``), so only how light each region is remains to be learned."""
+    if lightness_only:
+        return F.l1_loss(srgb_to_lab(blur(generated).clamp(0, 1))[:, 0], srgb_to_lab(blur(photos))[:, 0]) / 100
     return F.l1_loss(blur(generated), blur(photos))
 
 
@@ -443,7 +450,7 @@ def main(args):
         loss_content = content_loss(cnn, fake, photo)
         loss_g = loss_adv + args.content_weight * loss_content
         if args.colour_weight:
-            loss_g = loss_g + args.colour_weight * colour_loss(fake, photo)
+            loss_g = loss_g + args.colour_weight * colour_loss(fake, photo, args.colour_lightness_only)
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()

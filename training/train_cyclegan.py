@@ -490,7 +490,8 @@ def training_commands(run: dict) -> str:
     if getattr(args, "start_from", None):
         line = (f"python training/train_cyclegan.py --device {args.device} --start-from {' '.join(args.start_from)} "
                 + ("--global-stats " if getattr(args, "global_stats", False) else "")
-                + (f"--film-only --film-lr {args.film_lr:g} " if getattr(args, "film_only", False) else "")
+                + ("--film-only " if getattr(args, "film_only", False) else "")
+                + (f"--film-lr {args.film_lr:g} " if getattr(args, "film_lr", None) else "")
                 + f"--d-warmup {getattr(args, 'd_warmup', 0)} --lr {args.lr:g} --batch-size {args.batch_size} "
                 f"--grayscale-prob {getattr(args, 'grayscale_prob', 0):g} --max-minutes {args.max_minutes}")
     else:
@@ -566,8 +567,7 @@ def start_from(folder: str, global_stats: bool) -> CycleGANGenerator:
     saved = CycleGANGenerator.from_pretrained(folder, strict=True)
     if not global_stats or saved.film is not None:
         return saved
-    config = json.loads((Path(folder) / "config.json").read_text())
-    net = CycleGANGenerator(**{**config, "global_stats": True})
+    net = CycleGANGenerator(**{**saved._hub_mixin_config, "global_stats": True})   # the saved config.json
     missing, unexpected = net.load_state_dict(saved.state_dict(), strict=False)
     assert not unexpected and all(k.startswith("film.") for k in missing), (missing, unexpected)
     return net
@@ -583,11 +583,14 @@ def train_loop(args, nets, opts, pools, state, train_a, train_b, fixed_a, fixed_
     lam, lam_id = args.cycle_weight, args.cycle_weight * args.identity_weight
     mse = F.mse_loss
     checkpoints = Path(args.checkpoint_dir)
+    for opt in opts.values():   # each optimizer's own starting rate (--film-lr or --lr), decayed below
+        for group in opt.param_groups:
+            group.setdefault("initial_lr", group["lr"])
     while state["step"] < args.steps and progress() < 1.0:
-        for name, opt in opts.items():
-            base_lr = args.film_lr if name == "opt_g" and args.film_only and args.film_lr else args.lr
+        factor = lr_factor(progress(), args.decay_fraction)
+        for opt in opts.values():
             for group in opt.param_groups:
-                group["lr"] = base_lr * lr_factor(progress(), args.decay_fraction)
+                group["lr"] = group["initial_lr"] * factor
         real_a = random_batch(train_a, args.batch_size, args.image_size, rng, args.grayscale_prob)  # (B, 3, 128, 128)
         real_b = random_batch(train_b, args.batch_size, args.image_size, rng, args.grayscale_prob)  # in [0, 1]
 
@@ -614,7 +617,7 @@ def train_loop(args, nets, opts, pools, state, train_a, train_b, fixed_a, fixed_
         bar.update(1)
         if state["step"] % 50 == 0 or args.dry_run:
             bar.set_postfix(gan=f"{loss_gan.item():.3f}", cyc=f"{loss_cycle.item():.3f}", idt=f"{loss_id.item():.3f}",
-                            d=f"{loss_d.item():.3f}", lr=f"{args.lr * lr_factor(progress(), args.decay_fraction):.1e}",
+                            d=f"{loss_d.item():.3f}", lr_g=f"{opt_g.param_groups[0]['lr']:.1e}",
                             refresh=False)
         if time.time() - last_ckpt > args.checkpoint_minutes * 60 or args.dry_run:
             save_checkpoint(checkpoints, nets, opts, pools, state, split)
@@ -738,7 +741,8 @@ def main(args):
         for net in (g, f):
             net.requires_grad_(False)
             net.film.requires_grad_(True)
-    opt_g = torch.optim.Adam(trained, lr=args.lr, betas=(0.5, 0.999))
+    g_lr = args.film_lr if args.film_only and args.film_lr else args.lr   # the FiLM layers' few weights: larger
+    opt_g = torch.optim.Adam(trained, lr=g_lr, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(list(d_a.parameters()) + list(d_b.parameters()), lr=args.lr, betas=(0.5, 0.999))
     pool_a, pool_b = HistoryPool(args.pool_size, rng), HistoryPool(args.pool_size, rng)
     nets, opts, pools = {"G": g, "F": f, "D_A": d_a, "D_B": d_b}, {"opt_g": opt_g, "opt_d": opt_d}, \

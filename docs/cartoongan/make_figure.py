@@ -1,11 +1,12 @@
 """The README's CartoonGAN figure: the four example photos shipped with the app (scikit-image's), redrawn by each
 stage of training, one row per generator.
 
-    python docs/cartoongan/make_figure.py STAGE1_FOLDER RUN_CHECKPOINTS
+    python docs/cartoongan/make_figure.py STAGE1_FOLDER STAGE2_FOLDER RUN_CHECKPOINTS
 
 STAGE1_FOLDER: the stage-1 generator (ω = 10; ``git show 7a15103:pretrained/cartoongan-openmoji/...``);
+STAGE2_FOLDER: the stage-2 generator, shipped until 2026-11-27 (``git archive b6c1fb9 pretrained/cartoongan-openmoji``);
 RUN_CHECKPOINTS: the stage-2 run's generator snapshots (``step_1000.safetensors``, ``step_2500.safetensors``;
-not shipped). The shipped generators come from ``pretrained/``.
+not shipped). The initialisation-only generator comes from ``pretrained/``.
 """
 
 import sys
@@ -26,12 +27,11 @@ from models.imaging import to_pil  # noqa: E402
 PHOTOS = ["astronaut", "chelsea", "coffee", "rocket"]
 
 
-def main(stage1: str, run_checkpoints: str):
+def main(stage1: str, stage2: str, run_checkpoints: str):
     rows = [("photo", None),
             ("initialisation only", ROOT / "pretrained" / "cartoongan-openmoji-init" / "model.safetensors"),
             ("stage 1 (omega = 10)", Path(stage1) / "model.safetensors"),
-            ("shipped: stage 2, step 500 (omega = 1)",
-             ROOT / "pretrained" / "cartoongan-openmoji" / "model.safetensors"),
+            ("stage 2, step 500 (omega = 1)", Path(stage2) / "model.safetensors"),
             ("step 1,000 (omega = 1)", Path(run_checkpoints) / "step_1000.safetensors"),
             ("step 2,500 (omega = 2 after 1,250)", Path(run_checkpoints) / "step_2500.safetensors")]
     photos = [PIL.Image.open(ROOT / "demos" / "examples" / "photos" / f"{n}.jpg").convert("RGB").resize((240, 176))
@@ -58,4 +58,4 @@ def main(stage1: str, run_checkpoints: str):
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:3])
+    main(*sys.argv[1:4])
