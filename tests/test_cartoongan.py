@@ -101,6 +101,8 @@ def test_training_dry_run_and_resume(tmp_path, capsys):
         assert "OpenMoji" in (folder / "README.md").read_text() and (folder / "SHA256SUMS").is_file()
     assert (ckpt / "generator.safetensors").is_file()
     train_cartoongan.main(train_cartoongan.parse_args(common + ["--resume", str(ckpt)]))
+    train_cartoongan.main(train_cartoongan.parse_args(common + ["--eval-only"]))
+    assert f"{out}: content loss" in capsys.readouterr().out
 
     # --start-from: a new adversarial phase from the saved final generator (the init folder is left alone)
     init_weights = (init / "model.safetensors").read_bytes()
@@ -113,6 +115,22 @@ def test_training_dry_run_and_resume(tmp_path, capsys):
     assert (init / "model.safetensors").read_bytes() == init_weights
     assert "--start-from" in (again / "README.md").read_text()
     CartoonGenerator.from_pretrained(again, strict=True)
+
+
+def test_load_photos_holds_out_the_last_files_of_each_class(tmp_path):
+    import PIL.Image
+
+    from training.train_cartoongan import load_photos
+
+    for cls, shade in (("horse", 50), ("dog", 200)):
+        (tmp_path / "hcaptcha" / cls).mkdir(parents=True)
+        for i in range(20):   # 5 % held out: the last one of each class
+            PIL.Image.new("RGB", (40, 30), (shade, i, 0)).save(tmp_path / "hcaptcha" / cls / f"{i:02d}.jpg")
+    train, test = load_photos(tmp_path, 16, ("horse", "dog"))
+    assert train.shape == (38, 3, 16, 16) and test.shape == (2, 3, 16, 16)
+    assert abs(int(test[0, 1].float().mean()) - 19) <= 2 and abs(int(test[1, 0].float().mean()) - 200) <= 3
+    none, same = load_photos(tmp_path, 16, ("horse", "dog"), held_out_only=True)
+    assert none is None and torch.equal(same, test)
 
 
 def test_colour_difference_in_cielab():

@@ -84,6 +84,19 @@ def test_random_batch_grayscale_share():
     assert (x[~grey][:, 0] > 0.7).all() and (x[~grey][:, 1] == 0).all()        # the rest keep their colour
 
 
+
+def test_random_batch_gamma_share_brightens_and_darkens():
+    from training.train_cyclegan import random_batch
+
+    images = torch.full((1, 3, 4, 4), 128, dtype=torch.uint8)                  # mid grey, 0.502
+    x = random_batch(images, 400, 4, torch.Generator().manual_seed(0), gamma_prob=0.5)
+    level = x.mean(dim=(1, 2, 3))
+    same = (level - 128 / 255).abs() < 1e-3
+    assert 0.4 < 1 - same.float().mean() < 0.6                                 # about half changed
+    assert (level > 0.6).any() and (level < 0.4).any()                         # brighter and darker
+    assert level.min() >= (128 / 255) ** 2 - 1e-4 and level.max() <= (128 / 255) ** 0.5 + 1e-4   # γ in [1/2, 2]
+    assert torch.equal(x, x[:, :1].expand_as(x))                               # a grey stays grey
+
 def test_history_pool_returns_old_or_new_images():
     from training.train_cyclegan import HistoryPool
 
@@ -216,10 +229,11 @@ def test_start_from_with_global_stats_trains_only_the_film(tmp_path):
     # (and without --film-lr, G's rate is --lr: the card still says how it was made)
     g3, f3 = tmp_path / "g3", tmp_path / "f3"
     tc.main(tc.parse_args(["--dry-run", "--start-from", str(g_dir), str(f_dir), "--global-stats", "--film-only",
-                           "--d-warmup", "4", "--output-dir", str(g3),
+                           "--d-warmup", "4", "--gamma-prob", "0.5", "--output-dir", str(g3),
                            "--reverse-output-dir", str(f3), "--checkpoint-dir", str(tmp_path / "c3"), "--steps", "4"]))
     assert not CycleGANGenerator.from_pretrained(g3, strict=True).film.linear.weight.any()
-    assert "--film-only --d-warmup 4" in (g3 / "README.md").read_text()
+    card3 = (g3 / "README.md").read_text()
+    assert "--film-only --d-warmup 4" in card3 and "--gamma-prob 0.5" in card3 and "random gamma" in card3
     with pytest.raises(SystemExit):
         tc.main(tc.parse_args(["--dry-run", "--film-only", "--output-dir", str(tmp_path / "x")]))
 

@@ -45,6 +45,7 @@ The published weights: 5,318 steps of batch 8 on a shared H200, then the brightn
 
 import argparse
 import json
+import math
 import random
 import signal
 import sys
@@ -108,6 +109,9 @@ def parse_args(argv=None):
     p.add_argument("--grayscale-prob", type=float, default=0.0,
                    help="share of training images turned black-and-white (both domains), so that a black-and-white "
                         "photo comes back through the cycle without colour")
+    p.add_argument("--gamma-prob", type=float, default=0.0,
+                   help="share of training images made brighter or darker by a random gamma (both domains), so that "
+                        "a bright photo comes back bright through the cycle")
     p.add_argument("--disc-channels", type=int, default=64)
     p.add_argument("--batch-size", type=int, default=8, help="1 in the paper")
     p.add_argument("--steps", type=int, default=200_000, help="upper bound; --max-minutes usually stops first")
@@ -195,11 +199,14 @@ def fake_images(n: int, size: int, generator: torch.Generator) -> torch.Tensor:
 
 
 def random_batch(images: torch.Tensor, batch_size: int, crop: int, generator: torch.Generator,
-                 grayscale_prob: float = 0.0) -> torch.Tensor:
+                 grayscale_prob: float = 0.0, gamma_prob: float = 0.0) -> torch.Tensor:
     """A random batch of random crops, randomly flipped left-right, as floats in [0, 1] (on the images' device).
 
     ``grayscale_prob``: the share of the batch turned into black-and-white photos (ITU-R 601 luma in all three
-    channels), so that the cycle also learns to bring a black-and-white photo back without colour."""
+    channels), so that the cycle also learns to bring a black-and-white photo back without colour.
+    ``gamma_prob``: the share of the batch made brighter or darker by a random gamma, x ** γ with γ between 1/2
+    (a bright, washed-out studio photo) and 2 (a dark one), so that the cycle learns to bring back the brightness
+    it was given instead of an average photo's."""
     n, _, h, w = images.shape
     idx = torch.randint(0, n, (batch_size,), generator=generator)
     top = torch.randint(0, h - crop + 1, (batch_size,), generator=generator)
@@ -215,6 +222,11 @@ def random_batch(images: torch.Tensor, batch_size: int, crop: int, generator: to
     if grayscale_prob > 0:
         grey = (torch.rand(batch_size, generator=generator) < grayscale_prob).to(images.device)
         x = torch.where(grey[:, None, None, None], to_grayscale(x), x)
+    if gamma_prob > 0:
+        pick = torch.rand(batch_size, generator=generator) < gamma_prob
+        gamma = torch.exp((torch.rand(batch_size, generator=generator) * 2 - 1) * math.log(2.0))   # 1/2 ... 2
+        gamma = torch.where(pick, gamma, torch.ones(batch_size)).to(images.device)
+        x = x.clamp_min(1e-4) ** gamma[:, None, None, None]
     return x
 
 
@@ -497,7 +509,12 @@ def training_commands(run: dict) -> str:
     else:
         line = (f"python training/train_cyclegan.py --device cuda --batch-size {args.batch_size} "
                 f"--max-minutes {args.max_minutes} --base-channels {args.base_channels} --upsample "
-                f"{args.upsample} --grayscale-prob {getattr(args, 'grayscale_prob', 0):g}")
+                f"{args.upsample} --grayscale-prob {getattr(args, 'grayscale_prob', 0):g}"
+                + (" --global-stats" if getattr(args, "global_stats", False) else ""))
+    if getattr(args, "gamma_prob", 0):
+        line += f" --gamma-prob {args.gamma_prob:g}"
+    if getattr(args, "seed", 0):
+        line += f" --seed {args.seed}"
     return "\n".join(lines + [f"{line}  # {run['steps']} steps of batch {args.batch_size} in "
                                 f"{run['elapsed'] / 60:.1f} min"])
 
@@ -521,6 +538,8 @@ def card(args, forward: bool, metrics: str, run: dict) -> dict:
                        + (f", {getattr(args, 'grayscale_prob', 0):.0%} of the training photos turned black-and-white "
                           "(so that a black-and-white photo comes back without colour)"
                           if getattr(args, "grayscale_prob", 0) else "")
+                       + (f", {args.gamma_prob:.0%} made brighter or darker by a random gamma (1/2 to 2)"
+                          if getattr(args, "gamma_prob", 0) else "")
                        + (". The input's colour statistics (mean and standard deviation of each channel) reach the "
                           "output colours past the instance norms, which forget brightness (a FiLM layer, "
                           "`global_stats`: a bright photo can come back bright)"
@@ -591,8 +610,10 @@ def train_loop(args, nets, opts, pools, state, train_a, train_b, fixed_a, fixed_
         for opt in opts.values():
             for group in opt.param_groups:
                 group["lr"] = group["initial_lr"] * factor
-        real_a = random_batch(train_a, args.batch_size, args.image_size, rng, args.grayscale_prob)  # (B, 3, 128, 128)
-        real_b = random_batch(train_b, args.batch_size, args.image_size, rng, args.grayscale_prob)  # in [0, 1]
+        real_a = random_batch(train_a, args.batch_size, args.image_size, rng, args.grayscale_prob,  # (B, 3, 128, 128)
+                              args.gamma_prob)
+        real_b = random_batch(train_b, args.batch_size, args.image_size, rng, args.grayscale_prob,  # in [0, 1]
+                              args.gamma_prob)
 
         if args.start_from and state["step"] < args.d_warmup:   # new discriminators learn first; G, F fixed
             with torch.no_grad():
