@@ -32,6 +32,8 @@ Usage (from the project root)::
         pretrained/cyclegan-cloudhorse2horse --cycle-weight 20 --lr 5e-5 --max-minutes 20  # fine-tune the shipped pair
     python training/train_cyclegan.py --start-from <G> <F> --global-stats --film-only --film-lr 5e-3 \
         --d-warmup 100 --max-minutes 35    # add the brightness layer (models.cyclegan.GlobalStatsFiLM), train only it
+    python training/train_cyclegan.py --start-from <G> <F> --global-stats --gamma-prob 0.3 --d-warmup 200 \
+        --lr 1e-4 --max-minutes 7.4        # then the whole pair, shown photos of every brightness
     python training/train_cyclegan.py --eval-only --eval-dir runs/cyclegan-eval --write-card  # FID-Lite0, cycle L1
     python training/train_cyclegan.py --eval-only --before <old G> <old F> --figure before_after.jpg \
         --figure-photos horse/1400.jpg     # before/after table and picture, plus any photo as a last column
@@ -40,7 +42,8 @@ Usage (from the project root)::
     python training/train_cyclegan.py --upsample resize ...    # resize-convolutions: no checkerboard
 
 The published weights: 5,318 steps of batch 8 on a shared H200, then the brightness layer alone for 35 minutes on
-2 CPU cores (the commands are in the model cards).
+2 CPU cores, then 3,700 steps of the whole pair with ``--gamma-prob 0.3`` (30 % of the photos brighter or darker)
+on a shared H200 (the commands are in the model cards).
 """
 
 import argparse
