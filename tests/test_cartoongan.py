@@ -115,6 +115,8 @@ def test_training_dry_run_and_resume(tmp_path, capsys):
     assert (init / "model.safetensors").read_bytes() == init_weights
     assert "--start-from" in (again / "README.md").read_text()
     CartoonGenerator.from_pretrained(again, strict=True)
+    with pytest.raises(SystemExit, match="--colour-weight"):   # the lightness term without a weight: said, not ignored
+        train_cartoongan.main(train_cartoongan.parse_args([*common, "--colour-lightness-only"]))
 
 
 def test_load_photos_holds_out_the_last_files_of_each_class(tmp_path):

@@ -347,6 +347,8 @@ def before_after_figure(before, after, photos_test: torch.Tensor, n: int = 6) ->
 
 
 def main(args):
+    if args.colour_lightness_only and not args.colour_weight:   # before any data is loaded
+        raise SystemExit("--colour-lightness-only needs --colour-weight (the weight of the lightness term)")
     generator_rng = seed_everything(args.seed)
     cnn = EfficientNetLite0.from_pretrained(PROJECT_ROOT / "pretrained" / "efficientnet-lite0", strict=True)
     cnn.requires_grad_(False)
