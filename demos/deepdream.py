@@ -19,7 +19,7 @@ gradient is normalised band by band of a Laplacian pyramid (``lap_normalize``), 
 high-frequency red/green noise of deep layers into large, smooth shapes. The objective can also be
 the mean square of a few *chosen channels* of a layer, or the mean logit of chosen ImageNet
 *classes*. The presets (``PRESETS``: animal faces, buildings, patterns) are such settings, found by
-trying (``bench/deepdream_presets.py`` draws them: docs/figures/deepdream_presets.png).
+trying (``bench/deepdream_presets.py`` draws them: docs/figures/deepdream_presets.jpg).
 
 Network: EfficientNet-Lite0 with ImageNet weights (``pretrained/efficientnet-lite0``, see
 ``models/efficientnet_lite.py``); the original used GoogLeNet. Its 1,000 class names are in English
@@ -177,24 +177,27 @@ OBJECTIVES = ("mean_square", "l2", "channels", "classes")
 # name: (min, max, default) of the numeric controls, checked again in the handler; the defaults are the "faces" preset's
 LIMITS = {
     "resolution": (64, 640, 512),
-    "octaves": (1, 8, 6),
-    "octave_scale": (1.1, 2.0, 1.4),
-    "iterations": (1, 30, 10),
-    "step": (0.001, 0.1, 0.02),
+    "octaves": (1, 8, 5),
+    "octave_scale": (1.1, 2.0, 1.5),
+    "iterations": (1, 30, 5),
+    "step": (0.001, 0.1, 0.04),
     "jitter": (0, 64, 16),
     "zoom_frames": (2, 24, 8),
 }
 # The presets, found by trying (``python -m bench.deepdream_presets`` draws each on the example photos:
-# docs/figures/deepdream_presets.png). The channels were picked by dreaming each channel of the layer alone on the
+# docs/figures/deepdream_presets.jpg). Faces and patterns take half the ascent steps of the first presets with twice
+# the step (the same distance travelled), and faces 5 octaves of 1.5 instead of 6 of 1.4: the same look for about
+# half the CPU (a class shares two cores: README, "A class at once"); buildings needs its 60 small steps.
+# The channels were picked by dreaming each channel of the layer alone on the
 # example photos and keeping those whose dream most raised the ImageNet logits of the dogs (faces) or of churches,
 # palaces, castles, mosques… (buildings), then looking at the dreams.
 PRESETS = {
     "faces": {"layer": "block10", "objective": "channels", "targets": "84, 63, 86, 26, 57, 65, 51, 30",
-              "octaves": 6, "octave_scale": 1.4, "iterations": 10, "step": 0.02, "jitter": 16},
+              "octaves": 5, "octave_scale": 1.5, "iterations": 5, "step": 0.04, "jitter": 16},
     "buildings": {"layer": "block12", "objective": "channels", "targets": "148, 80, 60, 4, 58",
                   "octaves": 6, "octave_scale": 1.4, "iterations": 10, "step": 0.02, "jitter": 16},
     "patterns": {"layer": "block7", "objective": "mean_square", "targets": "",
-                 "octaves": 4, "octave_scale": 1.4, "iterations": 10, "step": 0.015, "jitter": 16},
+                 "octaves": 4, "octave_scale": 1.4, "iterations": 5, "step": 0.025, "jitter": 16},
 }
 PRESET_NAMES = (*PRESETS, "custom")
 DEFAULT_PRESET = "faces"
@@ -435,9 +438,10 @@ def deepdream_run(image, layer: str, objective: str, resolution: int, octaves: i
     ``objective``: "mean_square" or "l2" of the whole layer, "channels" (the mean of squares of the channels of the
     layer listed in ``targets``, e.g. "84, 63") or "classes" (the mean logit of the ImageNet classes listed in
     ``targets``, e.g. "151-268" for the dogs, minus the mean of all logits; the layer is then not used).
-    The presets of the tab are these settings (``PRESETS``): faces = block10, channels "84, 63, 86, 26, 57, 65, 51,
-    30", 6 octaves × 1.4, 10 iterations, step 0.02, jitter 16; buildings = block12, channels "148, 80, 60, 4, 58",
-    likewise; patterns = block7, mean_square, 4 octaves, step 0.015."""
+    The presets of the tab are these settings (``PRESETS``): faces (the default) = block10, channels "84, 63, 86, 26,
+    57, 65, 51, 30", 5 octaves × 1.5, 5 iterations, step 0.04, jitter 16; buildings = block12, channels "148, 80, 60,
+    4, 58", 6 octaves × 1.4, 10 iterations, step 0.02; patterns = block7, mean_square, 4 octaves × 1.4, 5 iterations,
+    step 0.025."""
     s, seed = _settings(resolution, octaves, octave_scale, iterations, step, jitter, seed, layer, objective, targets)
     model = load_model()
     img = photo_to_tensor(image, s["resolution"])

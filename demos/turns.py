@@ -3,11 +3,11 @@
 A class shares one server. Some actions are long (1,000 DDPM steps, a DeepDream zoom, every CartoonGAN style at full
 size); most heavy ones take a second or three. With one queue that runs each job to its end, a student who asks
 for a 3-s dream behind two DDPM-1000 runs waits a minute and a half. Operating systems solved this long ago with
-*round-robin time slicing*: every job gets the processor for a short turn, then goes to the back of the line.
+*time slicing*: every job gets the processor for a short turn, then stands in line again.
 
-Here the "processors" are the first ``SLOTS`` places of the line of heavy jobs (``LINE``; ``GALLERY_HEAVY_SLOTS``,
-default 2, one per core of a free Space): that many jobs compute at once, each for at most ``TURN_S`` seconds
-(``GALLERY_HEAVY_TURN_S``, default 1 s), then lets the job behind it go and waits at the back for its next turn.
+Here the "processors" are the ``SLOTS`` slots of the line of heavy jobs (``LINE``; ``GALLERY_HEAVY_SLOTS``, default
+2, one per core of a free Space): that many jobs compute at once, each for at most ``TURN_S`` seconds
+(``GALLERY_HEAVY_TURN_S``, default 1 s), then lets the next job in line go and stands in line for its next turn.
 (Each job computes on one core: ``app.py`` runs torch with one thread by default, which on 2 cores served the heavy
 tabs faster than two threads per job did; see the README's "A class at once".) A job gives way only where its code
 allows it:
@@ -16,11 +16,23 @@ allows it:
 * wherever long code calls ``give_way()``: between two DDPM steps, two DeepDream ascent steps, two CartoonGAN styles.
   Outside a heavy event ``give_way()`` does nothing, so plain functions and tests can call the same code.
 
+Who goes next is not simply who has waited longest: the line has two levels, like the *foreground and background*
+queues of time-sharing systems (the simplest multilevel feedback queue, Corbató's CTSS 1962). A job that has
+computed less than ``LONG_S`` seconds (``GALLERY_HEAVY_LONG_S``, default 8) is *short*: every click at a tab's
+defaults is (a dream ~2-4 s of CPU, a cartoon ~2.5 s, 16 digits ~1.5 s). A job that has computed more is *long*
+("watch all 1000 steps", a DeepDream zoom, every CartoonGAN style): it gets a turn only when no short job waits
+(``level``). The job never has to say how long it is: the line learns it from the turns it takes. So that a long job
+never starves, one that has waited ``BOOST_S`` seconds (``GALLERY_HEAVY_BOOST_S``, default 8) for a turn goes first
+(the "priority boost" of the same family of schedulers). Among short jobs, and among long ones, first come first
+served: round-robin.
+
 At most ``IN_PROGRESS`` jobs (``GALLERY_HEAVY_CONCURRENCY``, default 4) are *in progress* at once, sharing the line
 turn by turn; the next ones wait to be let in, first come, first served (``Line.job``). (More jobs in progress
 would stretch every long job: they share the same two cores.) That wait is here, not in Gradio's queue, so that an
 event that needs no CPU — a click answered from memory (``demos/remember.py``) — is answered at once instead of
-waiting behind the jobs in progress. ``bench/load_test.py --scenario classroom`` measures it.
+waiting behind the jobs in progress. A long job gives its place in progress to the next one and goes on beside them
+(the cap is there so that short jobs do not stretch one another; a long one no longer gets in their way).
+``bench/load_test.py --scenario classroom`` measures it.
 
 Turns share the CPU among the heavy jobs; *priorities* share it between heavy and light work. Heavy jobs compute in
 threads of lower scheduling priority (``in_background``: Linux's nice value ``GALLERY_HEAVY_NICE``, default 10), so
@@ -32,6 +44,7 @@ The GAN lab's "play", which trains for as long as a student lets it, runs lower 
 """
 
 import contextvars
+import itertools
 import os
 import queue
 import threading
@@ -44,6 +57,8 @@ from contextlib import contextmanager
 TURN_S = float(os.environ.get("GALLERY_HEAVY_TURN_S", 1.0))
 SLOTS = int(os.environ.get("GALLERY_HEAVY_SLOTS", 2))
 IN_PROGRESS = int(os.environ.get("GALLERY_HEAVY_CONCURRENCY", 4))
+BOOST_S = float(os.environ.get("GALLERY_HEAVY_BOOST_S", 8.0))
+LONG_S = float(os.environ.get("GALLERY_HEAVY_LONG_S", 8.0))
 NICE = int(os.environ.get("GALLERY_HEAVY_NICE", 10))  # 0: heavy work at the same priority as the rest
 # The GAN lab's "play" trains for as long as a student lets it: a batch job by nature, below the heavy clicks that a
 # student sits and waits for (5 nice steps lower, it gets about a quarter of a core it shares with a heavy job).
@@ -124,16 +139,26 @@ def in_background(fn: Callable, *args, nice: int = NICE, turn: "Turn | None" = N
     return _pool(nice).submit(lambda: context.run(call)).result()
 
 
+def level(served_s: float, long_s: float) -> int:
+    """A job's level in the line after ``served_s`` seconds of turns: 0 (short) below ``long_s``, else 1 (long).
+    Lower levels go first."""
+    return 0 if served_s < long_s else 1
+
+
 class Line:
-    """A first-come-first-served line for the CPU: the ``slots`` jobs at its head compute, the others wait.
+    """A line for the CPU: ``slots`` jobs compute at once, each for a turn; the others wait, short jobs first (less
+    than ``long_s`` seconds computed: ``level``), first come first served within a level; a job that has waited
+    ``boost_s`` goes first whatever its level.
 
     A job is a ``Turn``; it holds a *ticket* while it is in the line. Tickets are plain objects, not locks owned by
     a thread, because Gradio may resume a streaming handler in another thread than the one it started in.
-    A job is in progress inside ``job()``, which lets at most ``in_progress`` jobs in at once (None: any number).
-    ``clock``, ``turn_s``, ``slots`` and ``in_progress`` are attributes so that tests can drive them."""
+    A job is in progress inside ``job()``, which lets at most ``in_progress`` jobs in at once (None: any number);
+    a job that has computed ``long_s`` seconds no longer counts among them.
+    ``clock``, ``turn_s``, ``slots``, ``in_progress``, ``boost_s`` and ``long_s`` are attributes so that tests can
+    drive them."""
 
     def __init__(self, turn_s: float = TURN_S, clock: Callable[[], float] = time.perf_counter, slots: int = 1,
-                 in_progress: int | None = None):
+                 in_progress: int | None = None, boost_s: float = BOOST_S, long_s: float = LONG_S):
         if slots < 1:
             raise ValueError(f"a line needs at least one slot, got {slots}")
         if in_progress is not None and in_progress < 1:
@@ -142,30 +167,54 @@ class Line:
         self.clock = clock
         self.slots = slots
         self.in_progress = in_progress
+        self.boost_s = boost_s
+        self.long_s = long_s
         self._changed = threading.Condition()
-        self._tickets: deque = deque()
+        self._computing: set = set()  # the tickets that have a turn now
+        self._waiting: dict = {}  # ticket → (level, number in order of joining, when it joined)
+        self._joined = itertools.count()
         self._entering: deque = deque()  # jobs waiting to be let in, first come first
-        self._inside = 0  # jobs let in (computing, or waiting in the line for a turn)
+        self._inside = 0  # jobs let in and not yet long (computing, or waiting in the line for a turn)
         self._sessions: Counter = Counter()  # browser session → its heavy jobs (waiting to be let in, or inside)
 
-    def join(self) -> object:
-        """Stand at the back of the line and wait until the ticket is among the first ``slots``; returns the ticket."""
+    def _order(self, ticket: object, now: float) -> tuple[int, int]:
+        lvl, number, joined = self._waiting[ticket]
+        return (0 if now - joined >= self.boost_s else lvl), number
+
+    def _next(self) -> object:
+        now = self.clock()
+        return min(self._waiting, key=lambda ticket: self._order(ticket, now))
+
+    def join(self, served_s: float = 0.0) -> object:
+        """Stand in the line at the level of a job that has computed ``served_s`` seconds, and wait until a slot is
+        free and this ticket is the next (see the class); returns the ticket."""
         ticket = object()
         with self._changed:
-            self._tickets.append(ticket)
-            self._changed.wait_for(lambda: self._tickets.index(ticket) < self.slots)
+            self._waiting[ticket] = (level(served_s, self.long_s), next(self._joined), self.clock())
+            try:
+                # Re-checked at least every 0.25 s: the priority boost comes with the clock, not with a notify.
+                while not (len(self._computing) < self.slots and self._next() is ticket):
+                    self._changed.wait(timeout=0.25)
+            except BaseException:
+                del self._waiting[ticket]
+                self._changed.notify_all()
+                raise
+            del self._waiting[ticket]
+            self._computing.add(ticket)
+            self._changed.notify_all()  # a second free slot: the next one may go too
         return ticket
 
     def leave(self, ticket: object) -> None:
         """Leave the line (after a turn, or when a job ends or is cancelled); the next job in line goes."""
         with self._changed:
-            self._tickets.remove(ticket)
+            self._computing.discard(ticket)
+            self._waiting.pop(ticket, None)
             self._changed.notify_all()
 
     def waiting(self) -> int:
-        """How many jobs are in the line (the one computing included)."""
+        """How many jobs are in the line (those computing included)."""
         with self._changed:
-            return len(self._tickets)
+            return len(self._computing) + len(self._waiting)
 
     def jobs_of(self, session: str | None) -> int:
         """How many heavy jobs of this browser session are in progress or waiting to be let in."""
@@ -173,7 +222,7 @@ class Line:
             return self._sessions[session] if session else 0
 
     def inside(self) -> int:
-        """How many jobs are in progress (let in by ``job``)."""
+        """How many jobs are in progress (let in by ``job``) and not yet long."""
         with self._changed:
             return self._inside
 
@@ -197,8 +246,9 @@ class Line:
     @contextmanager
     def job(self, session: str | None):
         """A job in progress: waits (first come, first served) until fewer than ``in_progress`` jobs are, and counts
-        it for ``session`` from the start of that wait to its end."""
-        ticket, entered = object(), False
+        it for ``session`` from the start of that wait to its end. Yields the job's ``Turn``."""
+        ticket = object()
+        turn = Turn(self)
         with self.counted(session):
             with self._changed:
                 self._entering.append(ticket)
@@ -210,13 +260,19 @@ class Line:
                         self._entering.remove(ticket)
                         self._changed.notify_all()  # the next one may enter too (or be first, if this one gave up)
                     self._inside += 1
-                    entered = True
-                yield
+                    turn.counted_inside = True
+                yield turn
             finally:
-                if entered:
-                    with self._changed:
-                        self._inside -= 1
-                        self._changed.notify_all()
+                turn.release()
+                self._step_aside(turn)
+
+    def _step_aside(self, turn: "Turn") -> None:
+        """``turn``'s job no longer counts among the jobs in progress (it is long, or it has ended)."""
+        with self._changed:
+            if turn.counted_inside:
+                turn.counted_inside = False
+                self._inside -= 1
+                self._changed.notify_all()
 
 
 LINE = Line(slots=SLOTS, in_progress=IN_PROGRESS)
@@ -224,17 +280,20 @@ LINE = Line(slots=SLOTS, in_progress=IN_PROGRESS)
 
 class Turn:
     """One heavy job's place in a ``Line``: ``hold()`` waits for a turn (if it has none), ``give_way()`` ends the
-    turn when its time is up and waits for the next one, ``release()`` leaves the line."""
+    turn when its time is up and waits for the next one, ``release()`` leaves the line. ``served_s`` adds up the
+    job's turns: the line's level for its next one."""
 
     def __init__(self, line: Line):
         self.line = line
         self.ticket = None
         self.started = 0.0
         self.turns = 0  # how many turns this job had (tests, benchmarks)
+        self.served_s = 0.0
+        self.counted_inside = False  # among the line's jobs in progress (``Line.job``)
 
     def hold(self) -> None:
         if self.ticket is None:
-            self.ticket = self.line.join()
+            self.ticket = self.line.join(self.served_s)
             self.started = self.line.clock()
             self.turns += 1
 
@@ -244,11 +303,14 @@ class Turn:
     def release(self) -> None:
         if self.ticket is not None:
             ticket, self.ticket = self.ticket, None
+            self.served_s += self.line.clock() - self.started
             self.line.leave(ticket)
+            if self.served_s >= self.line.long_s:
+                self.line._step_aside(self)  # a long job: the next one may be let in
 
     def give_way(self) -> None:
         if self.time_is_up():
-            self.release()  # the next job in line goes now; we stand at the back
+            self.release()  # the next job in line goes now; we stand in line at our new level
             self.hold()
 
 
@@ -279,13 +341,9 @@ def in_turns(fn: Callable, *args, line: Line | None = None, session: str | None 
     if getattr(_current, "turn", None) is not None:
         return fn(*args)
     line = line or LINE
-    turn = Turn(line)
-    with line.job(session):
-        try:
-            turn.hold()
-            return in_background(fn, *args, turn=turn)
-        finally:
-            turn.release()
+    with line.job(session) as turn:
+        turn.hold()
+        return in_background(fn, *args, turn=turn)
 
 
 def iterate_in_turns(steps: Iterator, line: Line | None = None, session: str | None = None) -> Iterator:
@@ -296,17 +354,13 @@ def iterate_in_turns(steps: Iterator, line: Line | None = None, session: str | N
         yield from steps
         return
     line = line or LINE
-    turn = Turn(line)
-    with line.job(session):
-        try:
-            while True:
-                turn.hold()
-                try:
-                    item = in_background(next, steps, turn=turn)
-                except StopIteration:
-                    return
-                if turn.time_is_up():
-                    turn.release()  # others go while Gradio sends this item; we wait at the back for the next one
-                yield item
-        finally:
-            turn.release()
+    with line.job(session) as turn:
+        while True:
+            turn.hold()
+            try:
+                item = in_background(next, steps, turn=turn)
+            except StopIteration:
+                return
+            if turn.time_is_up():
+                turn.release()  # others go while Gradio sends this item; we stand in line for the next one
+            yield item

@@ -1,6 +1,7 @@
 """Heavy jobs take turns (demos/turns.py): a short job is not stuck behind a long one. The clock is the test's, so
 the order of the steps is exact, whatever the machine's speed."""
 
+import functools
 import os
 import threading
 import time
@@ -30,6 +31,19 @@ def start(target):
     thread = threading.Thread(target=target, daemon=True)
     thread.start()
     return thread
+
+
+def half_second_steps(line, order, name, n, wait_at=None):
+    """A job of ``n`` steps of half a second (on the line's fake clock), each noted in ``order`` as name + index;
+    before step i it waits until ``line.waiting() == wait_at[i]`` (the other jobs are in line by then)."""
+    def job():
+        for i in range(n):
+            if wait_at and i in wait_at:
+                wait_until(lambda: line.waiting() == wait_at[i])
+            order.append(f"{name}{i}")
+            line.clock.now += 0.5
+            give_way()
+    return job
 
 
 def test_a_short_job_goes_after_the_long_jobs_turn_not_after_the_long_job(line):
@@ -238,3 +252,62 @@ def test_in_background_never_makes_a_call_wait_for_a_busy_thread():
     for caller in callers:
         caller.join(10)
     assert turns.in_background(threading.current_thread).daemon  # stopping the app never waits for these threads
+
+
+def test_a_long_job_computes_only_when_no_short_job_waits():
+    """Two levels: once the long job has computed ``long_s`` (2 s here) it waits while short jobs are in line; the
+    two short jobs take turns (first come first served). Plain round-robin would have given the long job every
+    other turn."""
+    line = Line(turn_s=1.0, clock=FakeClock(), long_s=2.0)
+    order = []
+    steps = functools.partial(half_second_steps, line, order)
+
+    long_job = start(lambda: in_turns(steps("l", 6, {1: 2}), line=line, session="l"))  # l1 waits for a in line
+    wait_until(lambda: order)
+    first = start(lambda: in_turns(steps("a", 4, {1: 3}), line=line, session="a"))  # a1 waits for l and b in line
+    wait_until(lambda: "a0" in order)
+    second = start(lambda: in_turns(steps("b", 4), line=line, session="b"))
+    for thread in (long_job, first, second):
+        thread.join(10)
+    # l's first turn (l0, l1) ends with a in line: a's turn, while l (1 s computed: short) and then b stand in line;
+    # l's second turn (l2, l3) makes it long (2 s): then b and a take turns until both are done, and l ends.
+    assert order == ["l0", "l1", "a0", "a1", "l2", "l3", "b0", "b1", "a2", "a3", "b2", "b3", "l4", "l5"]
+    assert line.waiting() == 0 and line.inside() == 0
+
+
+def test_a_job_that_waited_long_enough_goes_first_whatever_its_level():
+    line = Line(turn_s=1.0, clock=FakeClock(), slots=1, boost_s=5.0)
+
+    def turn_of(name, served_s, order):
+        ticket = line.join(served_s=served_s)
+        order.append(name)
+        line.leave(ticket)
+
+    for boosted in (False, True):
+        order, holder = [], line.join()  # the slot is taken while the two others come
+        long_job = start(lambda: turn_of("long", 16.0, order))  # 16 s computed: level 5
+        wait_until(lambda: line.waiting() == 2)
+        if boosted:
+            line.clock.now += 6.0  # the long job has now waited 6 s ≥ boost_s
+        new_job = start(lambda: turn_of("new", 0.0, order))  # level 0
+        wait_until(lambda: line.waiting() == 3)
+        line.leave(holder)
+        long_job.join(10), new_job.join(10)
+        assert order == (["long", "new"] if boosted else ["new", "long"])
+        assert line.waiting() == 0
+
+
+def test_a_long_job_gives_its_place_in_progress_to_the_next_one():
+    line = Line(turn_s=1.0, clock=FakeClock(), slots=1, in_progress=1, long_s=2.0)
+    order = []
+    # a4 waits until b is in the line: by then (2 s computed) a has stepped aside and b was let in
+    a = start(lambda: in_turns(half_second_steps(line, order, "a", 8, {4: 2}), line=line, session="a"))
+    wait_until(lambda: order)
+    b = start(lambda: in_turns(half_second_steps(line, order, "b", 2), line=line, session="b"))
+    wait_until(lambda: line.jobs_of("b") == 1)
+    assert line.inside() == 1  # b waits to be let in: a is in progress and not yet long
+    a.join(10), b.join(10)
+    # a computes alone for 3 s (its turns end with nobody in line; at 2 s it steps aside and b is let in), then b
+    # (short) goes before a (long), then a ends.
+    assert order == ["a0", "a1", "a2", "a3", "a4", "a5", "b0", "b1", "a6", "a7"]
+    assert line.inside() == 0 and line.jobs_of("a") == line.jobs_of("b") == 0
