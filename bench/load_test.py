@@ -24,7 +24,7 @@ Heavy jobs beside the light tabs (do dreams freeze the AE tab?)::
 ``--heavy-clients K`` adds K clients that keep asking for DeepDream (256 px, 2 octaves x 5 iterations; or, with
 ``--heavy-api /ddpm_sample``, 16 digits by 1000 DDPM steps) for as long as the light clients run;
 ``--heavy-concurrency`` sets ``GALLERY_HEAVY_CONCURRENCY``, how many heavy jobs the app lets be in progress at once,
-computing in turns (default 4; ``demos/turns.py``).
+computing in turns (default 2; ``demos/turns.py``).
 """
 
 import argparse
@@ -200,7 +200,7 @@ def main(args):
           f"(concurrency limit {args.concurrency or 'app default'}, "
           f"torch threads {args.torch_threads or 'app default'}, "
           f"{args.heavy_clients} heavy {args.heavy_api} clients, "
-          f"heavy concurrency {args.heavy_concurrency or 'app default (4)'}, "
+          f"heavy concurrency {args.heavy_concurrency or 'app default (2)'}, "
           f"light clients speak the {args.protocol} protocol)\n")
     print("| api | requests | errors | median | p95 |")
     print("|---|---|---|---|---|")
@@ -235,7 +235,7 @@ def parse_args(argv=None):
     p.add_argument("--heavy-api", choices=list(HEAVY_REQUESTS), default="/deepdream",
                    help="what the heavy clients ask for")
     p.add_argument("--apis", nargs="*", choices=list(REQUESTS), help="only these apis for the light clients")
-    p.add_argument("--heavy-concurrency", type=int, help="GALLERY_HEAVY_CONCURRENCY for the app (default 4)")
+    p.add_argument("--heavy-concurrency", type=int, help="GALLERY_HEAVY_CONCURRENCY for the app (default 2)")
     p.add_argument("--protocol", choices=["gradio_client", "browser"], default="gradio_client",
                    help="how the light clients call the app: gradio_client (polls every 50 ms) or the browser's "
                         "own protocol (clients/browser_protocol.py), which is what a student waits for")

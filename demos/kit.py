@@ -424,7 +424,7 @@ HEAVY = "heavy"  # the concurrency id of the slow events
 def heavy_queue() -> dict:
     """Event settings of the slow events (DeepDream, DDPM sampling, CycleGAN, CartoonGAN): they share one queue,
     ``heavy``, and ``Page.on`` makes them compute in turns of at most ``GALLERY_HEAVY_TURN_S`` seconds, at most
-    ``GALLERY_HEAVY_CONCURRENCY`` (default 4) jobs in progress at once (``demos/turns.py``): a class pressing "dream"
+    ``GALLERY_HEAVY_CONCURRENCY`` (default 2) jobs in progress at once (``demos/turns.py``): a class pressing "dream"
     together waits in line instead of taking both cores from the light tabs, and a short job is not stuck behind a
     long one (``bench/load_test.py`` measures both). Gradio itself lets ``GALLERY_HEAVY_EVENTS`` (default 16) heavy
     events start at once: those that need no CPU — a click answered from memory, or one waiting for the same
