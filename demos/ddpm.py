@@ -54,7 +54,7 @@ from demos.common import (
 from demos.image_input import digit_canvas, image_to_digit, wire_canvas
 from demos.kit import Page, Tab, demo_cache, heavy_queue
 from demos.share import query_value, share_query, share_row, wire_share
-from demos.turns import give_way
+from demos.turns import give_way, mark_long
 from models import loading
 from models.ddpm import SCHEDULER_CONFIG, initial_noise, make_scheduler, q_sample, read_unet_pipeline, reverse_steps
 from models.imaging import grid, strip, to_pil, to_uint8, to_unit
@@ -417,6 +417,9 @@ DEFAULT_SAMPLER = "sde-dpmsolver++"
 DEFAULT_STEPS = {"ddpm": 100, "ddim": 50, "dpmsolver++": 20, "sde-dpmsolver++": 20}
 # "Watch all 1000 steps": DDPM with every step of its T = 1000 (about 18 s for 16 digits on 2 CPU cores).
 WATCH_ALL = ("ddpm", 1000)
+# A run of this many steps or more (16 digits: ~30 s of CPU and more) tells the heavy line at once that it is long, so
+# that the short clicks of a class go before it (demos/turns.py: mark_long).
+LONG_RUN_STEPS = 500
 # name: (low, high, default)
 LIMITS = {
     "t": (0, 999, 250),
@@ -707,6 +710,8 @@ def ddpm_sample(model_id: str, sampler: str, steps: int, n: int, seed: int, ever
     (outputs: x_t | x̂_0 | ε_θ | status | trajectory | t slider). No progress bar: the status line says the step."""
     model, steps, n, seed = _sample_settings(model_id, sampler, steps, n, seed)
     every = int(check_range(every, *LIMITS["every"][:2], TAB.phrase("every")))
+    if steps >= LONG_RUN_STEPS:
+        mark_long()  # in the heavy line: a long job from its first turn (short clicks go first; demos/turns.py)
     traj = new_trajectory(model_id, sampler, steps, n, seed)
     start = time.perf_counter()
     for step in reverse_process(model, traj):

@@ -21,7 +21,8 @@ queues of time-sharing systems (the simplest multilevel feedback queue, Corbató
 computed less than ``LONG_S`` seconds (``GALLERY_HEAVY_LONG_S``, default 8) is *short*: every click at a tab's
 defaults is (a dream ~2-4 s of CPU, a cartoon ~2.5 s, 16 digits ~1.5 s). A job that has computed more is *long*
 ("watch all 1000 steps", a DeepDream zoom, every CartoonGAN style): it gets a turn only when no short job waits
-(``level``). The job never has to say how long it is: the line learns it from the turns it takes. So that a long job
+(``level``). The job need not say how long it is: the line learns it from the turns it takes (code that knows may
+say it at once: ``mark_long``, as a DDPM run of 500 steps or more does). So that a long job
 never starves, one that has waited ``BOOST_S`` seconds (``GALLERY_HEAVY_BOOST_S``, default 8) for a turn goes first
 (the "priority boost" of the same family of schedulers). Among short jobs, and among long ones, first come first
 served: round-robin.
@@ -315,6 +316,10 @@ class Turn:
             self.release()  # the next job in line goes now; we stand in line at our new level
             self.hold()
 
+    def mark_long(self) -> None:
+        self.served_s = max(self.served_s, self.line.long_s)
+        self.line._step_aside(self)
+
 
 _current = threading.local()  # the Turn of the heavy job this thread is computing for, if any
 
@@ -335,6 +340,15 @@ def give_way() -> None:
     turn = getattr(_current, "turn", None)
     if turn is not None:
         turn.give_way()
+
+
+def mark_long() -> None:
+    """Say that the heavy job this thread computes for is long, where its code knows it ("watch all 1000 steps"): it
+    then waits while short jobs are in line and gives its place in progress at once, instead of after ``LONG_S``
+    seconds of turns. Outside a heavy event it does nothing."""
+    turn = getattr(_current, "turn", None)
+    if turn is not None:
+        turn.mark_long()
 
 
 def in_turns(fn: Callable, *args, line: Line | None = None, session: str | None = None):

@@ -177,6 +177,15 @@ def test_forward_works_without_weights(dd, tmp_path, monkeypatch):
     loading.clear_cache()
 
 
+def test_a_run_of_1000_steps_tells_the_heavy_line_it_is_long(tiny, dd, monkeypatch):
+    said = []
+    monkeypatch.setattr(dd, "mark_long", lambda: said.append(True))
+    next(dd.ddpm_sample("", "ddpm", 20, 1, 0, 5))  # the default's length: a short job
+    assert said == []
+    next(dd.ddpm_sample("", "ddpm", 1000, 1, 0, 50))  # "watch all 1000 steps": long from its first turn
+    assert said == [True]
+
+
 def test_sample_streams_then_keeps_the_trajectory(tiny, dd):
     outs = list(dd.ddpm_sample("", "ddpm", 12, 4, 0, 5))
     assert len(outs) == 3 + 1  # steps 0, 5, 10 streamed, then the result

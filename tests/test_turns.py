@@ -35,11 +35,13 @@ def start(target):
 
 def half_second_steps(line, order, name, n, wait_at=None):
     """A job of ``n`` steps of half a second (on the line's fake clock), each noted in ``order`` as name + index;
-    before step i it waits until ``line.waiting() == wait_at[i]`` (the other jobs are in line by then)."""
+    before step i it waits until ``line.waiting() == wait_at[i]`` (the other jobs are in line by then), or, if
+    ``wait_at[i]`` is a function, until it returns true."""
     def job():
         for i in range(n):
             if wait_at and i in wait_at:
-                wait_until(lambda: line.waiting() == wait_at[i])
+                condition = wait_at[i] if callable(wait_at[i]) else lambda: line.waiting() == wait_at[i]
+                wait_until(condition)
             order.append(f"{name}{i}")
             line.clock.now += 0.5
             give_way()
@@ -299,15 +301,40 @@ def test_a_job_that_waited_long_enough_goes_first_whatever_its_level():
 
 def test_a_long_job_gives_its_place_in_progress_to_the_next_one():
     line = Line(turn_s=1.0, clock=FakeClock(), slots=1, in_progress=1, long_s=2.0)
-    order = []
+    order, inside_when_b_came = [], []
+
+    def b_came():  # before a1 (0.5 s computed): b has come and waits to be let in, a alone is in progress
+        if line.jobs_of("b") != 1:
+            return False
+        inside_when_b_came.append((line.inside(), line.waiting()))
+        return True
+
     # a4 waits until b is in the line: by then (2 s computed) a has stepped aside and b was let in
-    a = start(lambda: in_turns(half_second_steps(line, order, "a", 8, {4: 2}), line=line, session="a"))
+    a = start(lambda: in_turns(half_second_steps(line, order, "a", 8, {1: b_came, 4: 2}), line=line, session="a"))
     wait_until(lambda: order)
     b = start(lambda: in_turns(half_second_steps(line, order, "b", 2), line=line, session="b"))
-    wait_until(lambda: line.jobs_of("b") == 1)
-    assert line.inside() == 1  # b waits to be let in: a is in progress and not yet long
     a.join(10), b.join(10)
+    assert inside_when_b_came == [(1, 1)]  # b was not let in while a was short
     # a computes alone for 3 s (its turns end with nobody in line; at 2 s it steps aside and b is let in), then b
     # (short) goes before a (long), then a ends.
     assert order == ["a0", "a1", "a2", "a3", "a4", "a5", "b0", "b1", "a6", "a7"]
     assert line.inside() == 0 and line.jobs_of("a") == line.jobs_of("b") == 0
+
+
+def test_a_job_that_says_it_is_long_gives_its_place_and_waits_from_its_first_turn():
+    """``mark_long`` (a DDPM run of 1000 steps calls it): the job steps aside at once, so the next one is let in
+    and goes before it at the end of its turn — without it, with one place in progress, b would wait for all of a."""
+    line = Line(turn_s=1.0, clock=FakeClock(), slots=1, in_progress=1, long_s=100.0)
+    order = []
+
+    def long_steps():
+        turns.mark_long()
+        half_second_steps(line, order, "a", 6, {1: 2})()  # a1 waits until b is in the line
+
+    a = start(lambda: in_turns(long_steps, line=line, session="a"))
+    wait_until(lambda: order)
+    b = start(lambda: in_turns(half_second_steps(line, order, "b", 2), line=line, session="b"))
+    a.join(10), b.join(10)
+    assert order == ["a0", "a1", "b0", "b1", "a2", "a3", "a4", "a5"]
+    assert line.inside() == 0 and line.jobs_of("a") == line.jobs_of("b") == 0
+    turns.mark_long()  # outside a heavy job: nothing
