@@ -860,7 +860,11 @@ def ddpm_branch(traj, t, image: int, futures: int, seed: int):
     start_index = traj["i"][f]
     remaining = traj["steps"] - start_index
     check_work(model, futures, remaining)
-    x = torch.from_numpy(traj["x_t"][f][image:image + 1].astype(np.float32)).repeat(futures, 1, 1, 1)
+    # The last step adds no noise: every future is the same image, computed once (in bf16, copies of one input in a
+    # batch can come out a rounding apart, which would read as "they differ by 0.0 grey levels").
+    last_step = remaining == 1
+    x = torch.from_numpy(traj["x_t"][f][image:image + 1].astype(np.float32))
+    x = x.repeat(1 if last_step else futures, 1, 1, 1)
     generator = torch.Generator().manual_seed(seed)
     scheduler = model.scheduler(BRANCH_SAMPLER.get(traj["sampler"], traj["sampler"]))
     origin = start_picture(traj, f, image)
@@ -875,6 +879,8 @@ def ddpm_branch(traj, t, image: int, futures: int, seed: int):
             yield {"origin": origin, "futures": futures_picture(to_unit(step["x0"])),
                    "status": TAB.text("branch_running", done=done, total=remaining)}
     pixels = batch_pixels(to_unit(x))
+    if last_step:
+        pixels = np.repeat(pixels, futures, axis=0)
     status = TAB.text("branch_done", k=futures, image=image, i=start_index + 1, steps=traj["steps"], t=traj["t"][f],
                       s=f"{time.perf_counter() - start:.1f}")
     if futures > 1:

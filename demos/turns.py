@@ -267,9 +267,9 @@ class Line:
                 yield turn
             finally:
                 turn.release()
-                self._step_aside(turn)
+                self.step_aside(turn)
 
-    def _step_aside(self, turn: "Turn") -> None:
+    def step_aside(self, turn: "Turn") -> None:
         """``turn``'s job no longer counts among the jobs in progress (it is long, or it has ended)."""
         with self._changed:
             if turn.counted_inside:
@@ -308,8 +308,8 @@ class Turn:
             ticket, self.ticket = self.ticket, None
             self.served_s += self.line.clock() - self.started
             self.line.leave(ticket)
-            if self.served_s >= self.line.long_s:
-                self.line._step_aside(self)  # a long job: the next one may be let in
+            if level(self.served_s, self.line.long_s) == 1:
+                self.line.step_aside(self)  # a long job: the next one may be let in
 
     def give_way(self) -> None:
         if self.time_is_up():
@@ -318,7 +318,7 @@ class Turn:
 
     def mark_long(self) -> None:
         self.served_s = max(self.served_s, self.line.long_s)
-        self.line._step_aside(self)
+        self.line.step_aside(self)
 
 
 _current = threading.local()  # the Turn of the heavy job this thread is computing for, if any

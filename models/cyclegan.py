@@ -70,14 +70,19 @@ class ResidualBlock(nn.Module):
 
 def upsampling_layer(c_in: int, c_out: int, upsample: str) -> nn.Module:
     """(N, c_in, h, w) -> (N, c_out, 2h, 2w): the paper's 3x3 stride-2 transposed convolution, or a resize-convolution
-    (nearest-neighbour doubling, then a 3x3 convolution). A transposed convolution whose kernel size is not a multiple
-    of its stride overlaps unevenly and paints a checkerboard; the resize-convolution cannot (Odena, Dumoulin & Olah,
-    "Deconvolution and Checkerboard Artifacts", Distill 2016)."""
+    (nearest-neighbour doubling, then a 3x3 convolution; ``"bilinear"``: bilinear doubling, then the same convolution).
+    A transposed convolution whose kernel size is not a multiple of its stride overlaps unevenly and paints a
+    checkerboard; the resize-convolution cannot (Odena, Dumoulin & Olah, "Deconvolution and Checkerboard Artifacts",
+    Distill 2016). Nearest-neighbour doubling still repeats each pixel in a 2x2 block, which the convolution after it
+    must learn to smooth; bilinear doubling leaves no such blocks. Both have the same weights (the convolution's)."""
     if upsample == "transpose":
         return nn.ConvTranspose2d(c_in, c_out, 3, 2, 1, output_padding=1)
     if upsample == "resize":
         return nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(c_in, c_out, 3, 1, 1))
-    raise ValueError(f"upsample must be 'transpose' or 'resize', not {upsample!r}")
+    if upsample == "bilinear":
+        return nn.Sequential(nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False),
+                             nn.Conv2d(c_in, c_out, 3, 1, 1))
+    raise ValueError(f"upsample must be 'transpose', 'resize' or 'bilinear', not {upsample!r}")
 
 
 class CycleGANGenerator(
@@ -91,8 +96,9 @@ class CycleGANGenerator(
 ):
     """Images in [0, 1] (N, 3, H, W) -> translated images in [0, 1], same size. H, W multiples of 4.
 
-    ``upsample``: "transpose" (the paper's transposed convolutions; the shipped weights) or "resize"
-    (resize-convolutions, no checkerboard; see ``upsampling_layer``)."""
+    ``upsample``: "transpose" (the paper's transposed convolutions), "resize" (resize-convolutions, no checkerboard)
+    or "bilinear" (bilinear doubling before the convolution); see ``upsampling_layer``. The shipped weights say which
+    in their config.json."""
 
     def __init__(self, base_channels: int = 32, res_blocks: int = 6, upsample: str = "transpose",
                  global_stats: bool = False):

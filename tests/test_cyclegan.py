@@ -25,9 +25,11 @@ def test_shapes_and_range():
         assert d(torch.rand(2, 3, 128, 128)).shape == (2, 1, 14, 14)  # 70x70 PatchGAN: H/8 - 2
 
 
-def test_resize_convolutions_instead_of_transposed_ones(tmp_path):
-    """``upsample="resize"``: no transposed convolution left, the same shapes, and the choice travels in config.json."""
-    g = CycleGANGenerator(base_channels=4, res_blocks=1, upsample="resize").eval()
+@pytest.mark.parametrize("upsample", ["resize", "bilinear"])
+def test_resize_convolutions_instead_of_transposed_ones(tmp_path, upsample):
+    """``upsample="resize"`` / ``"bilinear"``: no transposed convolution left, the same shapes, and the choice travels
+    in config.json."""
+    g = CycleGANGenerator(base_channels=4, res_blocks=1, upsample=upsample).eval()
     assert not any(isinstance(m, nn.ConvTranspose2d) for m in g.modules())
     assert sum(isinstance(m, nn.ConvTranspose2d) for m in CycleGANGenerator(base_channels=4).modules()) == 2
     x = torch.rand(1, 3, 36, 52)
@@ -35,12 +37,27 @@ def test_resize_convolutions_instead_of_transposed_ones(tmp_path):
         y = g(x)
     assert y.shape == x.shape and 0 <= float(y.min()) and float(y.max()) <= 1
     g.save_pretrained(tmp_path)
-    assert json.loads((tmp_path / "config.json").read_text())["upsample"] == "resize"
+    assert json.loads((tmp_path / "config.json").read_text())["upsample"] == upsample
     again = CycleGANGenerator.from_pretrained(tmp_path, strict=True).eval()
     with torch.no_grad():
         assert torch.equal(again(x), y)
     with pytest.raises(ValueError, match="upsample"):
-        CycleGANGenerator(upsample="bilinear")
+        CycleGANGenerator(upsample="cubic")
+
+
+def test_bilinear_doubling_has_the_weights_of_the_resize_convolution_and_no_2_pixel_blocks():
+    """A generator trained with nearest-neighbour resize-convolutions loads, weight for weight, into one that doubles
+    bilinearly (how the bilinear pair was started: ``train_cyclegan.py --start-from``); the nearest-neighbour doubling
+    repeats every pixel in 2x2 blocks, the bilinear one does not."""
+    nearest = CycleGANGenerator(base_channels=4, res_blocks=1, upsample="resize")
+    bilinear = CycleGANGenerator(base_channels=4, res_blocks=1, upsample="bilinear")
+    bilinear.load_state_dict(nearest.state_dict(), strict=True)
+    up_nearest, up_bilinear = (next(m for m in net.modules() if isinstance(m, nn.Upsample))
+                               for net in (nearest, bilinear))
+    x = torch.rand(1, 2, 5, 7)
+    blocks = up_nearest(x)
+    assert torch.equal(blocks[..., 0::2, 0::2], blocks[..., 1::2, 1::2])
+    assert not torch.equal(up_bilinear(x)[..., 0::2, 0::2], up_bilinear(x)[..., 1::2, 1::2])
 
 
 def test_instance_norm_is_torchs():
@@ -95,7 +112,9 @@ def test_random_batch_gamma_share_brightens_and_darkens():
     assert 0.4 < 1 - same.float().mean() < 0.6                                 # about half changed
     assert (level > 0.6).any() and (level < 0.4).any()                         # brighter and darker
     assert level.min() >= (128 / 255) ** 2 - 1e-4 and level.max() <= (128 / 255) ** 0.5 + 1e-4   # γ in [1/2, 2]
-    assert torch.equal(x, x[:, :1].expand_as(x))                               # a grey stays grey
+    # a grey stays grey (up to rounding: x^γ may be computed per channel by different vector paths)
+    assert torch.allclose(x, x[:, :1].expand_as(x), rtol=0, atol=1e-6)
+
 
 def test_history_pool_returns_old_or_new_images():
     from training.train_cyclegan import HistoryPool
@@ -236,6 +255,34 @@ def test_start_from_with_global_stats_trains_only_the_film(tmp_path):
     assert "--film-only --d-warmup 4" in card3 and "--gamma-prob 0.5" in card3 and "random gamma" in card3
     with pytest.raises(SystemExit):
         tc.main(tc.parse_args(["--dry-run", "--film-only", "--output-dir", str(tmp_path / "x")]))
+
+
+def test_start_from_switches_a_resize_pair_to_bilinear_doubling(tmp_path):
+    """--start-from --upsample bilinear: a pair saved with nearest-neighbour resize-convolutions trains on with bilinear
+    doubling (same weights), its config and card say so; a transposed-convolution pair cannot switch."""
+    from training import train_cyclegan as tc
+
+    g_dir, f_dir = tmp_path / "g", tmp_path / "f"
+    tc.main(tc.parse_args(["--dry-run", "--upsample", "resize", "--output-dir", str(g_dir), "--reverse-output-dir",
+                           str(f_dir), "--checkpoint-dir", str(tmp_path / "c1"), "--steps", "1"]))
+    g2, f2 = tmp_path / "g2", tmp_path / "f2"
+    tc.main(tc.parse_args(["--dry-run", "--start-from", str(g_dir), str(f_dir), "--upsample", "bilinear",
+                           "--output-dir", str(g2), "--reverse-output-dir", str(f2), "--checkpoint-dir",
+                           str(tmp_path / "c2"), "--steps", "2"]))
+    for folder in (g2, f2):
+        assert json.loads((folder / "config.json").read_text())["upsample"] == "bilinear"
+        net = CycleGANGenerator.from_pretrained(folder, strict=True)
+        assert next(m for m in net.modules() if isinstance(m, nn.Upsample)).mode == "bilinear"
+    card = (g2 / "README.md").read_text()
+    assert card.index("--upsample resize") < card.index("--start-from") < card.index("--upsample bilinear")
+    assert "resize-convolutions with bilinear doubling to upsample" in card
+    t_dir, tf_dir = tmp_path / "t", tmp_path / "tf"
+    tc.main(tc.parse_args(["--dry-run", "--output-dir", str(t_dir), "--reverse-output-dir", str(tf_dir),
+                           "--checkpoint-dir", str(tmp_path / "c3"), "--steps", "1"]))
+    with pytest.raises(SystemExit, match="share their weights"):
+        tc.main(tc.parse_args(["--dry-run", "--start-from", str(t_dir), str(tf_dir), "--upsample", "bilinear",
+                               "--output-dir", str(tmp_path / "x"), "--reverse-output-dir", str(tmp_path / "y"),
+                               "--checkpoint-dir", str(tmp_path / "c4"), "--steps", "1"]))
 
 
 def test_brightest_images():

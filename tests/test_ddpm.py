@@ -368,12 +368,34 @@ def test_api_of_the_tab_alone(tiny, dd):
         demo.close()
 
 
+def test_branch_from_the_last_step_computes_one_future_for_all(tiny, dd, monkeypatch):
+    """The last step adds no noise, so every future from it is the same image: computed once and repeated (in bf16,
+    copies of one input in a batch can come out a rounding apart and read as "they differ by 0.0 grey levels").
+    Here a U-Net that shifts each copy of the batch a little would make them differ if they were computed apart."""
+    traj = list(dd.ddpm_sample("", "ddim", 10, 4, 0, 10))[-1]["trajectory"]
+    model = dd.load_model(traj["model"])
+    real = model.fast_unet
+
+    class Apart:  # copy k of the batch comes out k/10 higher
+        def __call__(self, x, t):
+            out = real(x, t)
+            shift = torch.arange(x.shape[0], dtype=x.dtype).reshape(-1, 1, 1, 1) / 10
+            return type(out)(out.sample + shift)
+
+    monkeypatch.setattr(type(model), "fast_unet", Apart(), raising=True)
+    last = list(dd.ddpm_branch(traj, 0, 1, 3, 0))[-1]
+    assert "all the same image" in last["status"]
+    futures = np.asarray(last["futures"])
+    assert futures.std() > 0  # a picture, not a blank
+    assert "differ by" in list(dd.ddpm_branch(traj, 600, 1, 3, 0))[-1]["status"]  # earlier steps: copies apart
+
+
 def test_fast_unet_matches_the_original():
     from models.ddpm import FastUNet
 
     unet = tiny_unet().eval()
-    fast = FastUNet(unet)
-    assert fast.traced is not None
+    fast = FastUNet(unet, precision="fp32")  # (where the CPU computes bf16, "auto" would trace in bf16: tested below)
+    assert fast.traced is not None and fast.precision == "fp32"
     for b, t in ((1, 0), (5, 999), (16, 431)):
         x = torch.randn(b, 1, 32, 32)
         torch.testing.assert_close(fast(x, torch.tensor(t)).sample, unet(x, torch.tensor(t)).sample, atol=1e-4,

@@ -92,9 +92,12 @@ def parse_args(argv=None):
     p.add_argument("--load-size", type=int, default=144, help="images are resized to this, then randomly cropped")
     p.add_argument("--base-channels", type=int, default=32, help="generator width c (64 in the paper)")
     p.add_argument("--res-blocks", type=int, default=6)
-    p.add_argument("--upsample", choices=["transpose", "resize"], default="transpose",
-                   help="the generators' upsampling: transposed convolutions (the paper, the shipped weights) or "
-                        "resize-convolutions (nearest-neighbour doubling then 3x3: no checkerboard, Odena et al. 2016)")
+    p.add_argument("--upsample", choices=["transpose", "resize", "bilinear"],
+                   help="the generators' upsampling: transposed convolutions (the paper; the default of a new run), "
+                        "resize-convolutions (nearest-neighbour doubling then 3x3: no checkerboard, Odena et al. 2016) "
+                        "or bilinear doubling then 3x3 (smoother: no trace of the nearest-neighbour's 2-pixel blocks). "
+                        "With --start-from: the saved generators' own, unless given; resize and bilinear have the same "
+                        "weights, so a saved pair may switch between them")
     p.add_argument("--global-stats", action="store_true",
                    help="hand the input's colour statistics past the instance norms (models.cyclegan.GlobalStatsFiLM), "
                         "so that a bright photo can come back bright; with --start-from, added to the saved generators "
@@ -507,6 +510,8 @@ def training_commands(run: dict) -> str:
                 + ("--global-stats " if getattr(args, "global_stats", False) else "")
                 + ("--film-only " if getattr(args, "film_only", False) else "")
                 + (f"--film-lr {args.film_lr:g} " if getattr(args, "film_lr", None) else "")
+                # (runs before --upsample could switch a saved pair recorded the then-default "transpose", unused)
+                + ("--upsample bilinear " if getattr(args, "upsample", None) == "bilinear" else "")
                 + f"--d-warmup {getattr(args, 'd_warmup', 0)} --lr {args.lr:g} --batch-size {args.batch_size} "
                 f"--grayscale-prob {getattr(args, 'grayscale_prob', 0):g} --max-minutes {args.max_minutes}")
     else:
@@ -522,6 +527,16 @@ def training_commands(run: dict) -> str:
                                 f"{run['elapsed'] / 60:.1f} min"])
 
 
+def upsampling_words(run: dict) -> str:
+    """How the weights of ``run`` (a training.json) upsample: the first run of the chain set it, unless a later
+    --start-from run switched to bilinear doubling (runs before that option recorded an unused "transpose")."""
+    while run.get("started_from") and run["args"].get("upsample") != "bilinear":
+        run = run["started_from"]
+    return {"resize": "resize-convolutions",
+            "bilinear": "resize-convolutions with bilinear doubling"}.get(run["args"].get("upsample"),
+                                                                      "transposed convolutions")
+
+
 def card(args, forward: bool, metrics: str, run: dict) -> dict:
     """The model card's fields; ``run``: the training.json of the weights (steps, elapsed, args, started_from)."""
     slug, what = (SLUG_G, "horse photos → cloud horses (G: A → B)") if forward else \
@@ -535,8 +550,8 @@ def card(args, forward: bool, metrics: str, run: dict) -> dict:
         "description": "One of the two generators of a CycleGAN (Zhu et al., ICCV 2017) trained here between "
                        "unpaired real horse photos and stylised horses made of clouds: a ResNet generator "
                        f"({shape.res_blocks} residual blocks, width {shape.base_channels}, instance norm, reflection "
-                       f"padding, {'resize-convolutions' if shape.upsample == 'resize' else 'transposed convolutions'} "
-                       "to upsample), least-squares GAN loss with 70x70 PatchGAN discriminators, cycle loss λ = "
+                       f"padding, {upsampling_words(run)} to upsample), least-squares GAN loss with 70x70 PatchGAN "
+                       "discriminators, cycle loss λ = "
                        f"{args.cycle_weight:g}, identity loss {args.identity_weight:g}·λ, 50-image history pools"
                        + (f", {getattr(args, 'grayscale_prob', 0):.0%} of the training photos turned black-and-white "
                           "(so that a black-and-white photo comes back without colour)"
@@ -583,13 +598,21 @@ def generator_step(g, f, d_a, d_b, opt_g, real_a, real_b, lam: float, lam_id: fl
     return fake_b, fake_a, loss_gan, loss_cycle, loss_id
 
 
-def start_from(folder: str, global_stats: bool) -> CycleGANGenerator:
+def start_from(folder: str, global_stats: bool, upsample: str | None = None) -> CycleGANGenerator:
     """The saved generator in ``folder``; with ``global_stats``, the same with a FiLM layer added that starts as the
-    identity (only its own weights may be missing from the file)."""
+    identity (only its own weights may be missing from the file); with ``upsample``, its resize-convolutions switched
+    between nearest-neighbour ("resize") and bilinear doubling (the same weights: only the doubling changes)."""
     saved = CycleGANGenerator.from_pretrained(folder, strict=True)
-    if not global_stats or saved.film is not None:
+    config = dict(saved._hub_mixin_config)   # the saved config.json
+    own = config.get("upsample", "transpose")
+    if upsample and upsample != own:
+        if {upsample, own} != {"resize", "bilinear"}:
+            raise SystemExit(f"{folder} upsamples with {own!r}: it cannot start a run with --upsample {upsample} "
+                             "(only resize and bilinear share their weights)")
+        config["upsample"] = upsample
+    if (not global_stats or saved.film is not None) and config == saved._hub_mixin_config:
         return saved
-    net = CycleGANGenerator(**{**saved._hub_mixin_config, "global_stats": True})   # the saved config.json
+    net = CycleGANGenerator(**{**config, "global_stats": global_stats or saved.film is not None})
     missing, unexpected = net.load_state_dict(saved.state_dict(), strict=False)
     assert not unexpected and all(k.startswith("film.") for k in missing), (missing, unexpected)
     return net
@@ -746,10 +769,10 @@ def main(args):
     train_a, train_b = train_a.to(device), train_b.to(device)                     # uint8 (N, 3, load, load)
     fixed_a = test_a[:8].to(device).float() / 255.0
     fixed_b = test_b[:8].to(device).float() / 255.0
-    shape = dict(base_channels=args.base_channels, res_blocks=args.res_blocks, upsample=args.upsample,
+    shape = dict(base_channels=args.base_channels, res_blocks=args.res_blocks, upsample=args.upsample or "transpose",
                  global_stats=args.global_stats)
     if args.start_from:  # saved generators (their own shape); the discriminators start anew
-        g, f = (start_from(folder, args.global_stats).to(device) for folder in args.start_from)
+        g, f = (start_from(folder, args.global_stats, args.upsample).to(device) for folder in args.start_from)
     else:
         g = CycleGANGenerator(**shape).to(device)   # A -> B
         f = CycleGANGenerator(**shape).to(device)   # B -> A
