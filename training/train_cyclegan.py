@@ -527,18 +527,13 @@ def training_commands(run: dict) -> str:
                                 f"{run['elapsed'] / 60:.1f} min"])
 
 
-def upsampling_words(run: dict) -> str:
-    """How the weights of ``run`` (a training.json) upsample: the first run of the chain set it, unless a later
-    --start-from run switched to bilinear doubling (runs before that option recorded an unused "transpose")."""
-    while run.get("started_from") and run["args"].get("upsample") != "bilinear":
-        run = run["started_from"]
-    return {"resize": "resize-convolutions",
-            "bilinear": "resize-convolutions with bilinear doubling"}.get(run["args"].get("upsample"),
-                                                                      "transposed convolutions")
+UPSAMPLING_WORDS = {"transpose": "transposed convolutions", "resize": "resize-convolutions",
+                    "bilinear": "resize-convolutions with bilinear doubling"}
 
 
-def card(args, forward: bool, metrics: str, run: dict) -> dict:
-    """The model card's fields; ``run``: the training.json of the weights (steps, elapsed, args, started_from)."""
+def card(args, forward: bool, metrics: str, run: dict, net: CycleGANGenerator) -> dict:
+    """The model card's fields; ``run``: the training.json of the weights (steps, elapsed, args, started_from);
+    ``net``: the generator itself (its config says how it upsamples: a --start-from run may have switched it)."""
     slug, what = (SLUG_G, "horse photos → cloud horses (G: A → B)") if forward else \
         (SLUG_F, "cloud horses → horse photos (F: B → A)")
     first = run
@@ -550,7 +545,8 @@ def card(args, forward: bool, metrics: str, run: dict) -> dict:
         "description": "One of the two generators of a CycleGAN (Zhu et al., ICCV 2017) trained here between "
                        "unpaired real horse photos and stylised horses made of clouds: a ResNet generator "
                        f"({shape.res_blocks} residual blocks, width {shape.base_channels}, instance norm, reflection "
-                       f"padding, {upsampling_words(run)} to upsample), least-squares GAN loss with 70x70 PatchGAN "
+                       f"padding, {UPSAMPLING_WORDS[net._hub_mixin_config.get('upsample', 'transpose')]} to "
+                       "upsample), least-squares GAN loss with 70x70 PatchGAN "
                        "discriminators, cycle loss λ = "
                        f"{args.cycle_weight:g}, identity loss {args.identity_weight:g}·λ, 50-image history pools"
                        + (f", {getattr(args, 'grayscale_prob', 0):.0%} of the training photos turned black-and-white "
@@ -604,15 +600,16 @@ def start_from(folder: str, global_stats: bool, upsample: str | None = None) -> 
     between nearest-neighbour ("resize") and bilinear doubling (the same weights: only the doubling changes)."""
     saved = CycleGANGenerator.from_pretrained(folder, strict=True)
     config = dict(saved._hub_mixin_config)   # the saved config.json
+    config["global_stats"] = global_stats or saved.film is not None
     own = config.get("upsample", "transpose")
     if upsample and upsample != own:
         if {upsample, own} != {"resize", "bilinear"}:
             raise SystemExit(f"{folder} upsamples with {own!r}: it cannot start a run with --upsample {upsample} "
                              "(only resize and bilinear share their weights)")
         config["upsample"] = upsample
-    if (not global_stats or saved.film is not None) and config == saved._hub_mixin_config:
+    if config == {"global_stats": False, **saved._hub_mixin_config}:   # (older configs lack global_stats)
         return saved
-    net = CycleGANGenerator(**{**config, "global_stats": global_stats or saved.film is not None})
+    net = CycleGANGenerator(**config)
     missing, unexpected = net.load_state_dict(saved.state_dict(), strict=False)
     assert not unexpected and all(k.startswith("film.") for k in missing), (missing, unexpected)
     return net
@@ -760,7 +757,7 @@ def main(args):
                 run = json.loads((Path(folder) / TRAINING_FILE).read_text())
                 run_args = argparse.Namespace(**run["args"])
                 keep = {p.name: p.read_bytes() for p in Path(folder).iterdir() if p.name in (SPLIT_FILE, TRAINING_FILE)}
-                save_model(net.cpu(), folder, card(run_args, forward, metrics_text(r), run),
+                save_model(net.cpu(), folder, card(run_args, forward, metrics_text(r), run, net),
                            lambda out, keep=keep: [(out / name).write_bytes(data) for name, data in keep.items()])
         if args.eval_dir:
             write_eval_dir(Path(args.eval_dir), r, test_a, test_b, split)
@@ -843,8 +840,8 @@ def main(args):
         (folder / TRAINING_FILE).write_text(json.dumps(run, indent=1))
 
     g, f = g.cpu(), f.cpu()
-    save_model(g, args.output_dir, card(args, True, metrics, run), write_split)
-    save_model(f, args.reverse_output_dir, card(args, False, metrics, run), write_split)
+    save_model(g, args.output_dir, card(args, True, metrics, run, g), write_split)
+    save_model(f, args.reverse_output_dir, card(args, False, metrics, run, f), write_split)
     print(f"saved {args.output_dir} and {args.reverse_output_dir}")
     if args.push_to_hub:
         push_folder(args.output_dir, args.hub_repo_id)
