@@ -51,6 +51,7 @@ from demos.common import (
     weights_problem,
     weights_status,
 )
+from demos.i18n import warn
 from demos.image_input import digit_canvas, image_to_digit, wire_canvas
 from demos.kit import Page, Tab, demo_cache, heavy_queue
 from demos.share import query_value, share_query, share_row, wire_share
@@ -146,6 +147,8 @@ TAB = Tab(id="ddpm", strings={
     "watch_all": {"en": "Watch all 1000 steps", "ja": "1000 ステップすべてを見る"},
     "n": {"en": "Number of images", "ja": "画像の枚数"},
     "every": {"en": "Show every k steps", "ja": "k ステップごとに表示"},
+    "every_raised": {"en": "Shown every {k} steps: a run shows at most {frames} pictures.",
+                     "ja": "{k} ステップごとに表示します（1 回の生成で表示するのは {frames} 枚まで）。"},
     "run": {"en": "Generate", "ja": "生成する"},
     "r_xt": {"en": "x_t (at the end: the result)", "ja": "x_t（最後は生成結果）"},
     "r_x0": {"en": "x̂₀ (the predicted result)", "ja": "x̂₀（予測した完成画像）"},
@@ -420,6 +423,9 @@ WATCH_ALL = ("ddpm", 1000)
 # A run of this many steps or more (16 digits: ~30 s of CPU and more) tells the heavy line at once that it is long, so
 # that the short clicks of a class go before it (demos/turns.py: mark_long).
 LONG_RUN_STEPS = 500
+# A run streams at most this many frames, each three pictures that Gradio saves as files for the browser (at every = 1,
+# DDPM's 1000 steps wrote thousands of files and took several times as long as the sampling); "every" is raised to fit.
+MAX_STREAMED = 100
 # name: (low, high, default)
 LIMITS = {
     "t": (0, 999, 250),
@@ -710,6 +716,9 @@ def ddpm_sample(model_id: str, sampler: str, steps: int, n: int, seed: int, ever
     (outputs: x_t | x̂_0 | ε_θ | status | trajectory | t slider). No progress bar: the status line says the step."""
     model, steps, n, seed = _sample_settings(model_id, sampler, steps, n, seed)
     every = int(check_range(every, *LIMITS["every"][:2], TAB.phrase("every")))
+    if every < steps / MAX_STREAMED:
+        every = math.ceil(steps / MAX_STREAMED)
+        warn(TAB.text("every_raised", k=every, frames=MAX_STREAMED))
     if steps >= LONG_RUN_STEPS:
         mark_long()  # in the heavy line: a long job from its first turn (short clicks go first; demos/turns.py)
     traj = new_trajectory(model_id, sampler, steps, n, seed)

@@ -112,6 +112,12 @@ TAB = Tab(id="deepdream", old_ids=("dd",), strings={
         "en": "“{value}” is not a list of numbers from 0 to {high} (e.g. “84, 63” or “151-268”).",
         "ja": "「{value}」は 0〜{high} の番号の並びではありません（例：「84, 63」や「151-268」）。",
     },
+    "err_all_classes": {
+        "en": "All 1,000 classes: the objective (their mean logit minus the mean of all logits) is then always 0 and "
+              "the dream would not change the photo. Choose some classes (e.g. “151-268”, the dogs).",
+        "ja": "1000 クラスすべてです。目的関数（選んだクラスのロジットの平均 − 全ロジットの平均）が常に 0 になり、"
+              "写真は変わりません。一部のクラスを選んでください（例：「151-268」は犬）。",
+    },
     "octaves": {"en": "Octaves", "ja": "オクターブ数"},
     "octave_scale": {"en": "Octave scale", "ja": "オクターブの倍率"},
     "iterations": {"en": "Iterations per octave", "ja": "オクターブごとの反復回数"},
@@ -415,6 +421,8 @@ def _settings(resolution, octaves, octave_scale, iterations, step, jitter, seed,
     values["targets"] = []
     if objective in ("channels", "classes"):
         values["targets"] = parse_targets(targets, CHANNELS[layer] - 1 if objective == "channels" else 999)
+    if objective == "classes" and len(values["targets"]) == 1000:  # their mean minus the mean of all: always 0
+        raise TAB.problem("err_all_classes")
     return values, check_seed(seed)
 
 

@@ -144,6 +144,12 @@ TAB = Tab(id="gan_lab", strings={
               "それで新しい学習が始まります。",
     },
     "canvas": {"en": "Your data (draw)", "ja": "あなたのデータ（描く）"},
+    "api_too_much": {
+        "en": "With these settings one call trains at most {most} steps (more hidden units, layers, batch or D steps "
+              "cost more per step): ask for fewer steps.",
+        "ja": "この設定では 1 回の呼び出しで学習できるのは {most} ステップまでです（隠れユニット・層・バッチ・D の"
+              "ステップが多いほど 1 ステップが重くなります）。ステップ数を減らしてください。",
+    },
     "empty_drawing": {
         "en": "Your drawing is empty: draw a few strokes in the box below (\"Draw your own data\"), then try again.",
         "ja": "絵が空です。下の「自分でデータを描く」に線を描いてから、もう一度試してください。",
@@ -184,7 +190,8 @@ OPTIMIZER_NAMES = {"adam": "Adam", "sgd": "SGD", "rmsprop": "RMSProp"}  # the sa
 LEARNING_RATES = (1e-5, 3e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2)
 SHOW = ("heat", "real", "fake", "arrows", "manifold", "modes")
 MIN_FRACTION = 0.1  # a mode is captured with ≥ 10 % of its fair share of high-quality samples (models/gan_lab.py)
-API_MAX_STEPS = 2000  # /gan_lab_run: at most this many steps in one call (a few seconds)
+API_MAX_STEPS = 2000  # /gan_lab_run: at most this many steps in one call ...
+API_MAX_WORK_X = 6  # ... and at most the work of 6 × 2000 steps at the default settings (~10 s of CPU; see step_work)
 
 # How the page trains while "play" is on (see the module docstring).
 CHUNK_S = float(os.environ.get("GALLERY_GAN_LAB_CHUNK_S", 2.0))  # one event trains at most this long
@@ -876,9 +883,21 @@ def gan_lab_run(dataset: str = "ring", loss: str = "nonsaturating", steps: int =
     r = {**recommended(loss), **{k: v for k, v in given.items() if v not in (None, "")}}
     settings = check_settings(dataset, loss, r["optimizer"], r["lr_d"], r["lr_g"], r["d_steps"], clip, gp_lambda,
                               hidden, layers, latent_dim, noise, batch_size, seed)
+    most = max(1, int(API_MAX_WORK_X * API_MAX_STEPS * step_work(defaults()) / step_work(settings)))
+    if steps > most:
+        raise TAB.problem("api_too_much", most=most)
     session = new_session(settings)
     session.run.train(steps)
     return {"picture": frame_picture(session, set(SHOW)), "summary": session.run.summary()}
+
+
+def step_work(s: LabSettings) -> float:
+    """About how much computing one training step of ``s`` takes (relative units, for ``gan_lab_run``'s limit): each
+    pass of D or G through a batch costs about batch × layers × hidden² (its matrix products); a step is
+    ``d_steps`` updates of D (twice the work with the gradient penalty, which differentiates D's gradient) and one
+    of G."""
+    per_pass = s.batch_size * s.layers * s.hidden ** 2
+    return per_pass * (s.d_steps * (2 if s.loss == "wgan_gp" else 1) + 1)
 
 
 # --- share links and opening the tab --------------------------------------------------------------------------------

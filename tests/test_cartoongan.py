@@ -89,7 +89,7 @@ def test_converter_refuses_foreign_state_dicts():
         CartoonGenerator(64, 8, bgr=True).load_state_dict(convert.convert_state_dict(released), strict=True)
 
 
-def test_training_dry_run_and_resume(tmp_path, capsys):
+def test_training_dry_run_and_resume(tmp_path, capsys, monkeypatch):
     from training import train_cartoongan
 
     out, init, ckpt = tmp_path / "cg", tmp_path / "cg0", tmp_path / "ckpt"
@@ -107,9 +107,14 @@ def test_training_dry_run_and_resume(tmp_path, capsys):
     # --start-from: a new adversarial phase from the saved final generator (the init folder is left alone)
     init_weights = (init / "model.safetensors").read_bytes()
     again = tmp_path / "cg-again"
+    layers = []   # which block each training step's content loss compared (the evaluation keeps block 10)
+    loss, default = train_cartoongan.content_loss, train_cartoongan.CONTENT_LAYER
+    monkeypatch.setattr(train_cartoongan, "content_loss",
+                        lambda cnn, y, x, layer=default: layers.append(layer) or loss(cnn, y, x, layer))
     train_cartoongan.main(train_cartoongan.parse_args(
         [*common, "--output-dir", str(again), "--start-from", str(out), "--content-weight", "1",
-         "--colour-weight", "5", "--d-warmup", "3"]))
+         "--colour-weight", "5", "--d-warmup", "3", "--content-layer", "block2"]))
+    assert layers.count("block2") == 2 and set(layers) == {"block2", train_cartoongan.CONTENT_LAYER}
     log = capsys.readouterr().err
     assert "discriminator warm-up" in log and "3/3" in log
     assert (init / "model.safetensors").read_bytes() == init_weights
@@ -117,6 +122,22 @@ def test_training_dry_run_and_resume(tmp_path, capsys):
     CartoonGenerator.from_pretrained(again, strict=True)
     with pytest.raises(SystemExit, match="--colour-weight"):   # the lightness term without a weight: said, not ignored
         train_cartoongan.main(train_cartoongan.parse_args([*common, "--colour-lightness-only"]))
+
+
+def test_content_loss_compares_the_chosen_block():
+    from models.efficientnet_lite import EfficientNetLite0
+    from training.train_cartoongan import CONTENT_LAYER, content_loss, parse_args
+
+    cnn = EfficientNetLite0.from_pretrained("pretrained/efficientnet-lite0", strict=True).eval().requires_grad_(False)
+    a, b = torch.rand(2, 3, 64, 64, generator=torch.Generator().manual_seed(0)).chunk(2)
+    for layer in ("block4", CONTENT_LAYER):
+        fa, fb = cnn.features(a, upto=15)[layer], cnn.features(b, upto=15)[layer]
+        assert torch.allclose(content_loss(cnn, a, b, layer), (fa - fb).abs().mean(), rtol=1e-5)
+    assert content_loss(cnn, a, b) == content_loss(cnn, a, b, CONTENT_LAYER)
+    assert parse_args([]).content_layer == CONTENT_LAYER
+    assert parse_args(["--content-layer", "block4"]).content_layer == "block4"
+    with pytest.raises(SystemExit):
+        parse_args(["--content-layer", "head"])
 
 
 def test_load_photos_holds_out_the_last_files_of_each_class(tmp_path):

@@ -186,6 +186,16 @@ def test_a_run_of_1000_steps_tells_the_heavy_line_it_is_long(tiny, dd, monkeypat
     assert said == [True]
 
 
+def test_a_run_streams_at_most_max_streamed(tiny, dd, monkeypatch):
+    said = []
+    monkeypatch.setattr(dd, "warn", said.append)
+    outs = list(dd.ddpm_sample("", "ddpm", 1000, 1, 0, 1))  # every step of 1000 asked for: every 10th shown
+    assert len(outs) - 1 == dd.MAX_STREAMED and "step 991 / 1000" in outs[-2]["run_status"]
+    assert said == [dd.TAB.text("every_raised", k=10, frames=dd.MAX_STREAMED)]
+    assert len(list(dd.ddpm_sample("", "ddpm", 100, 1, 0, 1))) == 100  # 99 frames (not the last step) + the result
+    assert len(said) == 1
+
+
 def test_sample_streams_then_keeps_the_trajectory(tiny, dd):
     outs = list(dd.ddpm_sample("", "ddpm", 12, 4, 0, 5))
     assert len(outs) == 3 + 1  # steps 0, 5, 10 streamed, then the result

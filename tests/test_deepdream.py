@@ -328,6 +328,13 @@ def test_targets_are_read_and_checked(photo):
         list(dd.deepdream_run(photo, "block4", "channels", 64, 1, 1.4, 1, 0.02, 0, 0, None, "40"))
     # the objectives of the whole layer ignore them
     assert list(dd.deepdream_run(photo, "block4", "l2", 64, 1, 1.4, 1, 0.02, 0, 0, None, "nonsense"))[-1]["dream"]
+    # all 1,000 classes: the objective is 0 whatever the photo (said, not dreamed)
+    logits = torch.randn(2, 1000)
+    assert abs(float(dd.class_objective(logits, range(1000)))) < 1e-6
+    with pytest.raises(gr.Error, match="1,000 classes"):
+        list(dd.deepdream_run(photo, "block4", "classes", 64, 1, 1.4, 1, 0.02, 0, 0, None, "0-999"))
+    with pytest.raises(gr.Error, match="1,000 classes"):
+        list(dd.deepdream_run(photo, "block4", "classes", 64, 1, 1.4, 1, 0.02, 0, 0, None, "500-999, 0-499"))
 
 
 def test_laplacian_normalisation_weighs_every_scale_alike():

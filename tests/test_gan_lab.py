@@ -12,7 +12,7 @@ import pytest
 
 from demos import gan_lab as lab
 from demos.i18n import language
-from models.gan_lab import LabSettings, half_width
+from models.gan_lab import LabRun, LabSettings, half_width
 from tests.conftest import drawing
 from tests.test_ae import LinkRequest
 
@@ -251,6 +251,24 @@ def test_gan_lab_run_is_deterministic_and_bounded():
         lab.gan_lab_run("ring", "nonsaturating", lab.API_MAX_STEPS + 1, 0)
     with pytest.raises(gr.Error):
         lab.gan_lab_run("drawn", "nonsaturating", 10, 0)
+
+
+def test_gan_lab_run_limits_the_work_not_only_the_steps(monkeypatch):
+    trained = []
+    monkeypatch.setattr(LabRun, "train", lambda self, steps: trained.append(steps))
+    monkeypatch.setattr(lab, "frame_picture", lambda *args: None)
+    monkeypatch.setattr(LabRun, "summary", lambda self: {})
+    lab.gan_lab_run("ring", "nonsaturating", lab.API_MAX_STEPS, 0)  # the defaults: the whole 2000 steps
+    lab.gan_lab_run("grid", "wgan", lab.API_MAX_STEPS, 0)  # clipping's 5 critic steps: 3x the work, still allowed
+    assert trained == [lab.API_MAX_STEPS] * 2
+    # every size at its maximum: 4 x 2 x 2 x 5.5 = 88 times the default's work a step → at most 2000 · 6 / 88 steps
+    biggest = dict(d_steps=5, hidden=128, layers=4, batch_size=512)
+    with pytest.raises(gr.Error, match="at most 136 steps"):
+        lab.gan_lab_run("spiral", "wgan_gp", lab.API_MAX_STEPS, 0, **biggest)
+    lab.gan_lab_run("spiral", "wgan_gp", 136, 0, **biggest)
+    assert trained[-1] == 136
+    with language("ja"), pytest.raises(gr.Error, match="136 ステップまで"):
+        lab.gan_lab_run("spiral", "wgan_gp", 137, 0, **biggest)
 
 
 def test_api_through_gradio_client():

@@ -70,6 +70,9 @@ def parse_args(argv=None):
     p.add_argument("--steps", type=int, default=20000, help="adversarial phase")
     p.add_argument("--lr", type=float, default=2e-4)
     p.add_argument("--content-weight", type=float, default=10.0, help="ω of the paper")
+    p.add_argument("--content-layer", default=CONTENT_LAYER, choices=[f"block{i}" for i in range(16)],
+                   help="the EfficientNet-Lite0 block whose features the content loss compares (earlier: more of the "
+                        "photo's detail and shading is kept)")
     p.add_argument("--colour-weight", type=float, default=0.0,
                    help="weight of the colour term: L1 between the blurred G(photo) and the blurred photo (keeps the "
                         "photo's colours; the 'surface' idea of White-box Cartoonization, Wang & Yu 2020)")
@@ -210,12 +213,13 @@ def batch(images: torch.Tensor, size: int, generator: torch.Generator) -> torch.
 
 # --- losses and training -------------------------------------------------------------------
 
-def content_loss(cnn, generated: torch.Tensor, photos: torch.Tensor) -> torch.Tensor:
-    """L1 between the pretrained CNN's features of G(photo) and of the photo."""
-    upto = int(CONTENT_LAYER[5:])
+def content_loss(cnn, generated: torch.Tensor, photos: torch.Tensor, layer: str = CONTENT_LAYER) -> torch.Tensor:
+    """L1 between the pretrained CNN's features of G(photo) and of the photo at ``layer`` (the evaluation always
+    uses ``CONTENT_LAYER``, so that its figures compare)."""
+    upto = int(layer.removeprefix("block"))
     with torch.no_grad():
-        target = cnn.features(photos, upto=upto)[CONTENT_LAYER]
-    return F.l1_loss(cnn.features(generated, upto=upto)[CONTENT_LAYER], target)
+        target = cnn.features(photos, upto=upto)[layer]
+    return F.l1_loss(cnn.features(generated, upto=upto)[layer], target)
 
 
 COLOUR_SIGMA = 4.0  # px at 128 px: the blur removes outlines and texture, keeps the colour of regions
@@ -406,7 +410,7 @@ def main(args):
         g.train()
         for step in tqdm(range(start_step, args.init_steps), desc="initialisation", mininterval=2.0):
             x = batch(photos, args.batch_size, generator_rng)
-            loss = content_loss(cnn, g(x), x)
+            loss = content_loss(cnn, g(x), x, args.content_layer)
             opt_g.zero_grad(set_to_none=True)
             loss.backward()
             opt_g.step()
@@ -453,7 +457,7 @@ def main(args):
         loss_d = discriminator_step(photo, cartoon, blurred, fake)
         gen_logits = d(fake)
         loss_adv = bce(gen_logits, torch.ones_like(gen_logits))
-        loss_content = content_loss(cnn, fake, photo)
+        loss_content = content_loss(cnn, fake, photo, args.content_layer)
         loss_g = loss_adv + args.content_weight * loss_content
         if args.colour_weight:
             loss_g = loss_g + args.colour_weight * colour_loss(fake, photo, args.colour_lightness_only)
