@@ -600,8 +600,8 @@ def to_float_array(img: PIL.Image.Image) -> tuple[np.ndarray, np.ndarray | None]
         rgba = img.convert("RGBA")
         alpha = np.asarray(rgba.getchannel("A"), dtype=np.float32) / 255.0
         grey = np.asarray(rgba.convert("L"), dtype=np.float32) / 255.0
-    elif img.mode.startswith("I") or img.mode == "F":  # 16- or 32-bit grey
-        arr = np.asarray(img, dtype=np.float32)
+    elif img.mode.startswith("I") or img.mode == "F":  # 16- or 32-bit grey (a float image may hold NaN or ±inf)
+        arr = np.nan_to_num(np.asarray(img, dtype=np.float32), nan=0.0, posinf=65535.0, neginf=0.0)
         hi = 65535.0 if arr.max(initial=0) > 255 else 255.0
         grey = np.clip(arr / hi, 0.0, 1.0)
     else:

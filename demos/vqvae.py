@@ -336,7 +336,8 @@ def parse_codes(text, codebook_size: int) -> torch.Tensor:
     except (ValueError, RecursionError) as err:  # RecursionError: "[[[[…" nested too deep
         raise TAB.problem("err_json", reason=str(err)[:80] or type(err).__name__) from None
     if not (isinstance(data, list) and len(data) == GRID and all(isinstance(r, list) and len(r) == GRID for r in data)):
-        got = (f"{len(data)} × {', '.join(str(len(r)) if isinstance(r, list) else '?' for r in data)}"
+        got = ("[]" if data == [] else
+               f"{len(data)} × {', '.join(str(len(r)) if isinstance(r, list) else '?' for r in data)}"
                if isinstance(data, list) else type(data).__name__)
         raise TAB.problem("err_shape", g=GRID, got=got[:80])
     for r, row in enumerate(data):

@@ -42,6 +42,21 @@ def test_all_kinds_of_images_become_centred_digits(make):
     assert_digit_like(image_to_digit(make()))
 
 
+def test_float_images_with_nan_and_inf_are_read_as_finite_grey():
+    from demos.image_input import photo_to_tensor, to_float_array
+
+    arr = np.array(drawing(mode="L"), dtype=np.float32)
+    arr[:3] = np.nan
+    arr[3:5] = np.inf
+    arr[5:7] = -np.inf
+    img = PIL.Image.fromarray(arr)  # mode F
+    grey, alpha = to_float_array(img)
+    assert alpha is None and np.isfinite(grey).all() and grey.min() >= 0 and grey.max() <= 1
+    assert grey[:3].max() == 0 and grey[3:5].min() == 1 and grey[5:7].max() == 0
+    x = photo_to_tensor(PIL.Image.fromarray(np.full((40, 40), np.nan, np.float32)), 64)
+    assert x.shape == (1, 3, 40, 40) and bool(x.isfinite().all())
+
+
 def test_sketchpad_dict_and_numpy_are_accepted():
     img = drawing(mode="RGBA")
     assert_digit_like(image_to_digit({"background": None, "layers": [], "composite": img}))

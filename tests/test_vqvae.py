@@ -54,6 +54,7 @@ def test_codes_json_round_trip():
     (json.dumps([[0] * 7] * 6 + [[0, 1.5] + [0] * 5]), ["Row 7, column 2", "1.5"]),
     (json.dumps([[0] * 7] * 6 + [[0, True] + [0] * 5]), ["Row 7, column 2", "true"]),
     (json.dumps([[0] * 7] * 6 + [[0, "3"] + [0] * 5]), ["Row 7, column 2", "\"3\""]),
+    ("[]", ["7 rows", "got []"]),                             # empty (was "got 0 × .")
     ("[" * 5000, ["JSON"]),                                   # far too long
     ("[" * 3000 + "]" * 3000, ["JSON"]),                      # nested too deep for Python's json
 ])
