@@ -58,9 +58,10 @@ TOAST_TITLES_JS = """() => {
   const words = (document.getElementById("toast-titles")?.textContent || "").trim().split("|");
   const titles = {Error: words[0], Warning: words[1], Info: words[2]};
   const retitle = () => {
-    document.querySelectorAll(".toast-title span").forEach((span) => {
-      const text = span.textContent.trim();
-      if (titles[text]) span.textContent = titles[text];
+    // Gradio 6.31: <span class="toast-title warning">Warning <span class="toast-count">(2)</span></span>
+    document.querySelectorAll(".toast-title").forEach((title) => {
+      const word = [...title.childNodes].find((n) => n.nodeType === Node.TEXT_NODE && n.textContent.trim());
+      if (word && titles[word.textContent.trim()]) word.textContent = titles[word.textContent.trim()] + " ";
     });
     document.querySelectorAll(".paginate").forEach((box) => {  // the examples' "Pages:"
       const first = box.firstChild;
@@ -69,7 +70,7 @@ TOAST_TITLES_JS = """() => {
       }
     });
   };
-  new MutationObserver(retitle).observe(document.body, {childList: true, subtree: true});
+  new MutationObserver(retitle).observe(document.body, {childList: true, subtree: true, characterData: true});
 }"""
 
 

@@ -325,7 +325,7 @@ def test_every_tab_in_a_real_browser(app_url, lang, tmp_path):
     assert not any(wrong.values()), {tab: words for tab, words in wrong.items() if words}
 
 
-def test_drawing_on_the_ae_tab_changes_the_result(app_url):
+def test_drawing_on_the_ae_tab_changes_the_result(app_url, tmp_path):
     sync_api = pytest.importorskip("playwright.sync_api")
     t = TEXT["ja"]
     with sync_api.sync_playwright() as p:
@@ -350,5 +350,25 @@ def test_drawing_on_the_ae_tab_changes_the_result(app_url):
         before = image_src(page, t["denoised"])
         draw_stroke(page, "#ae-canvas", (0.5, 0.2), (0.5, 0.8))
         wait_for_image(page, t["denoised"], not_src=before)
+
+        # A photo larger than the app reads (pix2pix's photo box) is shrunk, with a notice titled in the page's
+        # language (Gradio titles it "Warning" in English: app.TOAST_TITLES_JS renames it).
+        import PIL.Image
+
+        from demos.i18n import COMMON
+
+        with PIL.Image.open(UPLOAD) as photo:
+            photo.convert("RGB").resize((1500, 1500)).save(tmp_path / "big.jpg")
+        open_tab(page, keys["pix2pix.title"])
+        page.get_by_role("tab", name=keys["pix2pix.photo_tab"], exact=True).first.click()
+        page.locator(".tabitem:visible").last.locator("input[type=file]").first.set_input_files(
+            str(tmp_path / "big.jpg"))
+        settle(page)
+        page.get_by_role("button", name=keys["pix2pix.run_photo"], exact=True).first.click()
+        toast = page.locator(".toast-body").first
+        toast.wait_for(timeout=60_000)
+        page.wait_for_timeout(300)
+        assert toast.locator(".toast-title").first.inner_text().split()[0] == COMMON.text("toast.warning", lang="ja")
+        assert "1500" in toast.inner_text() and "Warning" not in toast.inner_text()
 
         browser.close()
