@@ -59,14 +59,16 @@ TOAST_TITLES_JS = """() => {
   const titles = {Error: words[0], Warning: words[1], Info: words[2]};
   const retitle = () => {
     // Gradio 6.31: <span class="toast-title warning">Warning <span class="toast-count">(2)</span></span>
+    // Only a text that changes is written: the observer sees every write (characterData), even of the same text.
+    const rename = (node, text) => { if (node.textContent !== text) node.textContent = text; };
     document.querySelectorAll(".toast-title").forEach((title) => {
       const word = [...title.childNodes].find((n) => n.nodeType === Node.TEXT_NODE && n.textContent.trim());
-      if (word && titles[word.textContent.trim()]) word.textContent = titles[word.textContent.trim()] + " ";
+      if (word && titles[word.textContent.trim()]) rename(word, titles[word.textContent.trim()] + " ");
     });
     document.querySelectorAll(".paginate").forEach((box) => {  // the examples' "Pages:"
       const first = box.firstChild;
       if (first && first.nodeType === Node.TEXT_NODE && first.textContent.trim() === "Pages:" && words[3]) {
-        first.textContent = words[3] + " ";
+        rename(first, words[3] + " ");
       }
     });
   };
