@@ -325,7 +325,7 @@ def test_every_tab_in_a_real_browser(app_url, lang, tmp_path):
     assert not any(wrong.values()), {tab: words for tab, words in wrong.items() if words}
 
 
-def test_drawing_on_the_ae_tab_changes_the_result(app_url, tmp_path):
+def test_drawing_on_the_ae_tab_changes_the_result(app_url):
     sync_api = pytest.importorskip("playwright.sync_api")
     t = TEXT["ja"]
     with sync_api.sync_playwright() as p:
@@ -351,14 +351,25 @@ def test_drawing_on_the_ae_tab_changes_the_result(app_url, tmp_path):
         draw_stroke(page, "#ae-canvas", (0.5, 0.2), (0.5, 0.8))
         wait_for_image(page, t["denoised"], not_src=before)
 
-        # A photo larger than the app reads (pix2pix's photo box) is shrunk, with a notice titled in the page's
-        # language (Gradio titles it "Warning" in English: app.TOAST_TITLES_JS renames it).
-        import PIL.Image
+        browser.close()
 
-        from demos.i18n import COMMON
 
-        with PIL.Image.open(UPLOAD) as photo:
-            photo.convert("RGB").resize((1500, 1500)).save(tmp_path / "big.jpg")
+def test_notices_are_titled_in_the_pages_language(app_url, tmp_path):
+    """A photo larger than the app reads (pix2pix's photo box) is shrunk, with a notice: Gradio titles it "Warning"
+    in English whatever the language, and app.TOAST_TITLES_JS renames it in the page's language."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    import PIL.Image
+
+    from demos.i18n import COMMON, make_i18n
+
+    keys = make_i18n(gallery_tabs()).translations_dict["ja"]
+    with PIL.Image.open(UPLOAD) as photo:
+        photo.convert("RGB").resize((1500, 1500)).save(tmp_path / "big.jpg")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(locale="ja-JP", viewport={"width": 1366, "height": 768})
+        page.goto(app_url)
+        page.get_by_text(TEXT["ja"]["title"]).first.wait_for(timeout=30_000)
         open_tab(page, keys["pix2pix.title"])
         page.get_by_role("tab", name=keys["pix2pix.photo_tab"], exact=True).first.click()
         page.locator(".tabitem:visible").last.locator("input[type=file]").first.set_input_files(
@@ -368,7 +379,8 @@ def test_drawing_on_the_ae_tab_changes_the_result(app_url, tmp_path):
         toast = page.locator(".toast-body").first
         toast.wait_for(timeout=60_000)
         page.wait_for_timeout(300)
-        assert toast.locator(".toast-title").first.inner_text().split()[0] == COMMON.text("toast.warning", lang="ja")
-        assert "1500" in toast.inner_text() and "Warning" not in toast.inner_text()
-
+        title = toast.locator(".toast-title").first.inner_text()
+        text = toast.inner_text()
         browser.close()
+    assert title.split()[0] == COMMON.text("toast.warning", lang="ja")
+    assert "1500" in text and "Warning" not in text
