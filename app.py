@@ -54,7 +54,7 @@ CSS = """
 """
 
 
-TOAST_TITLES_JS = """() => {
+TOAST_TITLES_JS = r"""() => {
   const words = (document.getElementById("toast-titles")?.textContent || "").trim().split("|");
   const titles = {Error: words[0], Warning: words[1], Info: words[2]};
   const retitle = () => {
@@ -71,6 +71,12 @@ TOAST_TITLES_JS = """() => {
         rename(first, words[3] + " ");
       }
     });
+    if (words[4]) {  // Gradio's client refuses an upload over the size limit in English, whatever the language
+      document.querySelectorAll('[data-testid="toast-text"]').forEach((text) => {
+        const m = text.textContent.trim().match(/^File\(s\) exceed the maximum allowed size of (.+?): (.+)$/s);
+        if (m) rename(text, words[4].replace("%LIMIT%", m[1]).replace("%NAMES%", m[2]));
+      });
+    }
   };
   new MutationObserver(retitle).observe(document.body, {childList: true, subtree: true, characterData: true});
 }"""

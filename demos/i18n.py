@@ -233,7 +233,13 @@ COMMON = Strings("", {
     "common.new_seed": {"en": "Random seed", "ja": "ランダムなシード"},
     "toast.error": {"en": "Error", "ja": "エラー"},
     "toast.warning": {"en": "Note", "ja": "お知らせ"},
-    "toast.titles": {"en": "Error|Note|Info|Pages:", "ja": "エラー|お知らせ|お知らせ|ページ："},
+    # Gradio's words that app.TOAST_TITLES_JS replaces in the page: "Error", "Warning", "Info" (toast titles), "Pages:"
+    # (examples), and its message for an upload over the size limit (empty: left as it is; %LIMIT% and %NAMES%: its
+    # limit and file names — not {braces}, which Gradio's i18n would read as placeholders of its own).
+    "toast.titles": {
+        "en": "Error|Note|Info|Pages:|",
+        "ja": "エラー|お知らせ|お知らせ|ページ：|ファイルが大きすぎます（1 ファイル %LIMIT% まで）：%NAMES%",
+    },
     "err.unreadable": {
         "en": "This file could not be read as an image. Please upload a PNG, JPEG, WebP or GIF image.",
         "ja": "このファイルは画像として読み込めませんでした。PNG・JPEG・WebP・GIF の画像をアップロードしてください。",

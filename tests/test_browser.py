@@ -384,3 +384,31 @@ def test_notices_are_titled_in_the_pages_language(app_url, tmp_path):
         browser.close()
     assert title.split()[0] == COMMON.text("toast.warning", lang="ja")
     assert "1500" in text and "Warning" not in text
+
+
+def test_a_file_over_the_upload_limit_is_refused_in_the_pages_language(app_url, tmp_path):
+    """Gradio's client refuses a file over ``max_file_size`` before uploading it, with an English message whatever the
+    language; app.TOAST_TITLES_JS says it in the page's language (Japanese here), with the limit and the file's name."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    import app
+    from demos.i18n import make_i18n
+
+    keys = make_i18n(gallery_tabs()).translations_dict["ja"]
+    big = tmp_path / "huge_photo.png"
+    big.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(11 * 2**20))  # over the 10 MB limit; never read by the app
+    assert app.MAX_FILE_SIZE == "10mb"
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(locale="ja-JP", viewport={"width": 1366, "height": 768})
+        page.goto(app_url)
+        page.get_by_text(TEXT["ja"]["title"]).first.wait_for(timeout=30_000)
+        open_tab(page, keys["pix2pix.title"])
+        page.get_by_role("tab", name=keys["pix2pix.photo_tab"], exact=True).first.click()
+        page.locator(".tabitem:visible").last.locator("input[type=file]").first.set_input_files(str(big))
+        toast = page.locator(".toast-body").first
+        toast.wait_for(timeout=30_000)
+        page.wait_for_timeout(300)
+        text = toast.inner_text()
+        browser.close()
+    assert "ファイルが大きすぎます" in text and "huge_photo.png" in text and "10.0 Mb" in text
+    assert "exceed" not in text and "エラー" in text
