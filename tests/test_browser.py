@@ -354,6 +354,17 @@ def test_drawing_on_the_ae_tab_changes_the_result(app_url):
         browser.close()
 
 
+def upload_to_pix2pix_photo_box(browser, app_url: str, keys: dict, path):
+    """A new Japanese page of the app on pix2pix's "from a photo" tab, the file ``path`` given to its photo box."""
+    page = browser.new_page(locale="ja-JP", viewport={"width": 1366, "height": 768})
+    page.goto(app_url)
+    page.get_by_text(TEXT["ja"]["title"]).first.wait_for(timeout=30_000)
+    open_tab(page, keys["pix2pix.title"])
+    page.get_by_role("tab", name=keys["pix2pix.photo_tab"], exact=True).first.click()
+    page.locator(".tabitem:visible").last.locator("input[type=file]").first.set_input_files(str(path))
+    return page
+
+
 def test_notices_are_titled_in_the_pages_language(app_url, tmp_path):
     """A photo larger than the app reads (pix2pix's photo box) is shrunk, with a notice: Gradio titles it "Warning"
     in English whatever the language, and app.TOAST_TITLES_JS renames it in the page's language."""
@@ -367,13 +378,7 @@ def test_notices_are_titled_in_the_pages_language(app_url, tmp_path):
         photo.convert("RGB").resize((1500, 1500)).save(tmp_path / "big.jpg")
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(locale="ja-JP", viewport={"width": 1366, "height": 768})
-        page.goto(app_url)
-        page.get_by_text(TEXT["ja"]["title"]).first.wait_for(timeout=30_000)
-        open_tab(page, keys["pix2pix.title"])
-        page.get_by_role("tab", name=keys["pix2pix.photo_tab"], exact=True).first.click()
-        page.locator(".tabitem:visible").last.locator("input[type=file]").first.set_input_files(
-            str(tmp_path / "big.jpg"))
+        page = upload_to_pix2pix_photo_box(browser, app_url, keys, tmp_path / "big.jpg")
         settle(page)
         page.get_by_role("button", name=keys["pix2pix.run_photo"], exact=True).first.click()
         toast = page.locator(".toast-body").first
@@ -399,12 +404,7 @@ def test_a_file_over_the_upload_limit_is_refused_in_the_pages_language(app_url, 
     assert app.MAX_FILE_SIZE == "10mb"
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(locale="ja-JP", viewport={"width": 1366, "height": 768})
-        page.goto(app_url)
-        page.get_by_text(TEXT["ja"]["title"]).first.wait_for(timeout=30_000)
-        open_tab(page, keys["pix2pix.title"])
-        page.get_by_role("tab", name=keys["pix2pix.photo_tab"], exact=True).first.click()
-        page.locator(".tabitem:visible").last.locator("input[type=file]").first.set_input_files(str(big))
+        page = upload_to_pix2pix_photo_box(browser, app_url, keys, big)
         toast = page.locator(".toast-body").first
         toast.wait_for(timeout=30_000)
         page.wait_for_timeout(300)
