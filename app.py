@@ -51,6 +51,9 @@ CSS = """
 .pixelated img { image-rendering: pixelated; }
 .fit-box img { object-fit: contain; }
 .dcgan-grid .grid-container { grid-template-columns: repeat(4, minmax(0, 1fr)) !important; }
+/* A picture's label wraps left of its buttons (full screen, download) instead of running under them. (A drawing pad's
+   toolbar is wider: its labels are kept short.) */
+.block:has(.icon-button-wrapper.top-panel):not(.digit-canvas) > label.float { max-width: calc(100% - 56px); }
 """
 
 

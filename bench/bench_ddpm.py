@@ -137,7 +137,8 @@ def rows(repeats: int = 20, quick: bool = False, report=None) -> list[dict]:
 
 def unet_calls(repeats: int = 10) -> str:
     """One U-Net call on 16 digits: its FLOPs (``torch.utils.flop_counter``), the median time of the plain module, of
-    the fp32 trace and of the bf16 trace (forced: where the CPU has no bf16 instructions oneDNN emulates it), and what
+    the fp32 trace and of the bf16 trace, with its GroupNorms in bf16 and in fp32 (``models.ddpm.GroupNormFP32``, what
+    the tab runs) (forced: where the CPU has no bf16 instructions oneDNN emulates it), and what
     the fp32 trace makes of the CPU (GFLOP/s) — the context of the ratio. Printed below the table."""
     import torch
     from torch.utils.flop_counter import FlopCounterMode
@@ -151,9 +152,10 @@ def unet_calls(repeats: int = 10) -> str:
         model.unet(x, t)
     gflop = flops.get_total_flops() / 1e9
     candidates = {"plain module": model.unet, "fp32 trace": FastUNet(model.unet, precision="fp32"),
-                  "bf16 trace": FastUNet(model.unet, precision="bf16")}
-    if candidates["bf16 trace"].precision != "bf16":  # it failed its self-check: it would run fp32
-        del candidates["bf16 trace"]
+                  "bf16 trace with bf16 GroupNorms": FastUNet(model.unet, precision="bf16", fp32_group_norm=False),
+                  "bf16 trace (GroupNorms in fp32: the tab's)": FastUNet(model.unet, precision="bf16")}
+    for name in [name for name, unet in candidates.items() if name.startswith("bf16") and unet.precision != "bf16"]:
+        del candidates[name]  # it failed its self-check: it would run fp32
     with torch.inference_mode():
         times = {name: statistics.median(_time(lambda unet=unet: unet(x, t), repeats))
                  for name, unet in candidates.items()}

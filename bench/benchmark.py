@@ -199,7 +199,7 @@ def main(args):
     print(f"| one process holding every tab's models (this benchmark, after step 5): RSS (peak) "
           f"| {all_rss:.0f} MB ({all_peak:.0f} MB) | | ≤ 2 GB |")
     for r in tab_rows:
-        target = f"≤ {r['target_ms']:g} ms" if r["target_ms"] else ""
+        target = f"≤ {r['target_ms']:.0f} ms" if r["target_ms"] else ""
         print(f"| {r['name']} | {r['median_ms']:.1f} ms | {r['p95_ms']:.1f} ms | {target} |")
     for layer, (first, total) in dreams.items():
         print(f"| DeepDream handler, 384 px, 3 octaves × 10 iterations, layer {layer}: first streamed image "

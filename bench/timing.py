@@ -30,7 +30,7 @@ def print_rows(rows: list[dict]) -> None:
     print("| measurement | median | p95 | target |")
     print("|---|---|---|---|")
     for r in rows:
-        target = f"≤ {r['target_ms']:g} ms" if r["target_ms"] else ""
+        target = f"≤ {r['target_ms']:.0f} ms" if r["target_ms"] else ""
         print(f"| {r['name']} | {r['median_ms']:.1f} ms | {r['p95_ms']:.1f} ms | {target} |")
 
 

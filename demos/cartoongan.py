@@ -33,7 +33,7 @@ from torch.nn import functional as F
 
 from demos import controls
 from demos.common import check_range, load_or_explain, show_weights_problem, weights_status
-from demos.image_input import EXAMPLE_PHOTOS, photo_input, photo_to_tensor
+from demos.image_input import EXAMPLE_PHOTOS, photo_input, photo_to_tensor, wire_photo
 from demos.kit import Page, Tab, demo_cache, heavy_queue
 from demos.remember import Remembered
 from demos.share import query_value, share_query, share_row, wire_share
@@ -211,6 +211,7 @@ def create_demo(page: Page) -> gr.Blocks:
                 TAB.explanation()
         # The api's outputs, in this order (gradio_client sees a tuple): what cartoonize returns, by name.
         outputs = {"as_used": seen, "final": final, "init": init}
+        wire_photo(page, photo)
         page.on(run.click, cartoonize, [photo, resolution, keep_colours], outputs, api_name="cartoonize",
                 remember=Remembered(), **heavy_queue())  # the same photo again: at once (demos/remember.py)
         page.on(styles_button.click, cartoonize_styles, [photo, resolution, keep_colours], gallery,

@@ -134,7 +134,7 @@ TAB = Tab(id="conditional", strings={
                "こと、つまりスタイルだけを残せば足ります。デコーダはその $z$ と各 $y = 0, \\dots, 9$ で "
                "$p(x \\mid z, y)$ を描きます。わざと違うラベルを与えるとどうなるか試してみましょう。"),
     },
-    "canvas": {"en": "Your digit (draw or upload)", "ja": "あなたの数字（描く・アップロード）"},
+    "canvas": {"en": "Your digit", "ja": "あなたの数字"},  # short: the pad's tools cover the end of a longer label
     "label": {"en": "Which digit is it?", "ja": "どの数字ですか？"},
     "auto": {"en": "the classifier's guess", "ja": "分類器の推定"},
     "restyle_run": {"en": "Redraw as every digit", "ja": "すべての数字で描き直す"},

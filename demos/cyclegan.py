@@ -36,7 +36,7 @@ from torch.nn import functional as F
 from demos import controls
 from demos.common import check_choice, check_range, load_or_explain, show_weights_problem, weights_status
 from demos.i18n import current_language
-from demos.image_input import EXAMPLE_PHOTOS, photo_input, photo_to_tensor
+from demos.image_input import EXAMPLE_PHOTOS, photo_input, photo_to_tensor, wire_photo
 from demos.kit import LATEX, Page, Tab, demo_cache, heavy_queue
 from demos.remember import Remembered
 from demos.share import query_value, share_query, share_row, wire_share
@@ -379,6 +379,7 @@ def create_demo(page: Page) -> gr.Blocks:
         # The api's outputs, in this order (gradio_client sees a tuple): what cyclegan returns, by name.
         outputs = {"as_used": seen, "translated": translated, "reconstructed": reconstructed, "heat": heat,
                    "amplified": amplified, "noisy": noisy, "figures": figures}
+        wire_photo(page, photo)
         page.on(run.click, cyclegan, [photo, direction, resolution, amplify, noise], outputs, api_name="cyclegan",
                 remember=Remembered(), **heavy_queue())  # the same photo again: at once (demos/remember.py)
         wire_share(page, share_button, share_link, cyc_share_query, [direction, resolution, amplify, noise])

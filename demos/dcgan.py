@@ -130,7 +130,7 @@ TAB = Tab(id="dcgan", strings={
         "ja": "バケツ{what}に入るのは最大 {n} サンプルです。",
     },
     "err_empty": {
-        "en": "Bucket(s) {buckets} are empty. Click samples of the grid into every bucket first.",
+        "en": "Still empty: bucket {buckets}. Click samples of the grid into every bucket first.",
         "ja": "バケツ {buckets} が空です。先にグリッドのサンプルをクリックして、すべてのバケツに入れてください。",
     },
     "slide_caption": {

@@ -155,10 +155,12 @@ TAB = Tab(id="ddpm", strings={
     "r_eps": {"en": "ε_θ(x_t, t) (predicted noise)", "ja": "ε_θ(x_t, t)（予測したノイズ）"},
     "scrub": {"en": "Timestep t shown", "ja": "表示するタイムステップ t"},
     "scrub_info": {
-        "en": "Right: x_T (noise), left: t = 0 (the result). Shows the nearest stored step at once (nothing is "
+        "en": "Right: the first step (from x_T, pure noise), left: the last step (the smallest t the sampler visits: "
+              "0 for DDPM and DDIM, 50 for 20 DPM-Solver++ steps). Shows the nearest stored step at once (nothing is "
               "recomputed).",
         "ja": (
-            "右端：x_T（ノイズ）、左端：t = 0（完成）。保存された最も近いステップをすぐに表示します"
+            "右端：最初のステップ（x_T、純粋なノイズから）、左端：最後のステップ（サンプラーが通る最小の t。"
+            "DDPM と DDIM では 0、DPM ソルバー++ 20 ステップでは 50）。保存された最も近いステップをすぐに表示します"
             "（再計算はしません）。"
         ),
     },
@@ -618,7 +620,8 @@ def forward_process(x0: torch.Tensor, t: int, seed: int, alphas_cumprod: torch.T
 
 
 def ddpm_forward(image, t: int, seed: int) -> dict:
-    """api ``/ddpm_forward``: x_0 | x_t | ε | x_t at several t (same ε) | ᾱ plot | β plot | SNR plot | values.
+    """api ``/ddpm_forward``: x_0 | x_t | ε | x_t at several t (same ε) | ᾱ plot | β plot | SNR plot | values (each
+    plot an update: its table and its x-axis title).
 
     Needs only the noise schedule (T = 1000, β linear 1e-4 … 0.02), not the U-Net: it works without weights."""
     digit = image_to_digit(image)
@@ -631,7 +634,9 @@ def ddpm_forward(image, t: int, seed: int) -> dict:
     a = float(abar[t])
     values = TAB.text("forward_values", t=t, beta=f"{float(betas[t]):.5f}", abar=f"{a:.4f}",
                       signal=f"{math.sqrt(a):.4f}", noise=f"{math.sqrt(1 - a):.4f}", snr=f"{a / (1 - a):.4g}")
-    plot_abar, plot_beta, plot_snr = schedule_curves(abar, betas, t)
+    # the plots' table, and their x-axis title in the event's language (Gradio translates labels, not plot titles)
+    plot_abar, plot_beta, plot_snr = (gr.update(value=frame, x_title=TAB.text("t_axis"))
+                                      for frame in schedule_curves(abar, betas, t))
     return {"x0": to_pil(to_unit(x0), scale=8), "xt": to_pil(to_unit(r["x_t"]), scale=8),
             "eps": to_pil(noise_to_unit(r["eps"]), scale=8), "strip": to_pil(strip(to_unit(r["strip"])), scale=4),
             "plot_abar": plot_abar, "plot_beta": plot_beta, "plot_snr": plot_snr, "values": values}
@@ -1039,7 +1044,7 @@ def forward_section() -> dict:
         c["xt"] = gr.Image(label=_("xt"), min_width=260, scale=2, **IMAGE_OPTS)
     c["strip"] = gr.Image(label=_("strip"), **IMAGE_OPTS)
     # No fixed height: with one, Gradio 6.31 cuts off the legend below the plot.
-    plot_opts = {"x": "t", "y": "value", "color": "curve", "min_width": 240, "x_title": _("t_axis"), "y_title": " ",
+    plot_opts = {"x": "t", "y": "value", "color": "curve", "min_width": 240, "x_title": "t", "y_title": " ",
                  "color_title": " ", "color_map": CURVE_COLORS, "x_axis_format": "d"}
     c["plot_abar"] = gr.LinePlot(label=_("plot_abar"), **plot_opts)  # wide: its legend has four entries
     with gr.Row():

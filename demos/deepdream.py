@@ -55,7 +55,7 @@ from demos.common import (
     weights_status,
 )
 from demos.i18n import current_language
-from demos.image_input import EXAMPLE_PHOTOS, photo_input, photo_to_tensor
+from demos.image_input import EXAMPLE_PHOTOS, photo_input, photo_to_tensor, wire_photo
 from demos.kit import Page, Tab, demo_cache, generated_file, heavy_queue
 from demos.remember import Remembered
 from demos.share import query_value, share_query, share_row, wire_share
@@ -636,6 +636,8 @@ def create_demo(page: Page) -> gr.Blocks:
 
         settings = {"layer": layer, "objective": objective, **sliders, "seed": seed}  # in the order of API_SETTINGS
         # The api's outputs, in this order (gradio_client sees a tuple): what the handlers yield, by name.
+        wire_photo(page, photo)
+        wire_photo(page, guide)
         page.on(run.click, deepdream_run, [photo, *settings.values(), guide, targets],
                 {"dream": dream, "progress": progress_md, "panel": panel}, api_name="deepdream",
                 remember=Remembered(), **heavy_queue())  # the same photo and settings again: at once

@@ -40,6 +40,7 @@ import torch
 
 from demos import controls, turns
 from demos.common import MAX_SEED, check_choice, check_range, check_seed, new_seed, seed_input
+from demos.i18n import warn
 from demos.image_input import composite_of, digit_canvas, ink_map, wire_canvas
 from demos.kit import COMMON, Page, Tab, generated_file
 from demos.share import query_value, share_query, share_row, wire_share
@@ -738,6 +739,20 @@ def reset(dataset, loss, compare, optimizer, lr_d, lr_g, d_steps, clip, gp_lambd
     return {"session": session, "timer": gr.Timer(active=False), **show_frame(session, show)}
 
 
+def choose_dataset(session, dataset, loss, compare, optimizer, lr_d, lr_g, d_steps, clip, gp_lambda, hidden, layers,
+                   latent_dim, noise, batch_size, seed, drawing, show) -> dict:
+    """The data radio: a new run on the chosen data (``reset``). "Your drawing" with nothing drawn yet says so and
+    puts the radio back on the data that the picture still shows."""
+    if dataset == "drawn":
+        try:
+            points_from_drawing(drawing)
+        except gr.Error:
+            warn(TAB.text("empty_drawing"))
+            return {"dataset": session.run.settings.dataset if isinstance(session, LabSession) else defaults().dataset}
+    return reset(dataset, loss, compare, optimizer, lr_d, lr_g, d_steps, clip, gp_lambda, hidden, layers, latent_dim,
+                 noise, batch_size, seed, drawing, show)
+
+
 def train_steps(session, n: int, what: str, show) -> dict:
     """``n`` steps of ``what`` ("both": D then G; "d": D only; "g": G only), then the view."""
     session = need(session)
@@ -1051,9 +1066,10 @@ def create_demo(page: Page) -> gr.Blocks:
                 show_progress="hidden", api_visibility="private", **LAB_QUEUE)
         for button, fn in ((step1, step_once), (step10, step_ten), (train_d, train_d_once), (train_g, train_g_once)):
             page.on(button.click, fn, [session, show], view_outputs, **quiet)
-        for changed in (reset_button.click, dataset.input, compare.input, hidden.release, layers.release,
-                        latent_dim.release, batch_size.release, seed.submit):
+        for changed in (reset_button.click, compare.input, hidden.release, layers.release, latent_dim.release,
+                        batch_size.release, seed.submit):
             page.on(changed, reset, reset_inputs, reset_outputs, **quiet)
+        page.on(dataset.input, choose_dataset, [session, *reset_inputs], {**reset_outputs, "dataset": dataset}, **quiet)
         rolled = page.on(dice.click, new_seed, None, seed, queue=False, api_visibility="private")
         page.on(rolled.then, reset, reset_inputs, reset_outputs, **quiet)
         live_inputs = [session, loss, optimizer, lr_d, lr_g, d_steps, clip, gp_lambda, noise, show]

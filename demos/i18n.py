@@ -250,8 +250,11 @@ COMMON = Strings("", {
                "数字を描いてください。"),
     },
     "err.no_image": {
-        "en": "No image{what}. Draw a digit, upload an image or pick an example.",
-        "ja": "画像{what}がありません。数字を描くか、画像をアップロードするか、例を選んでください。",
+        # (a file the browser cannot decode as an image leaves a drawing pad empty, and the server never sees it)
+        "en": ("No image{what}. Draw a digit, upload an image (PNG, JPEG, WebP or GIF) or pick an example. A file "
+               "that is not an image leaves the pad empty."),
+        "ja": ("画像{what}がありません。数字を描くか、画像（PNG・JPEG・WebP・GIF）をアップロードするか、"
+               "例を選んでください。画像として読めないファイルを入れると、パッドは空になります。"),
     },
     "err.empty": {
         "en": "The image{what} is empty: no strokes were found. Draw a digit first.",

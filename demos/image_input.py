@@ -546,6 +546,18 @@ def photo_input(label, **kwargs) -> PhotoInput:
     return PhotoInput(label=label, type="pil", image_mode=None, sources=("upload", "webcam", "clipboard"), **kwargs)
 
 
+def wire_photo(page, photo: PhotoInput) -> None:
+    """A file that cannot be read as an image is refused as soon as it arrives, in the student's language (without
+    this, the box just stays empty until the tab's button is pressed; a text file named .png passes the browser's
+    checks)."""
+    page.on(photo.upload, photo_uploaded, photo, None, api_visibility="private", show_progress="hidden")
+
+
+def photo_uploaded(photo) -> None:
+    """Nothing to compute: a photo the component could not decode reaches ``Page.on`` as a ``Refused``, which it says
+    (PhotoInput.preprocess)."""
+
+
 def photo_input_with_examples(label, examples_label, **kwargs) -> PhotoInput:
     """``photo_input`` with scikit-image's example photos (``examples/photos``) to pick from, below it."""
     photo = photo_input(label, **kwargs)

@@ -49,6 +49,7 @@ from demos.image_input import (
     photo_to_tensor,
     to_float_array,
     wire_canvas,
+    wire_photo,
 )
 from demos.kit import Page, Tab
 from demos.share import query_value, share_query, share_row, wire_share
@@ -60,14 +61,14 @@ TAB = Tab(id="pix2pix", strings={
     "title": {"en": "pix2pix: edges → cats", "ja": "pix2pix：線画 → 猫"},
     "sketch_tab": {"en": "✏️ Draw", "ja": "✏️ 描く"},
     "photo_tab": {"en": "📷 Photo", "ja": "📷 写真"},
-    "sketch": {"en": "Your sketch (black lines on white)", "ja": "線画（白地に黒い線）"},
+    "sketch": {"en": "Your sketch", "ja": "線画"},  # short: the pad's tools cover the end of a longer label
     "sketch_hint": {
         "en": (
-            "Draw the outline of a cat with the brush — ears, eyes, nose, the body — or pick an edge map of a held-out "
-            "test photo below and change it."
+            "Draw the outline of a cat in black on white — ears, eyes, nose, the body — or pick an edge map of a "
+            "held-out test photo below and change it."
         ),
         "ja": (
-            "ブラシで猫の輪郭（耳・目・鼻・体）を描いてください。下のテスト写真の線画を選んで描き足すこともできます。"
+            "白地に黒い線で、猫の輪郭（耳・目・鼻・体）を描いてください。下のテスト写真の線画を選んで描き足すこともできます。"
         ),
     },
     "photo": {"en": "A photo (its edges are extracted)", "ja": "写真（エッジを抽出します）"},
@@ -120,6 +121,12 @@ TAB = Tab(id="pix2pix", strings={
             "写真」タブを使ってください。"
         ),
     },
+    "warn_no_edges": {
+        "en": "Almost no edges were found in this photo (too small, too blurred or too flat), so the generators get "
+              "a nearly blank page. Try a larger, sharper photo.",
+        "ja": ("この写真にはエッジがほとんど見つかりませんでした（小さすぎる・ぼやけている・のっぺりしている）。"
+               "生成器にはほぼ白紙が渡ります。もっと大きく、くっきりした写真を試してください。"),
+    },
     "slide_caption": {
         "en": "pix2pix: a conditional GAN (U-Net generator, PatchGAN discriminator) turns a line drawing into a cat "
               "photo; the GAN loss makes it sharp, the L1 loss alone blurry.",
@@ -138,6 +145,7 @@ TRAINING_COMMAND = "python training/train_pix2pix.py --data-dir ../shared/data"
 SIZE = 128                 # the generators' input and output size
 DISPLAY = 256              # outputs are shown enlarged to this size
 DENSE = 0.5                # a "sketch" darker than this fraction is probably not a line drawing
+FEW_EDGES = 0.002          # a photo whose edge map is less dark than this (~30 of 128² pixels) has almost no edges
 EXAMPLES = Path(__file__).parent / "examples" / "pix2pix"
 
 
@@ -187,13 +195,17 @@ def sketch_to_input(value) -> torch.Tensor:
 
 
 def photo_to_input(image) -> torch.Tensor:
-    """A photo → its centre square at 128x128 → Canny edges as the generators' input (1, 1, 128, 128)."""
+    """A photo → its centre square at 128x128 → Canny edges as the generators' input (1, 1, 128, 128). A photo with
+    almost no edges gets a notice (the generators then paint a blank page)."""
     x = photo_to_tensor(image, 4 * SIZE)                                        # (1, 3, H, W), longer side ≤ 512
     h, w = x.shape[-2:]
     s = min(h, w)
     x = x[..., (h - s) // 2:(h - s) // 2 + s, (w - s) // 2:(w - s) // 2 + s]
     x = F.interpolate(x, size=(SIZE, SIZE), mode="bicubic", antialias=True, align_corners=False).clamp(0, 1)
-    return photo_to_lines(x)
+    lines = photo_to_lines(x)
+    if 1.0 - float(lines.mean()) < FEW_EDGES:
+        warn(TAB.text("warn_no_edges"))
+    return lines
 
 
 # --- the translation -----------------------------------------------------------------------
@@ -325,6 +337,7 @@ def create_demo(page: Page) -> gr.Blocks:
         outputs = {"edges": out_edges, "gan": out_gan, "l1": out_l1}
         page.on(run_sketch.click, pix2pix, [sketch, dropout, seed], outputs, api_name="pix2pix")
         page.on(run_photo.click, pix2pix_photo, [photo, dropout, seed], outputs, api_name="pix2pix_photo")
+        wire_photo(page, photo)
         quiet = dict(show_progress="hidden", api_visibility="private", trigger_mode="always_last")
         for drawn in wire_canvas(page, demo, sketch):
             page.on(drawn, pix2pix_live, [sketch, dropout, seed], outputs, **quiet)

@@ -103,6 +103,9 @@ class CycleGANGenerator(
     def __init__(self, base_channels: int = 32, res_blocks: int = 6, upsample: str = "transpose",
                  global_stats: bool = False):
         super().__init__()
+        # the arguments above, as saved in config.json (a --start-from run reads them to build its generator)
+        self.settings = {"base_channels": base_channels, "res_blocks": res_blocks, "upsample": upsample,
+                         "global_stats": global_stats}
         c = base_channels
         layers = [nn.ReflectionPad2d(3), nn.Conv2d(3, c, 7), InstanceNorm(), nn.ReLU(inplace=True)]  # c x H x W
         layers += [nn.Conv2d(c, 2 * c, 3, 2, 1), InstanceNorm(), nn.ReLU(inplace=True)]          # 2c x H/2

@@ -203,6 +203,36 @@ class _ReturnTensor(torch.nn.Module):
         return self.unet(x, t, return_dict=False)[0]
 
 
+class GroupNormFP32(torch.nn.GroupNorm):
+    """GroupNorm computed in fp32 inside the bf16 trace (its output cast back to the input's dtype).
+
+    ATen's GroupNorm is slow on bf16 channels-last tensors of these shapes (e.g. 16 × 32 × 16 × 16: several times the
+    fp32 kernel's time), and the U-Net has 27 of them a call: computed in fp32, a call of the bf16 trace takes about a
+    quarter less CPU time (``bench/bench_ddpm.py`` times one call both ways). The statistics are fp32 either way (ATen
+    accumulates bf16 sums in fp32), so the result is the same up to bf16 rounding."""
+
+    @classmethod
+    def like(cls, norm: torch.nn.GroupNorm) -> "GroupNormFP32":
+        new = cls(norm.num_groups, norm.num_channels, norm.eps, norm.affine)
+        new.load_state_dict(norm.state_dict())
+        return new
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        weight, bias = (self.weight.float(), self.bias.float()) if self.affine else (None, None)
+        with torch.autocast("cpu", enabled=False):
+            return torch.nn.functional.group_norm(x.float(), self.num_groups, weight, bias, self.eps).to(x.dtype)
+
+
+def group_norms_in_fp32(module: torch.nn.Module) -> torch.nn.Module:
+    """``module`` with every ``nn.GroupNorm`` in it replaced, in place, by a ``GroupNormFP32`` of the same weights."""
+    for name, child in module.named_children():
+        if type(child) is torch.nn.GroupNorm:
+            setattr(module, name, GroupNormFP32.like(child))
+        else:
+            group_norms_in_fp32(child)
+    return module
+
+
 def native_bf16() -> bool:
     """Whether this CPU computes bfloat16 in hardware (AVX512-BF16 or AMX) and oneDNN uses it. Without that, oneDNN
     emulates bf16 and a bf16 U-Net is several times *slower* than fp32 (seen: ~9× on an AVX2-only EPYC)."""
@@ -235,11 +265,13 @@ class FastUNet:
     in bfloat16 where the CPU computes bf16 in hardware (``native_bf16``).
 
     ``precision``: ``"auto"`` (bf16 where native, else fp32), ``"fp32"``, or ``"bf16"`` (even where it is only
-    emulated: slow, for measuring its quality). bf16 is traced under ``torch.autocast("cpu", torch.bfloat16)`` (autocast
-    does not reach into an already frozen graph, so the casts are recorded in the trace): convolutions, linear layers
-    and attention run in bf16 (weights cast once, when the trace is frozen); GroupNorm and softmax get bf16 tensors
-    but accumulate their sums in fp32 (ATen's CPU kernels do for bf16); the output is returned as fp32, so the
-    scheduler's arithmetic stays fp32. On the gallery's U-Net ε_θ is then off by about 0.5 % (relative L2 error).
+    emulated: slow, for measuring its quality); ``fp32_group_norm=False`` keeps bf16 GroupNorms in the bf16 trace
+    (only to measure what ``GroupNormFP32`` gains). bf16 is traced under ``torch.autocast("cpu", torch.bfloat16)``
+    (autocast does not reach into an already frozen graph, so the casts are recorded in the trace): convolutions,
+    linear layers and attention run in bf16 (weights cast once, when the trace is frozen); GroupNorm runs in fp32
+    (``GroupNormFP32``: ATen's bf16 kernel is slow on these channels-last shapes), softmax gets bf16 tensors but
+    accumulates its sums in fp32; the output is returned as fp32, so the scheduler's arithmetic stays fp32. On the
+    gallery's U-Net ε_θ is then off by about 0.5 % (relative L2 error).
 
     Called like the U-Net (``fast(x, t).sample``) with a 0-dim timestep tensor, as the schedulers give it. Before it is
     used, the trace is checked against the eager fp32 module on test inputs (``FP32_TOLERANCE`` or
@@ -247,7 +279,8 @@ class FastUNet:
     be traced) to the original module. ``self.precision`` says what runs: ``"bf16"``, ``"fp32"`` or ``"eager"``.
     """
 
-    def __init__(self, unet, tolerance: float = FP32_TOLERANCE, precision: str | None = None):
+    def __init__(self, unet, tolerance: float = FP32_TOLERANCE, precision: str | None = None,
+                 fp32_group_norm: bool = True):
         self.eager = unet
         self.config = unet.config
         self.dtype = unet.dtype
@@ -257,7 +290,7 @@ class FastUNet:
         if wanted not in ("auto", "fp32", "bf16"):
             raise ValueError(f"precision must be auto, fp32 or bf16, not {wanted!r}")
         if wanted == "bf16" or (wanted == "auto" and native_bf16()):
-            self.traced = self._trace(unet, bf16=True, tolerance=BF16_TOLERANCE)
+            self.traced = self._trace(unet, bf16=True, tolerance=BF16_TOLERANCE, fp32_group_norm=fp32_group_norm)
             if self.traced is not None:
                 self.precision = "bf16"
                 return
@@ -266,16 +299,19 @@ class FastUNet:
             self.precision = "fp32"
 
     @staticmethod
-    def _trace(unet, bf16: bool, tolerance: float):
-        """A frozen channels-last trace of ``unet`` (under bf16 autocast if ``bf16``) that agrees with the eager
-        module on three test inputs, or None."""
+    def _trace(unet, bf16: bool, tolerance: float, fp32_group_norm: bool = True):
+        """A frozen channels-last trace of ``unet`` (under bf16 autocast if ``bf16``, its GroupNorms in fp32 if also
+        ``fp32_group_norm``) that agrees with the eager module on three test inputs, or None."""
         import contextlib
         import copy
         import warnings
 
         try:
             c, h, w = unet.config.in_channels, *_size_of(unet.config.sample_size)
-            fast = copy.deepcopy(unet).eval().requires_grad_(False).to(memory_format=torch.channels_last)
+            fast = copy.deepcopy(unet).eval().requires_grad_(False)
+            if bf16 and fp32_group_norm:
+                group_norms_in_fp32(fast)
+            fast = fast.to(memory_format=torch.channels_last)
             x = torch.randn(2, c, h, w, generator=torch.Generator().manual_seed(0))
             t = torch.tensor(500)
             autocast = torch.autocast("cpu", dtype=torch.bfloat16) if bf16 else contextlib.nullcontext()

@@ -185,6 +185,26 @@ NAMES = {
     # CycleGAN's brightness layer, by the name of its technique
     "FiLM",
 }
+# The labels of pictures and drawing pads (in ``root``) whose text runs under their box's buttons (full screen,
+# download; a pad's tools): "label [N px under]". A label hidden there cannot be read (the DCGAN tab's "A₁ − B₁ + C₁"
+# was).
+LABELS_UNDER_BUTTONS_JS = """(root) => {
+    const out = [];
+    root.querySelectorAll('.block > label').forEach((label) => {
+        const buttons = label.parentElement.querySelector('.icon-button-wrapper.top-panel');
+        if (!buttons || !label.offsetParent || !label.textContent.trim()) return;
+        const range = document.createRange();
+        range.selectNodeContents(label);
+        const b = buttons.getBoundingClientRect();
+        for (const r of range.getClientRects()) {
+            if (r.width > 0 && r.right > b.left + 1 && r.bottom > b.top && r.top < b.bottom) {
+                out.push(`${label.textContent.trim()} [${Math.round(r.right - b.left)} px under]`);
+                break;
+            }
+        }
+    });
+    return out;
+}"""
 ENGLISH_WORD = r"[A-Za-z][A-Za-z'’-]+"
 JAPANESE = r"[\u3040-\u30ff\u3400-\u9fff\uff01-\uff5e]"
 
@@ -247,6 +267,7 @@ def test_every_tab_in_a_real_browser(app_url, lang, tmp_path):
         page.screenshot(path=str(shots / f"browser_ae_{lang}.png"), full_page=True)
         ae_panel = page.locator(".tabitem:visible").first.element_handle()
         wrong["ae"] = wrong_language(page.evaluate(VISIBLE_TEXT_JS, ae_panel), lang)
+        hidden = {"ae": page.evaluate(LABELS_UNDER_BUTTONS_JS, ae_panel)}  # tab -> labels under their buttons
         # A slide of the result: one 1920×1080 PNG.
         page.get_by_role("button", name=keys["slide.button"], exact=True).first.click()
         link = page.locator(".tabitem:visible .slide-export a[download]").first
@@ -294,6 +315,7 @@ def test_every_tab_in_a_real_browser(app_url, lang, tmp_path):
             "() => [...document.querySelectorAll('textarea,input')].some(e => e.value.includes('tab=vae'))",
             timeout=10_000)
         page.screenshot(path=str(shots / f"browser_vae_{lang}.png"), full_page=True)
+        hidden["vae"] = page.evaluate(LABELS_UNDER_BUTTONS_JS, tab.first.element_handle())
 
         for name, tab_key, button_key, output_key, example, number_key, choice_key in TAB_ACTIONS:
             open_tab(page, keys[tab_key])
@@ -317,12 +339,14 @@ def test_every_tab_in_a_real_browser(app_url, lang, tmp_path):
             finally:
                 page.screenshot(path=str(shots / f"browser_{name}_{lang}.png"), full_page=True)
             wrong[name] = wrong_language(page.evaluate(VISIBLE_TEXT_JS, panel.first.element_handle()), lang)
+            hidden[name] = page.evaluate(LABELS_UNDER_BUTTONS_JS, panel.first.element_handle())
 
         toasts = page.locator(".toast-body").all_inner_texts()
         browser.close()
     assert not errors, errors
     assert not toasts, toasts
     assert not any(wrong.values()), {tab: words for tab, words in wrong.items() if words}
+    assert not any(hidden.values()), {tab: labels for tab, labels in hidden.items() if labels}
 
 
 def test_drawing_on_the_ae_tab_changes_the_result(app_url):

@@ -1,6 +1,7 @@
 """DDPM tab: our sampling loop against diffusers' pipelines, the forward process, the handlers on a tiny
 U-Net (block_out_channels=(8, 16)), other models from a (stand-in) Hub, the api and bad inputs."""
 
+import copy
 import json
 import os
 import subprocess
@@ -155,13 +156,16 @@ def test_forward_handler_same_noise_for_every_t(tiny, dd):
     assert np.array_equal(np.asarray(a["eps"]), np.asarray(c["eps"]))  # same ε at another t
     assert not np.array_equal(np.asarray(a["xt"]), np.asarray(c["xt"]))
     assert min(a["xt"].size) >= 256, "shown at 256 px or more, pixel for pixel"
-    abar, beta, _snr = a["plot_abar"], a["plot_beta"], a["plot_snr"]
+    abar, beta, _snr = a["plot_abar"]["value"], a["plot_beta"]["value"], a["plot_snr"]["value"]
+    assert a["plot_abar"]["x_title"] == "timestep t"
     assert set(abar["curve"]) == {"ᾱ_t", "signal √ᾱ_t", "noise √(1−ᾱ_t)", "chosen t"}
     assert beta["value"].max() == pytest.approx(0.02)
     assert list(abar[abar["curve"] == "chosen t"]["t"]) == [100, 100]
     assert "0.00208" in a["values"] or "t = 100" in a["values"]
     with language("ja"):  # the series names are data: made in the event's language, each with its colour
-        ja = dd.ddpm_forward(digit, 100, 3)["plot_abar"]
+        ja_plot = dd.ddpm_forward(digit, 100, 3)["plot_abar"]
+    ja = ja_plot["value"]
+    assert ja_plot["x_title"] == "タイムステップ t"  # Gradio does not translate a plot's titles itself
     assert set(ja["curve"]) == {"ᾱ_t", "信号 √ᾱ_t", "ノイズ √(1−ᾱ_t)", "選んだ t"}
     assert set(ja["curve"]) | set(abar["curve"]) <= set(dd.CURVE_COLORS)
     assert dd.CURVE_COLORS["信号 √ᾱ_t"] == dd.CURVE_COLORS["signal √ᾱ_t"]
@@ -436,6 +440,30 @@ def test_fast_unet_bf16_agrees_with_fp32():
     ours = sample(fast, make_scheduler("dpmsolver++"), 2, 10, generator=torch.Generator().manual_seed(0))
     plain = sample(unet, make_scheduler("dpmsolver++"), 2, 10, generator=torch.Generator().manual_seed(0))
     assert float((ours - plain).abs().mean()) < 0.02
+
+
+def test_group_norms_in_fp32_compute_in_fp32_and_keep_the_dtype():
+    """The bf16 trace's GroupNorms (``GroupNormFP32``) take the same weights, give the plain GroupNorm's result on fp32
+    input, and on bf16 input (under autocast, as in the trace) compute in fp32 and return bf16."""
+    from models import ddpm as m
+
+    unet = tiny_unet().eval()
+    norms = [mod for mod in unet.modules() if type(mod) is torch.nn.GroupNorm]
+    assert norms
+    changed = m.group_norms_in_fp32(copy.deepcopy(unet))
+    assert not [mod for mod in changed.modules() if type(mod) is torch.nn.GroupNorm]
+    assert len([mod for mod in changed.modules() if isinstance(mod, m.GroupNormFP32)]) == len(norms)
+    x = torch.randn(3, 1, 32, 32, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        torch.testing.assert_close(changed(x, torch.tensor(7)).sample, unet(x, torch.tensor(7)).sample)
+    norm = norms[0]
+    fp32 = m.GroupNormFP32.like(norm)
+    h = torch.randn(2, norm.num_channels, 8, 8, generator=torch.Generator().manual_seed(1)) * 40 + 300
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        out = fp32(h.bfloat16())
+    assert out.dtype == torch.bfloat16
+    exact = torch.nn.functional.group_norm(h.bfloat16().float(), norm.num_groups, norm.weight, norm.bias, norm.eps)
+    torch.testing.assert_close(out.float(), exact, atol=0.02, rtol=0.01)  # fp32 arithmetic, rounded once to bf16
 
 
 def test_fast_unet_picks_bf16_only_where_native(monkeypatch):

@@ -202,6 +202,12 @@ def test_your_drawing_becomes_the_data(tmp_path):
         lab.reset(**inputs(dataset="drawn", drawing={"composite": empty}))
     with language("ja"), pytest.raises(gr.Error, match="絵が空です"):
         lab.reset(**inputs(dataset="drawn", drawing=None))
+    # the data radio on "your drawing" with nothing drawn: a notice, and the radio back on the data still shown
+    ring = lab.reset(**inputs(dataset="ring"))["session"]
+    with pytest.warns(UserWarning, match="drawing is empty"):
+        assert lab.choose_dataset(ring, **inputs(dataset="drawn", drawing={"composite": empty})) == {"dataset": "ring"}
+    chosen = lab.choose_dataset(ring, **inputs(dataset="grid"))
+    assert chosen["session"].run.settings.dataset == "grid" and chosen["session"] is not ring
 
 
 def test_refusals_name_the_control():

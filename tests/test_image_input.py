@@ -139,3 +139,31 @@ def test_inputs_are_described_as_the_components_they_extend():
 
     assert DigitCanvas(render=False).get_block_class() == "sketchpad"
     assert PhotoInput(render=False).get_block_name() == PhotoInput(render=False).get_block_class() == "image"
+
+
+
+def test_an_unreadable_photo_is_refused_as_soon_as_it_is_uploaded(tmp_path):
+    """The photo tabs say at once that an uploaded file is not an image (``wire_photo``), in the student's language,
+    not only when their button is pressed; a readable photo passes silently."""
+    from gradio.data_classes import ImageData
+
+    from demos import cyclegan
+    from demos.image_input import photo_input, wire_photo
+    from demos.kit import Page
+
+    with gr.Blocks() as demo:
+        photo = photo_input("photo")
+        wire_photo(Page(cyclegan.TAB), photo)
+    uploaded = [dep for dep in demo.fns.values() if (photo._id, "upload") in [tuple(t) for t in dep.targets]]
+    assert len(uploaded) == 1
+    handler = uploaded[0].fn
+    bad = tmp_path / "notes.png"
+    bad.write_bytes(b"this is a text file, renamed")
+    refused = photo.preprocess(ImageData(path=str(bad), orig_name="notes.png"))
+    with pytest.raises(gr.Error, match="画像"):
+        handler(refused, FakeRequest("ja"))
+    with pytest.raises(gr.Error, match="could not be read as an image"):
+        handler(refused, FakeRequest("en"))
+    good = tmp_path / "photo.png"
+    PIL.Image.new("RGB", (40, 30), "tan").save(good)
+    assert handler(photo.preprocess(ImageData(path=str(good), orig_name="photo.png")), FakeRequest("en")) is None

@@ -429,6 +429,21 @@ def test_photo_modes(tiny_p2p, photo):
     assert edges.size == gan.size == l1.size == (256, 256)
 
 
+def test_a_photo_without_edges_gets_a_notice(tiny_p2p):
+    """A tiny or flat photo gives an (almost) blank edge map: still translated, with a notice that says why the
+    result is a blur; a photo with edges gets none."""
+    import warnings
+
+    with pytest.warns(UserWarning, match="edges"):
+        edges, gan, _l1 = images(tab.pix2pix_photo(PIL.Image.new("RGB", (8, 8), "red"), False, 0))
+    assert gan.size == (256, 256) and np.asarray(edges).min() > 0  # no line at all
+    striped = np.zeros((128, 128, 3), dtype=np.uint8)
+    striped[:, 64:] = 255
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tab.pix2pix_photo(PIL.Image.fromarray(striped), False, 0)
+
+
 def test_bad_photos_and_seeds(tiny_p2p):
     with pytest.raises(gr.Error):
         tab.pix2pix_photo(None, False, 0)

@@ -545,10 +545,9 @@ def card(args, forward: bool, metrics: str, run: dict, net: CycleGANGenerator) -
         "description": "One of the two generators of a CycleGAN (Zhu et al., ICCV 2017) trained here between "
                        "unpaired real horse photos and stylised horses made of clouds: a ResNet generator "
                        f"({shape.res_blocks} residual blocks, width {shape.base_channels}, instance norm, reflection "
-                       f"padding, {UPSAMPLING_WORDS[net._hub_mixin_config.get('upsample', 'transpose')]} to "
-                       "upsample), least-squares GAN loss with 70x70 PatchGAN "
-                       "discriminators, cycle loss λ = "
-                       f"{args.cycle_weight:g}, identity loss {args.identity_weight:g}·λ, 50-image history pools"
+                       f"padding, {UPSAMPLING_WORDS[net.settings['upsample']]} to upsample), least-squares GAN loss "
+                       f"with 70x70 PatchGAN discriminators, cycle loss λ = {args.cycle_weight:g}, identity loss "
+                       f"{args.identity_weight:g}·λ, 50-image history pools"
                        + (f", {getattr(args, 'grayscale_prob', 0):.0%} of the training photos turned black-and-white "
                           "(so that a black-and-white photo comes back without colour)"
                           if getattr(args, "grayscale_prob", 0) else "")
@@ -599,15 +598,15 @@ def start_from(folder: str, global_stats: bool, upsample: str | None = None) -> 
     identity (only its own weights may be missing from the file); with ``upsample``, its resize-convolutions switched
     between nearest-neighbour ("resize") and bilinear doubling (the same weights: only the doubling changes)."""
     saved = CycleGANGenerator.from_pretrained(folder, strict=True)
-    config = dict(saved._hub_mixin_config)   # the saved config.json
+    config = dict(saved.settings)   # its config.json (with the defaults of what an older one lacks)
     config["global_stats"] = global_stats or saved.film is not None
-    own = config.get("upsample", "transpose")
+    own = config["upsample"]
     if upsample and upsample != own:
         if {upsample, own} != {"resize", "bilinear"}:
             raise SystemExit(f"{folder} upsamples with {own!r}: it cannot start a run with --upsample {upsample} "
                              "(only resize and bilinear share their weights)")
         config["upsample"] = upsample
-    if config == {"global_stats": False, **saved._hub_mixin_config}:   # (older configs lack global_stats)
+    if config == saved.settings:
         return saved
     net = CycleGANGenerator(**config)
     missing, unexpected = net.load_state_dict(saved.state_dict(), strict=False)
