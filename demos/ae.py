@@ -292,7 +292,7 @@ def create_demo(page: Page) -> gr.Blocks:
         quiet = dict(show_progress="hidden", api_visibility="private", trigger_mode="always_last")
         for drawn in wire_canvas(page, demo, canvas):  # each stroke
             page.on(drawn, ae_denoise_live, inputs, outputs, **quiet)
-        page.on(canvas.upload, ae_denoise_live, inputs, outputs, **quiet)
+        page.on(canvas.upload, ae_denoise, inputs, outputs, **quiet)  # an upload that fails says why
         for examples in example_sets:  # setting the canvas from an example fires no change event of its own
             page.on(examples.load_input_event.then, ae_denoise_live, inputs, outputs, **quiet)
         shown = page.on(noise_kind.change, show_slider_for, noise_kind, list(sliders.values()), queue=False,

@@ -1168,7 +1168,7 @@ def create_demo(page: Page) -> gr.Blocks:
                 trigger_mode="always_last")
         for drawn in wire_canvas(page, demo, f["canvas"]):
             page.on(drawn, ddpm_forward_live, fwd_in, fwd_out, **quiet)
-        page.on(f["canvas"].upload, ddpm_forward_live, fwd_in, fwd_out, **quiet)
+        page.on(f["canvas"].upload, ddpm_forward, fwd_in, fwd_out, **quiet)  # an upload that fails says why
         page.on(f["examples"].load_input_event.then, ddpm_forward_live, fwd_in, fwd_out, **quiet)
         page.on(f["fseed"].submit, ddpm_forward_live, fwd_in, fwd_out, **quiet)
         rolled = page.on(f["fdice"].click, new_seed, None, f["fseed"], **private)

@@ -341,7 +341,7 @@ def create_demo(page: Page) -> gr.Blocks:
         quiet = dict(show_progress="hidden", api_visibility="private", trigger_mode="always_last")
         for drawn in wire_canvas(page, demo, sketch):
             page.on(drawn, pix2pix_live, [sketch, dropout, seed], outputs, **quiet)
-        page.on(sketch.upload, pix2pix_live, [sketch, dropout, seed], outputs, **quiet)
+        page.on(sketch.upload, pix2pix, [sketch, dropout, seed], outputs, **quiet)  # a failed upload says why
         page.on(examples.load_input_event.then, pix2pix_live, [sketch, dropout, seed], outputs, **quiet)
         page.on(dice.click, new_seed, None, seed, queue=False, api_visibility="private")
         wire_share(page, share_button, share_link, p2p_share_query, [dropout, seed])

@@ -665,6 +665,11 @@ def encode_live(image, cell) -> dict:
         return {"cell_state": cell}  # as it was (an empty dict of outputs is an error to Gradio)
 
 
+def encode_uploaded(image, cell) -> dict:
+    """``encode_and_show`` for an uploaded image: unlike a cleared canvas, an upload that cannot be used says why."""
+    return encode_and_show(image, cell or FIRST_CELL)
+
+
 def _digit(digit_state) -> torch.Tensor | None:
     return torch.tensor(digit_state, dtype=torch.float32)[None, None] if digit_state else None
 
@@ -939,7 +944,7 @@ def create_demo(page: Page) -> gr.Blocks:
         page.on(encoded.success, encode_live, [canvas, cell_state], all_outputs, **quiet)
         for drawn in wire_canvas(page, demo, canvas):
             page.on(drawn, encode_live, [canvas, cell_state], all_outputs, **quiet)
-        page.on(canvas.upload, encode_live, [canvas, cell_state], all_outputs, **quiet)
+        page.on(canvas.upload, encode_uploaded, [canvas, cell_state], all_outputs, **quiet)
         page.on(examples.load_input_event.then, encode_live, [canvas, cell_state], all_outputs, **quiet)
         page.on(code_map.select, select_cell, [digit_state, encoded_state, edited_state], map_outputs, **quiet)
         edit_inputs = [digit_state, encoded_state, edited_state, cell_state]

@@ -56,6 +56,21 @@ def test_empty_sketch_error_and_live_events_ignore_it(tiny_models):
     assert isinstance(outs["clean"], PIL.Image.Image)
 
 
+def test_an_upload_that_cannot_be_used_says_why(tiny_models):
+    """A stroke or a cleared pad that leaves no digit changes nothing silently (the live handler), but an uploaded
+    image that gives no digit is said to the student (the pad's upload event runs the main handler)."""
+    from demos.kit import Page
+
+    with gr.Blocks() as demo:
+        ae.create_demo(Page(ae.TAB))
+    canvas = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "ae-canvas")
+    uploads = [dep for dep in demo.fns.values() if (canvas._id, "upload") in [tuple(t) for t in dep.targets]]
+    assert len(uploads) == 1
+    blank = {"background": None, "layers": [], "composite": PIL.Image.new("RGB", (64, 64), "white")}
+    with pytest.raises(gr.Error, match="empty"):
+        uploads[0].fn(blank, "gaussian", 0.5, 0.2, 0.5, 0, None)
+
+
 def test_missing_weights_give_a_message_that_says_how_to_get_them(tmp_path, monkeypatch, mnist_digit):
     from models import loading
 
