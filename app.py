@@ -53,7 +53,8 @@ CSS = """
 .dcgan-grid .grid-container { grid-template-columns: repeat(4, minmax(0, 1fr)) !important; }
 /* A picture's label wraps left of its buttons (full screen, download) instead of running under them. (A drawing pad's
    toolbar is wider: its labels are kept short.) */
-.block:has(.icon-button-wrapper.top-panel):not(.digit-canvas) > label.float { max-width: calc(100% - 56px); }
+.block:has(.icon-button-wrapper.top-panel):not(.digit-canvas) > label.float {
+  max-width: max(calc(100% - 56px), 7em); }  /* (in a narrow box: not one character a line) */
 """
 
 

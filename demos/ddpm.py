@@ -61,6 +61,7 @@ from models.ddpm import SCHEDULER_CONFIG, initial_noise, make_scheduler, q_sampl
 from models.imaging import grid, strip, to_pil, to_uint8, to_unit
 from models.loading import (
     HubModelRefused,
+    HubUnreachable,
     WeightsUnavailableError,
     cached_hub_folder,
     fetch_hub_folder,
@@ -357,12 +358,18 @@ TAB = Tab(id="ddpm", strings={
     "err_load_first": {
         "en": (
             "“{repo}” is not loaded yet. Press **Load** under “Other models from the Hugging Face Hub” first (it "
-            "downloads the model once), then generate."
+            "downloads the model once), then press this button again."
         ),
         "ja": (
             "「{repo}」はまだ読み込まれていません。先に「Hugging Face Hub の他のモデル」の「読み込む」を押してください"
-            "（モデルを一度だけダウンロードします）。その後で生成してください。"
+            "（モデルを一度だけダウンロードします）。その後で、このボタンをもう一度押してください。"
         ),
+    },
+    "err_hub_unreachable": {
+        "en": ("“{repo}” could not be loaded: this server cannot reach the Hugging Face Hub (no network, or the Hub "
+               "is down). Models loaded before still work."),
+        "ja": ("「{repo}」を読み込めませんでした：このサーバーから Hugging Face Hub に接続できません"
+               "（ネットワークがない、または Hub が停止中）。以前に読み込んだモデルは使えます。"),
     },
     "err_hub_slow": {
         "en": "The Hub did not answer within {s} s, so “{repo}” was not loaded. Try again later.",
@@ -482,6 +489,8 @@ def load_model(model_id: str | None = None, download: bool = False):
         return other_model(model_id, cached.commit)
     except HubModelRefused as err:
         raise hub_problem(model_id, err) from err
+    except HubUnreachable as err:  # no network, or the Hub is down: said in the student's words
+        raise TAB.problem("err_hub_unreachable", repo=model_id) from err
     except WeightsUnavailableError as err:
         if model_id in ("", SLUG):
             raise weights_problem(err, TRAINING_COMMAND) from err

@@ -41,7 +41,7 @@ import torch
 from demos import controls, turns
 from demos.common import MAX_SEED, check_choice, check_range, check_seed, new_seed, seed_input
 from demos.i18n import warn
-from demos.image_input import composite_of, digit_canvas, ink_map, wire_canvas
+from demos.image_input import composite_of, digit_canvas, ink_map, pen_ready_on, wire_canvas
 from demos.kit import COMMON, Page, Tab, generated_file
 from demos.share import query_value, share_query, share_row, wire_share
 from demos.slide import REGULAR
@@ -491,8 +491,16 @@ def chart_picture(title: str, series: list, width: int = CHART_W, height: int = 
         x -= 6
     left, top, right, bottom = 50, 22, width - 6, height - 17
     draw.rectangle([left, top, right, bottom], outline=GRID_INK)
-    if message:
-        draw.text((left + 6, (top + bottom) / 2 - 6), message, fill=(107, 114, 128), font=small)
+    if message:  # in as many lines as the frame's width needs (one character at a time: Japanese has no spaces)
+        lines = [""]
+        for char in message:
+            if lines[-1] and draw.textlength(lines[-1] + char, font=small) > right - left - 12:
+                lines.append("")
+            lines[-1] += char
+        y = (top + bottom) / 2 - 8 * len(lines)
+        for line in lines:
+            draw.text((left + 6, y), line, fill=(107, 114, 128), font=small)
+            y += 16
         return img
     cleaned = []
     for xs, ys, colour in series:
@@ -898,7 +906,7 @@ def gan_lab_run(dataset: str = "ring", loss: str = "nonsaturating", steps: int =
     r = {**recommended(loss), **{k: v for k, v in given.items() if v not in (None, "")}}
     settings = check_settings(dataset, loss, r["optimizer"], r["lr_d"], r["lr_g"], r["d_steps"], clip, gp_lambda,
                               hidden, layers, latent_dim, noise, batch_size, seed)
-    most = max(1, int(API_MAX_WORK_X * API_MAX_STEPS * step_work(defaults()) / step_work(settings)))
+    most = max(1, int(API_MAX_WORK_X * API_MAX_STEPS * DEFAULT_STEP_WORK / step_work(settings)))
     if steps > most:
         raise TAB.problem("api_too_much", most=most)
     session = new_session(settings)
@@ -913,6 +921,9 @@ def step_work(s: LabSettings) -> float:
     of G."""
     per_pass = s.batch_size * s.layers * s.hidden ** 2
     return per_pass * (s.d_steps * (2 if s.loss == "wgan_gp" else 1) + 1)
+
+
+DEFAULT_STEP_WORK = step_work(defaults())  # a step at the tab's default settings (``gan_lab_run``'s unit)
 
 
 # --- share links and opening the tab --------------------------------------------------------------------------------
@@ -1034,7 +1045,7 @@ def create_demo(page: Page) -> gr.Blocks:
                                              label=_("latent_dim"), min_width=140)
                 batch_size = controls.Slider(*LIMITS["batch_size"][:2], value=d.batch_size, step=16,
                                              label=_("batch_size"), min_width=160)
-        with gr.Accordion(_("draw_title"), open=False):
+        with gr.Accordion(_("draw_title"), open=False) as draw_section:
             gr.Markdown(_("draw_note"))
             canvas = digit_canvas(_("canvas"), height=320, elem_id="gan-lab-canvas")
         with gr.Accordion("API", open=False, visible=False):  # /gan_lab_run, for scripts and MCP
@@ -1087,6 +1098,7 @@ def create_demo(page: Page) -> gr.Blocks:
 
         page.on(slide_button.click, save_slide, {session, *slide_settings}, {"slide_file": slide_file},
                 api_visibility="private")
+        pen_ready_on(page, draw_section.expand, canvas)  # the pad starts empty: ready to draw when it opens
         for drawn in (*wire_canvas(page, demo, canvas), canvas.upload):
             page.on(drawn, draw_and_reset, reset_inputs, {**reset_outputs, "dataset": dataset}, **quiet)
 

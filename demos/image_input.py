@@ -489,11 +489,15 @@ def digit_canvas(label, **kwargs) -> DigitCanvas:
 # - Gradio 6.31's pad takes its first change for its own loading and sends no change event for it; a pad that
 #   holds an image from the start (an example) loads it without one, so the student's first stroke was lost:
 #   after the first stroke on a pad the page clicks its hidden "first stroke" button, whose event sends the drawing.
-_SELECT_PEN_JS = """() => setTimeout(() => {
-  const pad = document.getElementById(%(pad)s);
-  const pen = [...(pad?.querySelectorAll("button[aria-label]") || [])].find((b) => %(pen)s.includes(b.ariaLabel));
-  pen?.click();
-}, 100)"""
+_SELECT_PEN_JS = """() => {
+  const select = (tries) => {  // (a pad in a section that has just opened may not be drawn yet: try again)
+    const pad = document.getElementById(%(pad)s);
+    const pen = [...(pad?.querySelectorAll("button[aria-label]") || [])].find((b) => %(pen)s.includes(b.ariaLabel));
+    if (pen && pen.offsetParent) pen.click();
+    else if (tries > 0) setTimeout(() => select(tries - 1), 100);
+  };
+  setTimeout(() => select(20), 100);
+}"""
 _PAD_JS = """() => {
   if (window.galleryPads) return;
   window.galleryPads = true;
@@ -526,15 +530,21 @@ def wire_canvas(page, demo: gr.Blocks, canvas: DigitCanvas) -> list:
     """The pen ready after "clear", a message for a dropped file that is not an image, and the student's first
     stroke sent (``canvas`` needs an ``elem_id``, unique in the app). Returns the triggers of "the drawing
     changed", for a tab that answers each stroke: ``for drawn in wire_canvas(...): page.on(drawn, ...)``."""
-    from demos.gradio_words import gradio_words
-
-    pens = json.dumps(sorted({words["image_editor.brush"] for words in gradio_words().values()}))
-    page.on(canvas.clear, None, js=_SELECT_PEN_JS % {"pad": json.dumps(canvas.elem_id), "pen": pens})
+    pen_ready_on(page, canvas.clear, canvas)
     refuse = gr.Button(visible="hidden", elem_id=f"{canvas.elem_id}-not-image")
     page.on(refuse.click, not_an_image, None, None, api_visibility="private")
     first_stroke = gr.Button(visible="hidden", elem_id=f"{canvas.elem_id}-first-stroke")
     page.on(demo.load, None, js=_PAD_JS)
     return [canvas.change, first_stroke.click]
+
+
+def pen_ready_on(page, trigger, canvas: DigitCanvas) -> None:
+    """Select the pen of ``canvas`` when ``trigger`` fires (after "clear"; when a section holding an empty pad
+    opens): Gradio's empty pad starts on its image tool, so a first stroke would draw nothing."""
+    from demos.gradio_words import gradio_words
+
+    pens = json.dumps(sorted({words["image_editor.brush"] for words in gradio_words().values()}))
+    page.on(trigger, None, js=_SELECT_PEN_JS % {"pad": json.dumps(canvas.elem_id), "pen": pens})
 
 
 def not_an_image():

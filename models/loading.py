@@ -534,7 +534,7 @@ class _Transient(Exception):
     """A failure worth one more try while the deadline allows (connection error, 429, 5xx)."""
 
 
-class _Unreachable(WeightsUnavailableError):
+class HubUnreachable(WeightsUnavailableError):
     """The Hub could not be reached (after the retries): a copy already in the cache may be used instead."""
 
 
@@ -632,7 +632,7 @@ def _get(repo_id: str, revision: str, filename: str, deadline: _Deadline, limit:
             if deadline.left() <= 0:
                 raise TimeoutError from err
             if attempt == tries - 1:
-                raise _Unreachable(repo_id, f"{filename} could not be downloaded from {_hub_endpoint()} ({err})") \
+                raise HubUnreachable(repo_id, f"{filename} could not be downloaded from {_hub_endpoint()} ({err})") \
                     from err
             time.sleep(min(0.5, max(deadline.left(), 0)))
         except _Missing:
@@ -786,7 +786,7 @@ def fetch_hub_folder(repo_id: str, layouts=DIFFUSERS_UNET_LAYOUTS, revision: str
     except _Missing as err:
         raise WeightsUnavailableError(repo_id, f"the Hub repo {repo_id}@{revision} has no {err} (safetensors only)") \
             from err
-    except _Unreachable:
+    except HubUnreachable:
         if cached:
             return cached  # the Hub cannot be reached: the copy already here
         raise

@@ -302,9 +302,18 @@ def test_bad_forward_and_branch_inputs(tiny, dd):
     assert dd.unlock_scrub(None)["interactive"] is False and dd.unlock_scrub(traj)["interactive"] is True
 
 
-def test_unreachable_hub_model_is_a_clear_error(tiny, dd, monkeypatch):
+def test_unreachable_hub_model_is_a_clear_error(tiny, dd, monkeypatch, tmp_path):
+    from demos.i18n import language
+
     with pytest.raises(gr.Error, match="google/ddpm-cifar10-32"):
         list(dd.ddpm_sample("google/ddpm-cifar10-32", "ddim", 5, 1, 0, 1))
+    # "Load" with no way to the Hub (conftest's HF_ENDPOINT: a closed local port): said in the student's words, not
+    # as the network library's English error
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setenv("GALLERY_HUB_CACHE_DIR", str(tmp_path / "box"))
+    with language("ja"), pytest.raises(gr.Error, match="Hugging Face Hub に接続できません") as refused:
+        dd.model_info("google/ddpm-cifar10-32")
+    assert "Errno" not in str(refused.value) and "could not be downloaded" not in str(refused.value)
 
 
 def test_work_limit_for_big_models(tiny, dd, monkeypatch):
