@@ -635,9 +635,9 @@ def create_demo(page: Page) -> gr.Blocks:
                 TAB.explanation()
 
         settings = {"layer": layer, "objective": objective, **sliders, "seed": seed}  # in the order of API_SETTINGS
-        # The api's outputs, in this order (gradio_client sees a tuple): what the handlers yield, by name.
         wire_photo(page, photo)
         wire_photo(page, guide)
+        # The api's outputs, in this order (gradio_client sees a tuple): what the handlers yield, by name.
         page.on(run.click, deepdream_run, [photo, *settings.values(), guide, targets],
                 {"dream": dream, "progress": progress_md, "panel": panel}, api_name="deepdream",
                 remember=Remembered(), **heavy_queue())  # the same photo and settings again: at once
